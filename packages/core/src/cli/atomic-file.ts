@@ -1,0 +1,40 @@
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+
+/**
+ * Writes a file through a temporary name in the same directory, fsyncs it and renames it
+ * into place, so an interrupted command never leaves a partial file under the real name.
+ */
+export async function writeFileAtomically<T>(path: string, produce: (sink: Writable) => Promise<T>): Promise<T> {
+  const temp = tempPathFor(path);
+  const stream = createWriteStream(temp, { highWaterMark: 1 << 20 });
+  try {
+    const result = await produce(stream);
+    stream.end();
+    await finished(stream);
+    await syncFile(temp);
+    await rename(temp, path);
+    return result;
+  } catch (err) {
+    stream.destroy();
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** A unique temporary path beside `path`. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,3 @@
+import { runLtx } from './ltx.ts';
+
+process.exitCode = await runLtx(process.argv.slice(2));

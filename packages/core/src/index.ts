@@ -1,0 +1,23 @@
+/**
+ * @litestream-ts/core: the LTX v3 codec, checksums, compaction, the ReplicaClient contract
+ * and the backend registry. Backends and the CLI build on these; core imports no backend.
+ */
+export * from './checksum/index.ts';
+export * from './ltx/constants.ts';
+export * from './ltx/errors.ts';
+export * from './ltx/txid.ts';
+export * from './ltx/position.ts';
+export * from './ltx/header.ts';
+export * from './ltx/page-index.ts';
+export * from './ltx/encoder.ts';
+export * from './ltx/decoder.ts';
+export * from './ltx/compactor.ts';
+export * from './io/byte-reader.ts';
+export * from './io/chunk-writer.ts';
+export * from './lz4/block.ts';
+export * from './sqlite/database-header.ts';
+export * from './sqlite/snapshot.ts';
+export * from './sqlite/database-checksum.ts';
+export * from './restore/ltx-applier.ts';
+export * from './replica/replica-client.ts';
+export * from './replica/registry.ts';

@@ -1,0 +1,93 @@
+/**
+ * Pulls exact byte counts out of an async stream of chunks. Reads that fit in the
+ * buffered chunk are answered without awaiting, which keeps per-page decoding cheap.
+ */
+export class ByteReader {
+  private readonly iterator: AsyncIterator<Uint8Array>;
+  private chunk: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private done = false;
+  /** Bytes consumed so far (the offset of the next byte). */
+  offset = 0;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.iterator = source[Symbol.asyncIterator]();
+  }
+
+  /** Bytes available without awaiting. */
+  get buffered(): number {
+    return this.chunk.byteLength - this.pos;
+  }
+
+  /** Takes `n` bytes already buffered (caller checked `buffered`). Returns a view, not a copy. */
+  takeSync(n: number): Buffer {
+    const out = this.chunk.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.offset += n;
+    return out;
+  }
+
+  /** Takes one buffered byte (caller checked `buffered > 0`). */
+  takeByteSync(): number {
+    this.offset += 1;
+    return this.chunk[this.pos++]!;
+  }
+
+  /**
+   * Reads exactly `n` bytes, or returns null when the stream ends first, so callers can
+   * name what was truncated. The result is a view into the stream's chunk when possible.
+   */
+  async read(n: number): Promise<Buffer | null> {
+    if (this.buffered >= n) return this.takeSync(n);
+    const parts: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      if (this.buffered === 0 && !(await this.pull())) return null;
+      const take = Math.min(need, this.buffered);
+      parts.push(this.takeSync(take));
+      need -= take;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** Reads one byte, or null at the end of the stream. */
+  async readByte(): Promise<number | null> {
+    if (this.buffered === 0 && !(await this.pull())) return null;
+    const byte = this.chunk[this.pos]!;
+    this.pos += 1;
+    this.offset += 1;
+    return byte;
+  }
+
+  /** True when the stream has no more bytes. */
+  async atEnd(): Promise<boolean> {
+    while (this.buffered === 0) {
+      if (!(await this.pull())) return true;
+    }
+    return false;
+  }
+
+  /** Stops the underlying stream early (releases file handles / sockets). */
+  async cancel(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.iterator.return?.();
+    }
+  }
+
+  private async pull(): Promise<boolean> {
+    while (!this.done) {
+      const next = await this.iterator.next();
+      if (next.done) {
+        this.done = true;
+        return false;
+      }
+      const value = next.value;
+      if (value.byteLength === 0) continue;
+      this.chunk = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      this.pos = 0;
+      return true;
+    }
+    return false;
+  }
+}

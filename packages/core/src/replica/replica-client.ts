@@ -1,0 +1,202 @@
+import { Readable } from 'node:stream';
+import { MAX_LEVEL } from '../ltx/constants.ts';
+import { UsageError } from '../ltx/errors.ts';
+import { assertTXID, formatLtxFilename, type TXID } from '../ltx/txid.ts';
+
+/** One LTX file held by a replica. */
+export interface LtxFileInfo {
+  /** Compaction level: 0..8 are tiers, 9 holds snapshots. */
+  readonly level: number;
+  readonly minTXID: TXID;
+  readonly maxTXID: TXID;
+  /** Size in bytes of the stored file. */
+  readonly size: number;
+  /**
+   * When the file was made: the LTX header timestamp when the backend stores it as
+   * metadata and the listing asked for it, otherwise the store's own modification time.
+   */
+  readonly createdAt: Date;
+}
+
+/** Names one LTX file: level and TXID range. */
+export interface LtxFileRef {
+  readonly level: number;
+  readonly minTXID: TXID;
+  readonly maxTXID: TXID;
+}
+
+/** What a backend can do beyond the required operations. Declared by the backend, read by the suite. */
+export interface ReplicaCapabilities {
+  /** Implements `readObject`/`writeObject`/`deleteObject` with preconditions (used for leasing). */
+  readonly conditionalWrite: boolean;
+  /** Stores each file's LTX timestamp as metadata, so `listLtxFiles(…, { useMetadata: true })` is exact. */
+  readonly metadataTimestamps: boolean;
+  /** `native` when the store serves byte ranges; `emulated` when the client skips bytes itself. */
+  readonly rangedReads: 'native' | 'emulated';
+}
+
+export interface ListLtxOptions {
+  /** Only files whose minTXID is at or after this TXID. */
+  readonly seek?: TXID;
+  /** Read timestamps from object metadata (slower on some stores) instead of modification times. */
+  readonly useMetadata?: boolean;
+}
+
+export interface OpenLtxOptions {
+  /** First byte to return (default 0). An offset at or past the end yields no bytes. */
+  readonly offset?: number;
+  /** How many bytes at most (default: to the end). Zero yields an empty stream. */
+  readonly size?: number;
+}
+
+export interface WriteLtxOptions {
+  /** The LTX header timestamp, stored as metadata by backends that can. */
+  readonly timestamp?: Date;
+}
+
+export interface WriteLtxResult {
+  readonly size: number;
+  readonly createdAt: Date;
+}
+
+/** Bytes to write: a buffer, a Node stream, or any async iterable of chunks. */
+export type ByteSource = Uint8Array | AsyncIterable<Uint8Array>;
+
+/** Condition for a conditional object write or delete. */
+export type WriteCondition =
+  | { readonly ifNoneMatch: '*' }
+  | { readonly ifMatch: string };
+
+export interface StoredObject {
+  readonly data: Uint8Array;
+  /** Opaque version tag: changes whenever the object is replaced. */
+  readonly etag: string;
+}
+
+/** The precondition of a conditional write or delete did not hold. */
+export class PreconditionFailedError extends UsageError {
+  constructor(name: string, condition: WriteCondition | undefined) {
+    super(`precondition failed for ${name}: ${condition === undefined ? 'object changed' : 'ifNoneMatch' in condition ? 'object already exists' : `etag is no longer ${condition.ifMatch}`}`);
+  }
+}
+
+/**
+ * The contract every replica backend implements. The public methods validate their
+ * arguments and then call the protected `_method` a backend overrides, so backends
+ * only talk to their store and may assume valid input.
+ *
+ * Required semantics (checked by `@litestream-ts/conformance`):
+ * - listings are sorted by minTXID, then maxTXID, and contain only well-formed LTX names;
+ * - writes are atomic: a reader sees the whole old file, the whole new file, or nothing;
+ * - opening a missing file rejects with `NotFoundError`; deleting one is not an error.
+ */
+export abstract class ReplicaClient {
+  /** The backend's config `type` (for example `file`, `s3`). */
+  abstract readonly type: string;
+  abstract readonly capabilities: ReplicaCapabilities;
+
+  /** LTX files of one level, in TXID order. */
+  async *listLtxFiles(level: number, options: ListLtxOptions = {}): AsyncGenerator<LtxFileInfo> {
+    assertLevel(level);
+    if (options.seek !== undefined) assertTXID(options.seek, 'seek');
+    yield* this._listLtxFiles(level, options);
+  }
+
+  /** Opens a stored LTX file, or a byte range of it. Rejects with `NotFoundError` when missing. */
+  async openLtxFile(ref: LtxFileRef, options: OpenLtxOptions = {}): Promise<Readable> {
+    assertRef(ref);
+    const offset = options.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new UsageError(`offset must be a non-negative integer, got ${options.offset}`);
+    if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
+      throw new UsageError(`size must be a non-negative integer, got ${options.size}`);
+    }
+    return this._openLtxFile(ref, { offset, size: options.size });
+  }
+
+  /** Stores a whole LTX file from a stream, replacing any file of the same name. */
+  async writeLtxFile(ref: LtxFileRef, data: ByteSource, options: WriteLtxOptions = {}): Promise<WriteLtxResult> {
+    assertRef(ref);
+    return this._writeLtxFile(ref, toAsyncIterable(data), options);
+  }
+
+  /** Deletes files; names that do not exist are ignored. */
+  async deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+    refs.forEach(assertRef);
+    if (refs.length > 0) await this._deleteLtxFiles(refs);
+  }
+
+  /** Deletes every file this replica holds under its path. */
+  async deleteAll(): Promise<void> {
+    await this._deleteAll();
+  }
+
+  /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
+  async readObject(name: string): Promise<StoredObject | undefined> {
+    this.assertConditional(name);
+    return this._readObject(name);
+  }
+
+  /** Writes a small object if the condition holds; rejects with `PreconditionFailedError` otherwise. */
+  async writeObject(name: string, data: Uint8Array, condition?: WriteCondition): Promise<{ etag: string }> {
+    this.assertConditional(name);
+    return this._writeObject(name, data, condition);
+  }
+
+  /** Deletes a small object if its etag still matches (or unconditionally). */
+  async deleteObject(name: string, condition?: { ifMatch: string }): Promise<void> {
+    this.assertConditional(name);
+    return this._deleteObject(name, condition);
+  }
+
+  /** Releases connections; the client is unusable afterwards. */
+  async close(): Promise<void> {}
+
+  protected abstract _listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo>;
+  protected abstract _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable>;
+  protected abstract _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult>;
+  protected abstract _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void>;
+  protected abstract _deleteAll(): Promise<void>;
+
+  protected _readObject(_name: string): Promise<StoredObject | undefined> {
+    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
+  }
+  protected _writeObject(_name: string, _data: Uint8Array, _condition: WriteCondition | undefined): Promise<{ etag: string }> {
+    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
+  }
+  protected _deleteObject(_name: string, _condition: { ifMatch: string } | undefined): Promise<void> {
+    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
+  }
+
+  private assertConditional(name: string): void {
+    if (!this.capabilities.conditionalWrite) throw new UsageError(`the ${this.type} backend does not support conditional writes`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || name.endsWith('.ltx')) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
+  }
+}
+
+/** Throws unless `level` is an integer in 0..9. */
+export function assertLevel(level: number): void {
+  if (!Number.isInteger(level) || level < 0 || level > MAX_LEVEL) throw new UsageError(`level must be an integer from 0 to ${MAX_LEVEL}, got ${level}`);
+}
+
+/** Throws unless `ref` names a valid level and TXID range. */
+export function assertRef(ref: LtxFileRef): void {
+  assertLevel(ref.level);
+  assertTXID(ref.minTXID, 'minTXID');
+  assertTXID(ref.maxTXID, 'maxTXID');
+  if (ref.minTXID < 1 || ref.minTXID > ref.maxTXID) throw new UsageError(`invalid TXID range ${ref.minTXID}..${ref.maxTXID}`);
+}
+
+/** `<min>-<max>.ltx` for a file reference. */
+export function ltxFilename(ref: LtxFileRef): string {
+  return formatLtxFilename(ref.minTXID, ref.maxTXID);
+}
+
+/** Sorts file infos the way listings must be ordered. */
+export function compareLtxFiles(a: LtxFileRef, b: LtxFileRef): number {
+  return a.level - b.level || a.minTXID - b.minTXID || a.maxTXID - b.maxTXID;
+}
+
+function toAsyncIterable(data: ByteSource): AsyncIterable<Uint8Array> {
+  if (data instanceof Uint8Array) return Readable.from([data], { objectMode: false });
+  return data;
+}

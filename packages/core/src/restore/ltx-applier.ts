@@ -1,0 +1,172 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { pageChecksum } from '../checksum/index.ts';
+import { CHECKSUM_FLAG, lockPgno } from '../ltx/constants.ts';
+import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
+import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/errors.ts';
+import { hasNoChecksum, isSnapshot, type LtxHeader } from '../ltx/header.ts';
+import type { Position } from '../ltx/position.ts';
+import { readSqliteHeader } from '../sqlite/database-header.ts';
+
+/** Largest run of adjacent pages gathered into one positioned write. */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/**
+ * Applies LTX files, in order, to a database file: a snapshot first (or an existing
+ * database), then incrementals or compacted files. Tracks every page's checksum so it can
+ * check each file's pre-apply checksum against the database and the database against each
+ * post-apply checksum. Pages are written as they are decoded; if any check fails the file
+ * is left half-written, so callers write to a temporary path and rename on success.
+ */
+export class LtxApplier {
+  private readonly path: string;
+  private fh: FileHandle | undefined;
+  private pageSize = 0;
+  private commit = 0;
+  private checksums = new BigUint64Array(0);
+  private xor = 0n;
+  private txid = 0;
+  private verifyChecksums = true;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** TXID and database checksum reached so far. */
+  get position(): Position {
+    return { txid: this.txid, postApplyChecksum: this.databaseChecksum };
+  }
+
+  /** Checksum of the database as written so far (bit 63 set). */
+  get databaseChecksum(): bigint {
+    return CHECKSUM_FLAG | this.xor;
+  }
+
+  /**
+   * Starts from the database already at `path` (not a snapshot) at position `txid`.
+   * Reads it once to learn each page's checksum.
+   */
+  async openExisting(txid: number): Promise<void> {
+    const { pageSize, pageCount } = await readSqliteHeader(this.path);
+    await this.close({ sync: false });
+    this.fh = await open(this.path, 'r+');
+    this.pageSize = pageSize;
+    this.reset();
+    this.resize(pageCount);
+    const lock = lockPgno(pageSize);
+    const buf = Buffer.allocUnsafe(pageSize);
+    for (let pgno = 1; pgno <= pageCount; pgno++) {
+      if (pgno === lock) continue;
+      await this.fh.read(buf, 0, pageSize, (pgno - 1) * pageSize);
+      const sum = pageChecksum(pgno, buf);
+      this.checksums[pgno - 1] = sum;
+      this.xor ^= sum;
+    }
+    this.txid = txid;
+  }
+
+  /** Applies one LTX file read from `source`. Throws naming `name` on any failure. */
+  async apply(source: AsyncIterable<Uint8Array>, name: string): Promise<LtxDecodeResult> {
+    const decoder = new LtxDecoder(source, { file: name });
+    try {
+      const header = await decoder.readHeader();
+      await this.begin(header, name);
+      const lock = lockPgno(this.pageSize);
+      let batch: Buffer[] = [];
+      let batchStart = 0;
+      let batchNext = 0;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+        await this.fh!.write(data, 0, data.byteLength, (batchStart - 1) * this.pageSize);
+        batch = [];
+      };
+      for await (const page of decoder.pages()) {
+        if (page.pgno !== batchNext || batch.length * this.pageSize >= WRITE_BATCH_BYTES) {
+          await flush();
+          batchStart = page.pgno;
+        }
+        batch.push(page.data);
+        batchNext = page.pgno + 1;
+        if (page.pgno !== lock) {
+          this.xor ^= this.checksums[page.pgno - 1]! ^ page.checksum;
+          this.checksums[page.pgno - 1] = page.checksum;
+        }
+      }
+      await flush();
+      const result = await decoder.finish();
+      await this.end(header, result, name);
+      return result;
+    } finally {
+      await decoder.cancel();
+    }
+  }
+
+  /** Flushes to disk and closes the file. */
+  async close(options: { sync?: boolean } = {}): Promise<void> {
+    if (!this.fh) return;
+    if (options.sync ?? true) await this.fh.sync();
+    await this.fh.close();
+    this.fh = undefined;
+  }
+
+  private async begin(header: LtxHeader, name: string): Promise<void> {
+    if (isSnapshot(header)) {
+      await this.fh?.close();
+      this.fh = await open(this.path, 'w+');
+      this.pageSize = header.pageSize;
+      this.reset();
+      this.resize(header.commit);
+      this.verifyChecksums = !hasNoChecksum(header);
+      return;
+    }
+    if (!this.fh) throw new UsageError(`${name} is not a snapshot (min TXID ${header.minTXID}) and no database was opened to apply it to`);
+    if (header.pageSize !== this.pageSize) {
+      throw new LitestreamError(`page size ${header.pageSize} differs from the database's ${this.pageSize}`, { file: name });
+    }
+    if (header.minTXID > this.txid + 1 || header.maxTXID <= this.txid) {
+      throw new LitestreamError(`covers TXIDs ${header.minTXID}..${header.maxTXID} but the database is at TXID ${this.txid}: it does not follow`, { file: name });
+    }
+    this.verifyChecksums = !hasNoChecksum(header);
+    // A compacted file may overlap the position; its pre-apply checksum is then for an older state.
+    if (this.verifyChecksums && header.minTXID === this.txid + 1 && header.preApplyChecksum !== this.databaseChecksum) {
+      throw new ChecksumMismatchError('pre-apply', header.preApplyChecksum, this.databaseChecksum, {
+        file: name,
+        detail: `database at TXID ${this.txid} is not the state this file was made from`,
+      });
+    }
+    if (header.commit > this.commit) this.resize(header.commit);
+  }
+
+  private async end(header: LtxHeader, result: LtxDecodeResult, name: string): Promise<void> {
+    if (header.commit < this.commit) this.resize(header.commit);
+    await this.fh!.truncate(header.commit * this.pageSize);
+    this.txid = header.maxTXID;
+    if (this.verifyChecksums && result.postApplyChecksum !== this.databaseChecksum) {
+      throw new ChecksumMismatchError('post-apply', result.postApplyChecksum, this.databaseChecksum, {
+        file: name,
+        detail: `database after applying TXID ${header.maxTXID} differs from what the file records`,
+      });
+    }
+  }
+
+  private reset(): void {
+    this.checksums = new BigUint64Array(0);
+    this.xor = 0n;
+    this.commit = 0;
+  }
+
+  /** Grows or shrinks the page-checksum table; dropped pages leave the database checksum. */
+  private resize(commit: number): void {
+    if (commit < this.commit) {
+      for (let i = commit; i < this.commit; i++) this.xor ^= this.checksums[i]!;
+      this.checksums = this.checksums.slice(0, commit);
+    } else if (commit > this.checksums.length) {
+      const next = new BigUint64Array(Math.max(commit, Math.ceil(this.checksums.length * 1.5)));
+      next.set(this.checksums);
+      this.checksums = next;
+    }
+    // Slots past the old commit must hold zero so a later xor-out is a no-op.
+    for (let i = this.commit; i < commit; i++) this.checksums[i] = 0n;
+    this.commit = commit;
+  }
+}

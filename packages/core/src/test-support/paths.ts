@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The repository root (…/main). */
+export const repoRoot = resolve(import.meta.dirname, '../../../..');
+
+/**
+ * The reference vectors made by the Go implementation, kept in the steering repo's
+ * `shared/testdata` beside this checkout (override with LTX_GOLDEN_DIR).
+ */
+export function goldenDir(): string {
+  const dir = process.env.LTX_GOLDEN_DIR ?? join(repoRoot, '../shared/testdata/ltx-v3-golden');
+  if (!existsSync(dir)) {
+    throw new Error(`LTX reference vectors not found at ${dir}; set LTX_GOLDEN_DIR to the ltx-v3-golden folder`);
+  }
+  return dir;
+}
