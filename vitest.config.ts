@@ -20,8 +20,8 @@ export default defineConfig({
   test: {
     include: ['{packages,backends}/*/src/**/*.test.ts', '{packages,backends}/*/test/**/*.test.ts', '{conformance,testcontainers}/{src,test}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    globalSetup: ['scripts/vitest-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

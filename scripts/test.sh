@@ -6,4 +6,4 @@ bash "$here/setup.sh"
 source "$here/env.sh"
 cd "$LTS_ROOT"
 bash scripts/install-test-services.sh
-exec pnpm exec vitest run "$@"
+LTS_BUILT=1 exec pnpm exec vitest run "$@"

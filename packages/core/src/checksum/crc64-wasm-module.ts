@@ -190,9 +190,18 @@ const UPDATE = 0;
 const SHIFT = 1;
 const PAGE_FROM_RAW = 2;
 
+/**
+ * The part of `WebAssembly.Memory` the engine uses. Typed here because the project's
+ * `lib` (ES2023, no DOM) and `@types/node` do not declare the WebAssembly globals.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(deltaPages: number): number;
+}
+
 /** The kernel's exports, as JS sees them (i64 crosses the boundary as BigInt). */
 export interface Crc64WasmExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   update(crc: bigint, p: number, n: number): bigint;
   shift(crc: bigint, table: number): bigint;
   pageFromRaw(pgno: number, raw: bigint, table: number): bigint;
@@ -200,7 +209,7 @@ export interface Crc64WasmExports {
 
 /** Assembles the kernel for slicing-by-`slices` (8 or 16) with room for `initialPages` of memory. */
 export function buildCrc64WasmModule(slices: number, initialPages: number): Uint8Array {
-  if (slices !== 8 && slices !== 16 && slices !== 32) throw new RangeError(`slices must be 8, 16 or 32, got ${slices}`);
+  if (slices !== 8 && slices !== 16) throw new RangeError(`slices must be 8 or 16, got ${slices}`);
   const layout = crc64WasmLayout(slices);
   const functions: FunctionDef[] = [];
   functions[UPDATE] = { name: 'update', ...updateFunction(layout) };

@@ -21,14 +21,11 @@ const U64_LIMIT = 1n << 64n;
 let wasmFailure: unknown;
 
 function pickEngine(): Crc64Engine {
-  if (typeof WebAssembly === 'undefined') {
-    wasmFailure = new Error('WebAssembly is not available in this runtime');
-    return referenceEngine;
-  }
   try {
     return createWasmEngine();
   } catch (error) {
-    // Some hosts expose WebAssembly but forbid compiling; correctness beats speed there.
+    // No WebAssembly (node --jitless), or a host that forbids compiling it: correctness
+    // beats speed there, and crc64Implementation() reports why.
     wasmFailure = error;
     return referenceEngine;
   }

@@ -5,6 +5,7 @@ import { registerDump } from './commands/dump.ts';
 import { registerEncodeDb } from './commands/encode-db.ts';
 import { registerList } from './commands/list.ts';
 import { registerVerify } from './commands/verify.ts';
+import { describeError } from './output.ts';
 import { version } from './version.ts';
 
 /** Builds the `ltx` command: tools to make, inspect, verify and apply LTX files. */
@@ -29,13 +30,4 @@ export async function runLtx(argv: readonly string[]): Promise<number> {
     process.stderr.write(`ltx: ${describeError(err)}\n`);
     return 1;
   }
-}
-
-function describeError(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && 'path' in err && typeof (err as NodeJS.ErrnoException).path === 'string') {
-    const e = err as NodeJS.ErrnoException;
-    const reason = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory' }[e.code ?? ''];
-    return `${e.path}: ${reason ?? e.message}`;
-  }
-  return err instanceof Error ? err.message : String(err);
 }

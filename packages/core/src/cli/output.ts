@@ -33,3 +33,13 @@ export function formatFields(fields: Record<string, string | number>, indent = '
     .map(([k, v]) => `${indent}${`${k}:`.padEnd(width + 2)}${v}`)
     .join('\n');
 }
+
+/** One line for an error: file-system errors as `path: reason`, others by their message. */
+export function describeError(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && 'path' in err && typeof (err as NodeJS.ErrnoException).path === 'string') {
+    const e = err as NodeJS.ErrnoException;
+    const reason = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory' }[e.code ?? ''];
+    return `${e.path}: ${reason ?? e.message}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { verifyLtx } from '../../ltx/decoder.ts';
 import { formatLtxFilename } from '../../ltx/txid.ts';
 import { formatChecksum } from '../../ltx/position.ts';
+import { describeError } from '../output.ts';
 
 export function registerVerify(program: Command): void {
   program
@@ -20,7 +21,8 @@ export function registerVerify(program: Command): void {
           );
         } catch (err) {
           failed += 1;
-          process.stdout.write(`${(err as Error).message.startsWith(file) ? '' : `${file}: `}${(err as Error).message}\n`);
+          const message = describeError(err);
+          process.stdout.write(`${message.startsWith(file) ? '' : `${file}: `}${message}\n`);
         }
       }
       if (failed > 0) {
