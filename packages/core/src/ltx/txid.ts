@@ -37,13 +37,13 @@ export function formatLtxFilename(minTXID: TXID, maxTXID: TXID): string {
   return `${formatTXID(minTXID)}-${formatTXID(maxTXID)}.ltx`;
 }
 
-/** Parses `<min>-<max>.ltx`; returns undefined for any other name. */
+/** Parses `<min>-<max>.ltx` (1 ≤ min ≤ max); returns undefined for any other name. */
 export function parseLtxFilename(name: string): { minTXID: TXID; maxTXID: TXID } | undefined {
   const m = FILENAME_PATTERN.exec(name);
   if (!m) return undefined;
   const minTXID = txidFromBigInt(BigInt(`0x${m[1]}`), 'min TXID');
   const maxTXID = txidFromBigInt(BigInt(`0x${m[2]}`), 'max TXID');
-  if (minTXID > maxTXID) return undefined;
+  if (minTXID < 1 || minTXID > maxTXID) return undefined;
   return { minTXID, maxTXID };
 }
 

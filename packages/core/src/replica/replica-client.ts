@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { MAX_LEVEL } from '../ltx/constants.ts';
-import { UsageError } from '../ltx/errors.ts';
+import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import { assertTXID, formatLtxFilename, type TXID } from '../ltx/txid.ts';
 
 /** One LTX file held by a replica. */
@@ -73,10 +73,16 @@ export interface StoredObject {
   readonly etag: string;
 }
 
-/** The precondition of a conditional write or delete did not hold. */
-export class PreconditionFailedError extends UsageError {
+/**
+ * The precondition of a conditional write or delete did not hold. Expected in normal
+ * operation (another process won a lease race), so it is not a `UsageError`.
+ */
+export class PreconditionFailedError extends LitestreamError {
   constructor(name: string, condition: WriteCondition | undefined) {
-    super(`precondition failed for ${name}: ${condition === undefined ? 'object changed' : 'ifNoneMatch' in condition ? 'object already exists' : `etag is no longer ${condition.ifMatch}`}`);
+    super(
+      `precondition failed: ${condition === undefined ? 'object changed' : 'ifNoneMatch' in condition ? 'object already exists' : `object is missing or its etag is no longer ${condition.ifMatch}`}`,
+      { file: name },
+    );
   }
 }
 
@@ -86,9 +92,14 @@ export class PreconditionFailedError extends UsageError {
  * only talk to their store and may assume valid input.
  *
  * Required semantics (checked by `@litestream-ts/conformance`):
- * - listings are sorted by minTXID, then maxTXID, and contain only well-formed LTX names;
+ * - listings are sorted by minTXID, then maxTXID, and contain only well-formed LTX names
+ *   (names that `parseLtxFilename` refuses are skipped);
  * - writes are atomic: a reader sees the whole old file, the whole new file, or nothing;
- * - opening a missing file rejects with `NotFoundError`; deleting one is not an error.
+ *   a write whose source stream fails rejects, stores nothing and leaves a previous file whole;
+ * - opening a missing file rejects with `NotFoundError`; deleting one is not an error;
+ * - `deleteAll` removes every LTX file and every small object (such as a lease);
+ * - conditional objects: `ifMatch` against a missing object fails with
+ *   `PreconditionFailedError`; an unconditional delete of a missing object is not an error.
  */
 export abstract class ReplicaClient {
   /** The backend's config `type` (for example `file`, `s3`). */
@@ -116,6 +127,9 @@ export abstract class ReplicaClient {
   /** Stores a whole LTX file from a stream, replacing any file of the same name. */
   async writeLtxFile(ref: LtxFileRef, data: ByteSource, options: WriteLtxOptions = {}): Promise<WriteLtxResult> {
     assertRef(ref);
+    if (options.timestamp !== undefined && !(options.timestamp instanceof Date && Number.isFinite(options.timestamp.getTime()))) {
+      throw new UsageError(`timestamp must be a valid Date, got ${String(options.timestamp)}`);
+    }
     return this._writeLtxFile(ref, toAsyncIterable(data), options);
   }
 
@@ -169,7 +183,7 @@ export abstract class ReplicaClient {
 
   private assertConditional(name: string): void {
     if (!this.capabilities.conditionalWrite) throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-    if (!/^[A-Za-z0-9._-]+$/.test(name) || name.endsWith('.ltx')) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || /^\.+$/.test(name) || name.endsWith('.ltx')) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
   }
 }
 

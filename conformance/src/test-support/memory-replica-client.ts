@@ -1,0 +1,58 @@
+import { Readable } from 'node:stream';
+import {
+  NotFoundError,
+  ReplicaClient,
+  compareLtxFiles,
+  ltxFilename,
+  type ListLtxOptions,
+  type LtxFileInfo,
+  type LtxFileRef,
+  type ReplicaCapabilities,
+  type WriteLtxResult,
+} from '@litestream-ts/core';
+
+/**
+ * The smallest backend that keeps the contract, held in memory. It declares no optional
+ * capability, so running the suite against it shows the gated groups being skipped and the
+ * refusal cases running.
+ */
+export class MemoryReplicaClient extends ReplicaClient {
+  readonly type = 'memory';
+  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: false, metadataTimestamps: false, rangedReads: 'emulated' });
+  private readonly files = new Map<string, LtxFileInfo & { readonly data: Buffer }>();
+
+  protected async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+    const infos = [...this.files.values()]
+      .filter((f) => f.level === level && (options.seek === undefined || f.minTXID >= options.seek))
+      .sort(compareLtxFiles);
+    for (const { data: _data, ...info } of infos) yield info;
+  }
+
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+    const file = this.files.get(keyOf(ref));
+    if (file === undefined) throw new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: keyOf(ref) });
+    const end = range.size === undefined ? undefined : range.offset + range.size;
+    return Readable.from([file.data.subarray(range.offset, end)], { objectMode: false });
+  }
+
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>): Promise<WriteLtxResult> {
+    const chunks: Buffer[] = [];
+    // Collected first, so a source that fails midway replaces nothing.
+    for await (const chunk of data) chunks.push(Buffer.from(chunk));
+    const file = { level: ref.level, minTXID: ref.minTXID, maxTXID: ref.maxTXID, data: Buffer.concat(chunks), createdAt: new Date() };
+    this.files.set(keyOf(ref), { ...file, size: file.data.byteLength });
+    return { size: file.data.byteLength, createdAt: file.createdAt };
+  }
+
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+    for (const ref of refs) this.files.delete(keyOf(ref));
+  }
+
+  protected async _deleteAll(): Promise<void> {
+    this.files.clear();
+  }
+}
+
+function keyOf(ref: LtxFileRef): string {
+  return `${ref.level}/${ltxFilename(ref)}`;
+}
