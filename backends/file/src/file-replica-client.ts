@@ -77,8 +77,7 @@ export class FileReplicaClient extends ReplicaClient {
     const refs: LtxFileRef[] = [];
     for (const name of names) {
       const range = parseLtxFilename(name);
-      // TXID 0 parses but is no valid file (assertRef refuses it), so it could never be opened.
-      if (range === undefined || range.minTXID < 1) continue;
+      if (range === undefined) continue;
       if (options.seek !== undefined && range.minTXID < options.seek) continue;
       refs.push({ level, ...range });
     }
@@ -118,11 +117,7 @@ export class FileReplicaClient extends ReplicaClient {
   }
 
   protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
-    const timestamp = options.timestamp;
-    if (timestamp !== undefined && !(timestamp instanceof Date && Number.isFinite(timestamp.getTime()))) {
-      throw new UsageError(`timestamp must be a valid Date, got ${String(timestamp)}`);
-    }
-    const written = await writeFileDurably(this.ltxPath(ref), data, timestamp);
+    const written = await writeFileDurably(this.ltxPath(ref), data, options.timestamp);
     return { size: written.size, createdAt: mtimeOf(written.stats) };
   }
 
@@ -170,8 +165,6 @@ export class FileReplicaClient extends ReplicaClient {
   }
 
   private objectPath(name: string): string {
-    // Core's name check lets '.' and '..' through; as paths they would leave the replica.
-    if (/^\.+$/.test(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
     return join(this.root, name);
   }
 
