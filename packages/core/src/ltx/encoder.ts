@@ -67,12 +67,13 @@ export class LtxEncoder {
     return CHECKSUM_FLAG | this.dbChecksum;
   }
 
-  /** Compresses and writes one page. `data` must be exactly one page. */
-  async writePage(pgno: number, data: Uint8Array): Promise<void> {
+  /** Compresses and writes one page. `data` must be exactly one page. Returns the page's checksum. */
+  async writePage(pgno: number, data: Uint8Array): Promise<bigint> {
     this.checkPage(pgno, data);
     await this.writeHeaderOnce();
     const raw = crc64Raw(0n, data);
-    this.dbChecksum ^= pageChecksumFromRaw(pgno, raw, data.byteLength);
+    const checksum = pageChecksumFromRaw(pgno, raw, data.byteLength);
+    this.dbChecksum ^= checksum;
     const block = compressBlock(data);
     const frameSize = FRAME_HEADER_SIZE + block.byteLength;
     const offset = this.out.written;
@@ -86,6 +87,7 @@ export class LtxEncoder {
     await this.out.write(block);
     this.index.add(pgno, offset, frameSize);
     this.prevPgno = pgno;
+    return checksum;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { LitestreamError } from '../ltx/errors.ts';
 import { isValidPageSize } from '../ltx/constants.ts';
 
@@ -13,17 +13,26 @@ export interface SqliteHeaderInfo {
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
-/** Reads the first 100 bytes of a SQLite database and its size. Throws naming the file. */
+/**
+ * Reads the first 100 bytes of a SQLite database and its size. Throws naming the file.
+ * Opens and closes the file: never use it on a database this process has open in SQLite
+ * (closing any descriptor drops the process's POSIX locks); use `readSqliteHeaderFrom`.
+ */
 export async function readSqliteHeader(path: string): Promise<SqliteHeaderInfo> {
   const fh = await open(path, 'r');
   try {
-    const { size } = await fh.stat();
-    const b = Buffer.alloc(100);
-    const { bytesRead } = await fh.read(b, 0, 100, 0);
-    return parseSqliteHeader(b.subarray(0, bytesRead), size, path);
+    return await readSqliteHeaderFrom(fh, path);
   } finally {
     await fh.close();
   }
+}
+
+/** Same as `readSqliteHeader` through a handle the caller keeps open. */
+export async function readSqliteHeaderFrom(fh: FileHandle, path?: string): Promise<SqliteHeaderInfo> {
+  const { size } = await fh.stat();
+  const b = Buffer.alloc(100);
+  const { bytesRead } = await fh.read(b, 0, 100, 0);
+  return parseSqliteHeader(b.subarray(0, bytesRead), size, path);
 }
 
 /** Parses a SQLite header given the file size. */

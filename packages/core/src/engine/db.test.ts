@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LtxApplier } from '../restore/ltx-applier.ts';
+import { AppProcess } from '../test-support/app-process.ts';
+import { DB } from './db.ts';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lts-db-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function openApp(path: string): Database.Database {
+  const app = new Database(path, { timeout: 5000 });
+  app.pragma('journal_mode = wal');
+  app.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT)');
+  return app;
+}
+
+function insert(app: Database.Database, n: number, size = 100): void {
+  const stmt = app.prepare('INSERT INTO t (body) VALUES (?)');
+  app.transaction(() => {
+    for (let i = 0; i < n; i++) stmt.run('x'.repeat(size) + Math.random());
+  })();
+}
+
+/** Applies every staged L0 file to a fresh database and returns its bytes. */
+async function restoreLocal(db: DB): Promise<Buffer> {
+  const out = join(dir, `restored-${Math.random()}.db`);
+  const applier = new LtxApplier(out);
+  for (const f of await db.local.list()) await applier.apply(createReadStream(f.path), f.path);
+  await applier.close();
+  return readFile(out);
+}
+
+/** The logical database image as SQLite sees it now. */
+const image = (app: Database.Database) => app.serialize();
+
+describe('DB sync', () => {
+  it('starts with a snapshot, then writes one L0 file per sync with the next TXID', async () => {
+    const path = join(dir, 'app.db');
+    const app = openApp(path);
+    insert(app, 50);
+    const db = new DB(path);
+    await db.open();
+    const first = await db.sync();
+    expect(first).toMatchObject({ txid: 1, kind: 'snapshot' });
+    expect(await restoreLocal(db)).toEqual(image(app));
+
+    insert(app, 10);
+    insert(app, 10, 5000); // rows on overflow pages
+    const second = await db.sync();
+    expect(second).toMatchObject({ txid: 2, kind: 'incremental' });
+    expect(await db.sync()).toBeUndefined(); // idle: no file
+    expect((await db.local.list()).map((f) => f.maxTXID)).toEqual([1, 2]);
+    expect(await restoreLocal(db)).toEqual(image(app));
+    await db.close();
+    app.close();
+  });
+
+  it('keeps a restorable chain across its own PASSIVE checkpoints and WAL restarts', async () => {
+    const path = join(dir, 'app.db');
+    const app = openApp(path);
+    const db = new DB(path, { minCheckpointPageCount: 20 });
+    await db.open();
+    await db.sync();
+    for (let round = 0; round < 6; round++) {
+      insert(app, 200);
+      await db.syncAndMaybeCheckpoint();
+    }
+    insert(app, 3);
+    await db.sync();
+    const files = await db.local.list();
+    expect(files.length).toBeGreaterThan(6);
+    expect(await restoreLocal(db)).toEqual(image(app));
+    await db.close();
+    app.close();
+  });
+
+  it('resumes from its staged files after a restart without a new snapshot', async () => {
+    const path = join(dir, 'app.db');
+    const app = openApp(path);
+    insert(app, 20);
+    let db = new DB(path);
+    await db.sync();
+    await db.close();
+    insert(app, 20);
+    db = new DB(path);
+    await db.open();
+    const result = await db.sync();
+    expect(result).toMatchObject({ txid: 2, kind: 'incremental' });
+    expect(await restoreLocal(db)).toEqual(image(app));
+    await db.close();
+    app.close();
+  });
+
+  it('writes a full image when another process checkpointed and restarted the WAL while it was stopped', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(20);
+    let db = new DB(path);
+    await db.sync();
+    await db.close();
+    await app.insert(30);
+    // Another process: a checkpoint that truncates the WAL, then more writes in a new WAL.
+    execFileSync('sqlite3', [path, 'PRAGMA wal_checkpoint(TRUNCATE);']);
+    await app.insert(5);
+    db = new DB(path);
+    await db.open();
+    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await app.insert(5);
+    expect(await db.sync()).toMatchObject({ txid: 3, kind: 'incremental' });
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
+  });
+
+  it('starts over with a snapshot when the meta directory is deleted', async () => {
+    const path = join(dir, 'app.db');
+    const app = openApp(path);
+    insert(app, 20);
+    let db = new DB(path);
+    await db.sync();
+    insert(app, 20);
+    await db.sync();
+    await db.close();
+    await rm(db.metaPath, { recursive: true });
+    db = new DB(path);
+    expect(await db.sync()).toMatchObject({ txid: 1, kind: 'snapshot' });
+    expect(await restoreLocal(db)).toEqual(image(app));
+    await db.close();
+    app.close();
+  });
+});
