@@ -17,6 +17,7 @@ export async function writeFileAtomically<T>(path: string, produce: (sink: Writa
     await finished(stream);
     await syncFile(temp);
     await rename(temp, path);
+    await syncFile(dirname(path));
     return result;
   } catch (err) {
     stream.destroy();
@@ -31,7 +32,8 @@ export function tempPathFor(path: string): string {
 }
 
 async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
+  // fsync works on a read-only descriptor, which is also the only way to open a directory.
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {

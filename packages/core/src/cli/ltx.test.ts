@@ -111,14 +111,14 @@ describe('ltx command', () => {
       const dir = join(goldenDir(), 'set-512', 'ltx');
       const r = runBin(LTX, ['apply', join(work, 'gap.db'), join(dir, '0000000000000001-0000000000000001.ltx'), join(dir, '0000000000000003-0000000000000003.ltx')]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/0000000000000003\.ltx: covers TXIDs 3\.\.3 but the database is at TXID 1: it does not follow/);
+      expect(r.stderr).toMatch(/0000000000000003\.ltx: covers TXIDs 0000000000000003\.\.0000000000000003 but the database is at TXID 0000000000000001: it does not follow/);
     });
 
     it('refuses a non-snapshot first file unless --from-txid is given', async () => {
       const dir = join(goldenDir(), 'set-512');
       const r = runBin(LTX, ['apply', join(work, 'x.db'), join(dir, 'ltx', '0000000000000002-0000000000000002.ltx')]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/is not a snapshot \(min TXID 2\) and no database was opened/);
+      expect(r.stderr).toMatch(/is not a snapshot \(min TXID 0000000000000002\) and no database was opened/);
       const db = join(work, 'from1.db');
       await copyFile(join(dir, 'state1.db'), db);
       const ok = runBin(LTX, ['apply', '--from-txid', '1', db, join(dir, 'ltx', '0000000000000002-0000000000000002.ltx')]);

@@ -126,10 +126,20 @@ export class DB {
    * meta directory was deleted), the next sync writes a full image that follows the replica.
    */
   followReplica(position: Position): void {
-    if (!this.point || this.point.txid < position.txid) {
+    const local = this.point;
+    if (!local || local.txid < position.txid || (local.txid === position.txid && local.postApplyChecksum !== position.postApplyChecksum)) {
       this.floor = position;
-      this.fullImageReason = `local position ${this.point ? formatTXID(this.point.txid) : 'none'} is behind the replica (${formatTXID(position.txid)})`;
+      this.fullImageReason = local
+        ? local.txid < position.txid
+          ? `local position ${formatTXID(local.txid)} is behind the replica (${formatTXID(position.txid)})`
+          : `local state at ${formatTXID(local.txid)} differs from the replica's`
+        : `no local state; the replica is at ${formatTXID(position.txid)}`;
     }
+  }
+
+  /** Makes the next sync write a snapshot of the whole database (after the current TXID). */
+  requestSnapshot(reason: string): void {
+    this.fullImageReason = reason;
   }
 
   /**
@@ -314,33 +324,37 @@ export class DB {
     return { txid, file: { minTXID: txid, maxTXID: txid, path: this.local.pathOf(txid, txid) }, kind: 'incremental', pages: pgnos.length, bytes: result.size };
   }
 
-  /** Writes every page of the current state (main file + committed WAL frames). */
+  /**
+   * Writes every page of the current state (main file + committed WAL frames) as a snapshot
+   * covering TXID 1..next: self-contained, so a restore, a compaction or a replica that lost
+   * track can start from it without any earlier file.
+   */
   private async writeFullImage(wal: FileHandle | undefined, header: WalHeader | undefined, reason: string): Promise<SyncResult> {
     const run = wal && header ? await readCommittedFrames(wal, header, WAL_HEADER_SIZE, header.checksum) : undefined;
     const dbInfo = await readSqliteHeaderFrom(this.file!, this.path);
     const commit = run?.commit ?? dbInfo.pageCount;
     const base = this.floor ?? this.position;
     const snapshot = base === undefined;
-    const txid = snapshot ? 1 : base.txid + 1;
+    const txid = base === undefined ? 1 : base.txid + 1;
     if (!snapshot) this.logger.warn('writing a full database image', { txid: formatTXID(txid), reason });
     this.sums.clear();
     this.sums.resize(commit);
     const db = this.file!;
-    const result: LtxEncodeResult = await this.local.write(txid, txid, async (sink) => {
+    const result: LtxEncodeResult = await this.local.write(1, txid, async (sink) => {
         const encoder = new LtxEncoder(
           sink,
           {
             pageSize: this.pageSize,
             commit,
-            minTXID: snapshot ? 1 : txid,
+            minTXID: 1,
             maxTXID: txid,
-            preApplyChecksum: snapshot ? 0n : base.postApplyChecksum,
+            preApplyChecksum: 0n,
             walOffset: header ? WAL_HEADER_SIZE : 0,
             walSize: run ? run.endOffset - WAL_HEADER_SIZE : 0,
             walSalt1: header?.salt1 ?? 0,
             walSalt2: header?.salt2 ?? 0,
           },
-          { file: this.local.pathOf(txid, txid) },
+          { file: this.local.pathOf(1, txid) },
         );
         await forEachDatabasePage(db, wal, run?.pages, this.pageSize, commit, async (pgno, data) => {
           this.sums.set(pgno, await encoder.writePage(pgno, data));
@@ -356,8 +370,8 @@ export class DB {
     };
     this.fullImageReason = undefined;
     this.floor = undefined;
-    if (snapshot) this.logger.info('snapshot written', { txid: formatTXID(txid), pages: result.pageCount, bytes: result.size });
-    return { txid, file: { minTXID: txid, maxTXID: txid, path: this.local.pathOf(txid, txid) }, kind: snapshot ? 'snapshot' : 'full-image', pages: result.pageCount, bytes: result.size };
+    this.logger.info('snapshot written', { txid: formatTXID(txid), pages: result.pageCount, bytes: result.size, reason });
+    return { txid, file: { minTXID: 1, maxTXID: txid, path: this.local.pathOf(1, txid) }, kind: snapshot ? 'snapshot' : 'full-image', pages: result.pageCount, bytes: result.size };
   }
 
   /**

@@ -28,7 +28,10 @@ export class LocalLtxFiles {
     return join(this.dir, formatLtxFilename(minTXID, maxTXID));
   }
 
-  /** Staged files in TXID order. */
+  /**
+   * Staged files in the order they were made: by max TXID. (A full image written after
+   * incrementals is a snapshot named 1-<max>, so sorting by min TXID would misplace it.)
+   */
   async list(): Promise<LocalLtxFile[]> {
     let names: string[];
     try {
@@ -41,7 +44,7 @@ export class LocalLtxFiles {
       .map((name) => ({ name, range: parseLtxFilename(name) }))
       .filter((e): e is { name: string; range: { minTXID: number; maxTXID: number } } => e.range !== undefined)
       .map((e) => ({ ...e.range, path: join(this.dir, e.name) }))
-      .sort((a, b) => a.minTXID - b.minTXID || a.maxTXID - b.maxTXID);
+      .sort((a, b) => a.maxTXID - b.maxTXID || b.minTXID - a.minTXID);
   }
 
   /** Header and post-apply checksum of a staged file, read from its two ends. */

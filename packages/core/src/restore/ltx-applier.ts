@@ -5,6 +5,7 @@ import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
 import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/errors.ts';
 import { hasNoChecksum, isSnapshot, type LtxHeader } from '../ltx/header.ts';
 import type { Position } from '../ltx/position.ts';
+import { formatTXID } from '../ltx/txid.ts';
 import { readSqliteHeader } from '../sqlite/database-header.ts';
 
 /** Largest run of adjacent pages gathered into one positioned write. */
@@ -119,19 +120,19 @@ export class LtxApplier {
       this.verifyChecksums = !hasNoChecksum(header);
       return;
     }
-    if (!this.fh) throw new UsageError(`${name} is not a snapshot (min TXID ${header.minTXID}) and no database was opened to apply it to`);
+    if (!this.fh) throw new UsageError(`${name} is not a snapshot (min TXID ${formatTXID(header.minTXID)}) and no database was opened to apply it to`);
     if (header.pageSize !== this.pageSize) {
       throw new LitestreamError(`page size ${header.pageSize} differs from the database's ${this.pageSize}`, { file: name });
     }
     if (header.minTXID > this.txid + 1 || header.maxTXID <= this.txid) {
-      throw new LitestreamError(`covers TXIDs ${header.minTXID}..${header.maxTXID} but the database is at TXID ${this.txid}: it does not follow`, { file: name });
+      throw new LitestreamError(`covers TXIDs ${formatTXID(header.minTXID)}..${formatTXID(header.maxTXID)} but the database is at TXID ${formatTXID(this.txid)}: it does not follow`, { file: name });
     }
     this.verifyChecksums = !hasNoChecksum(header);
     // A compacted file may overlap the position; its pre-apply checksum is then for an older state.
     if (this.verifyChecksums && header.minTXID === this.txid + 1 && header.preApplyChecksum !== this.databaseChecksum) {
       throw new ChecksumMismatchError('pre-apply', header.preApplyChecksum, this.databaseChecksum, {
         file: name,
-        detail: `database at TXID ${this.txid} is not the state this file was made from`,
+        detail: `database at TXID ${formatTXID(this.txid)} is not the state this file was made from`,
       });
     }
     if (header.commit > this.commit) this.resize(header.commit);
@@ -144,7 +145,7 @@ export class LtxApplier {
     if (this.verifyChecksums && result.postApplyChecksum !== this.databaseChecksum) {
       throw new ChecksumMismatchError('post-apply', result.postApplyChecksum, this.databaseChecksum, {
         file: name,
-        detail: `database after applying TXID ${header.maxTXID} differs from what the file records`,
+        detail: `database after applying TXID ${formatTXID(header.maxTXID)} differs from what the file records`,
       });
     }
   }

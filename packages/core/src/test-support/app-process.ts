@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import type { WorkloadRecord } from './workload.ts';
 
 /**
  * Drives an application process (`app-process-main.ts`) that writes to a database through
@@ -27,6 +28,11 @@ export class AppProcess {
 
   insert(rows: number, size = 100): Promise<unknown> {
     return this.request({ op: 'insert', rows, size });
+  }
+
+  /** Runs the mixed workload inside the application process; resolves with its records. */
+  async workload(txns: number, options: { bigTxnAt?: number; pauseEvery?: number; pauseMs?: number } = {}): Promise<WorkloadRecord[]> {
+    return (await this.request<{ records: WorkloadRecord[] }>({ op: 'workload', txns, ...options })).records;
   }
 
   async hash(): Promise<string> {

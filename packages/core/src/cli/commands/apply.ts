@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, rm, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { tempPathFor } from '../atomic-file.ts';
 import { LtxApplier } from '../../restore/ltx-applier.ts';
+import { publishDatabase } from '../../restore/output-file.ts';
 import { formatPosition } from '../../ltx/position.ts';
 import { UsageError } from '../../ltx/errors.ts';
 import { parseTxidOption } from '../options.ts';
@@ -19,6 +20,8 @@ export function registerApply(program: Command): void {
       const applier = new LtxApplier(temp);
       try {
         if (opts.fromTxid !== undefined) {
+          const wal = await stat(`${db}-wal`).catch(() => undefined);
+          if (wal && wal.size > 0) throw new UsageError(`${db}-wal exists: checkpoint ${db} first, so its main file holds the whole state`);
           await copyFile(db, temp).catch((cause: NodeJS.ErrnoException) => {
             throw new UsageError(`--from-txid needs an existing database at ${db} (${cause.code ?? cause.message})`);
           });
@@ -26,7 +29,8 @@ export function registerApply(program: Command): void {
         }
         for (const file of files) await applier.apply(createReadStream(file), file);
         await applier.close({ sync: true });
-        await rename(temp, db);
+        // Replaces the database and drops stale -wal/-shm beside it, which SQLite would replay.
+        await publishDatabase(temp, db, true);
       } catch (err) {
         await applier.close({ sync: false }).catch(() => {});
         await rm(temp, { force: true });

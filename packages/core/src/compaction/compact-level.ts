@@ -1,0 +1,90 @@
+import { silentLogger, type LogFields, type Logger } from '../engine/logger.ts';
+import { compactLtx, type CompactionInput } from '../ltx/compactor.ts';
+import { UsageError } from '../ltx/errors.ts';
+import { formatLtxFilename, formatTXID, type TXID } from '../ltx/txid.ts';
+import type { LtxFileInfo, LtxFileRef, ReplicaClient } from '../replica/replica-client.ts';
+import { MAX_COMPACTION_LEVEL } from './compaction-level.ts';
+import { selectCompactionRun, type TxidRange } from './compaction-run.ts';
+import { uploadLtx } from './ltx-upload.ts';
+
+export interface CompactLevelOptions {
+  readonly logger?: Logger;
+  /** Clock for the duration reported in the log (default: the system clock). */
+  readonly now?: () => Date;
+}
+
+/**
+ * Merges the files of level `dstLevel - 1` that reach past the end of `dstLevel` into one
+ * new file at `dstLevel`, named after the merged run's TXID range. The bytes stream from
+ * the replica through `compactLtx` (which verifies every input and the checksum chain)
+ * back into the replica; no file is held in memory. The stored timestamp is the output's
+ * header timestamp, that of the last input.
+ *
+ * A hole in the source level ends the run before it (logged as a warning naming the
+ * missing TXIDs); the files after it are merged by a later call.
+ *
+ * @returns the file written, or undefined when the source level holds nothing new.
+ */
+export async function compactLevel(client: ReplicaClient, dstLevel: number, options: CompactLevelOptions = {}): Promise<LtxFileInfo | undefined> {
+  if (!Number.isInteger(dstLevel) || dstLevel < 1 || dstLevel > MAX_COMPACTION_LEVEL) {
+    throw new UsageError(`compaction destination must be a level from 1 to ${MAX_COMPACTION_LEVEL}, got ${dstLevel}`);
+  }
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const srcLevel = dstLevel - 1;
+  const started = now().getTime();
+
+  const dstEnd = await levelEnd(client, dstLevel);
+  // The whole source level is listed, not just from dstEnd+1: a file that starts before the
+  // destination's end but reaches past it (possible after retention) must not be missed.
+  const source: LtxFileInfo[] = [];
+  for await (const info of client.listLtxFiles(srcLevel)) source.push(info);
+  const run = selectCompactionRun(source, dstEnd);
+  if (run.gapBefore) warnGap(logger, srcLevel, run.gapBefore, { reason: 'the source resumes after the destination ends', destinationEnd: formatTXID(dstEnd) });
+  const first = run.files[0];
+  const last = run.files[run.files.length - 1];
+  if (!first || !last) return undefined;
+  if (run.gapAfter) warnGap(logger, srcLevel, run.gapAfter, { reason: 'compacting only up to the hole', compactingThrough: formatTXID(last.maxTXID) });
+
+  const ref: LtxFileRef = { level: dstLevel, minTXID: first.minTXID, maxTXID: last.maxTXID };
+  const file = describe(ref);
+  const inputs: CompactionInput[] = run.files.map((info) => ({ name: describe(info), source: openLazily(client, info) }));
+  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file });
+
+  const result: LtxFileInfo = { ...ref, size: written.size, createdAt: written.createdAt };
+  logger.info('compaction completed', {
+    level: dstLevel,
+    minTXID: formatTXID(ref.minTXID),
+    maxTXID: formatTXID(ref.maxTXID),
+    files: run.files.length,
+    pages: produced.pageCount,
+    size: written.size,
+    durationMs: now().getTime() - started,
+  });
+  return result;
+}
+
+/** The highest maxTXID held by a level, 0 when it is empty. */
+export async function levelEnd(client: ReplicaClient, level: number): Promise<TXID> {
+  let end = 0;
+  for await (const info of client.listLtxFiles(level)) if (info.maxTXID > end) end = info.maxTXID;
+  return end;
+}
+
+/** Opens the file only when the compactor first reads it, and closes it when reading stops early. */
+export async function* openLazily(client: ReplicaClient, ref: LtxFileRef): AsyncGenerator<Uint8Array> {
+  const stream = await client.openLtxFile(ref);
+  try {
+    yield* stream;
+  } finally {
+    stream.destroy();
+  }
+}
+
+function describe(ref: LtxFileRef): string {
+  return `level ${ref.level} ${formatLtxFilename(ref.minTXID, ref.maxTXID)}`;
+}
+
+function warnGap(logger: Logger, level: number, gap: TxidRange, fields: LogFields): void {
+  logger.warn('compaction source gap', { level, missing: `${formatTXID(gap.minTXID)}-${formatTXID(gap.maxTXID)}`, ...fields });
+}

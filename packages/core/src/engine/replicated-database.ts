@@ -1,0 +1,190 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { compactLevel } from '../compaction/compact-level.ts';
+import type { CompactionLevel } from '../compaction/compaction-level.ts';
+import { enforceRetention } from '../compaction/retention.ts';
+import { LitestreamError } from '../ltx/errors.ts';
+import { formatTXID } from '../ltx/txid.ts';
+import type { ReplicaClient } from '../replica/replica-client.ts';
+import { DB } from './db.ts';
+import type { DBOptions } from './db-options.ts';
+import type { Logger } from './logger.ts';
+import type { EngineMetrics } from './metrics.ts';
+import { Replica } from './replica.ts';
+import { writeReplicaSnapshot } from './replica-snapshot.ts';
+
+/** Timing settings shared by every database of a store. */
+export interface ReplicationSchedule {
+  readonly monitorInterval: number;
+  readonly syncInterval: number;
+  readonly levels: readonly CompactionLevel[];
+  readonly snapshotInterval: number;
+  readonly snapshotRetention: number;
+  readonly l0Retention: number;
+  readonly maxBackoff: number;
+}
+
+/** Replication status of one database: local versus replica. */
+export interface SyncStatus {
+  readonly path: string;
+  readonly localTXID: number;
+  readonly remoteTXID: number;
+  /** True when the replica holds everything staged locally. */
+  readonly inSync: boolean;
+  /** The last sync error, while failures go on. */
+  readonly lastError?: string;
+}
+
+/**
+ * One database and its replica, driven on a schedule: sync and upload every interval (with
+ * exponential backoff while failing), compact each level when its interval has passed and
+ * there is something new, snapshot and enforce retention. Idle databases cause no storage
+ * requests: maintenance only runs after new files were uploaded.
+ */
+export class ReplicatedDatabase {
+  readonly db: DB;
+  readonly replica: Replica;
+  private readonly schedule: ReplicationSchedule;
+  private readonly logger: Logger;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private lastError: string | undefined;
+  /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
+  private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
+
+  constructor(path: string, client: ReplicaClient, options: { db?: DBOptions; replicaName?: string; schedule: ReplicationSchedule; logger: Logger; metrics: EngineMetrics }) {
+    this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
+    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
+    this.schedule = options.schedule;
+    this.logger = options.logger.child({ db: path });
+  }
+
+  /** Opens the database, reads the replica's position and starts the loop. */
+  async start(): Promise<void> {
+    await this.db.open();
+    await this.replica.init();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops the loop, then syncs until the replica has everything or `timeout` passes. */
+  async stop(timeout: number): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      try {
+        await this.syncOnce();
+        if (this.status().inSync) break;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          this.logger.error('final sync failed', { error: (err as Error).message });
+          break;
+        }
+        await sleep(500);
+        continue;
+      }
+      if (Date.now() >= deadline) break;
+    }
+    await this.db.close();
+  }
+
+  /** Syncs the database and uploads now. */
+  async syncOnce(): Promise<void> {
+    await this.db.syncAndMaybeCheckpoint();
+    await this.replica.sync();
+  }
+
+  /**
+   * Syncs, then uploads until the replica holds at least the TXID that sync reached. The loop
+   * may stage newer files meanwhile; those are not waited for.
+   */
+  async syncAndWait(): Promise<void> {
+    await this.db.syncAndMaybeCheckpoint();
+    const target = this.db.position?.txid ?? 0;
+    await this.replica.sync();
+    const remote = this.replica.position?.txid ?? 0;
+    if (remote < target) throw new LitestreamError(`replica of ${this.db.path} is at TXID ${formatTXID(remote)}, local is at ${formatTXID(target)}`);
+  }
+
+  status(): SyncStatus {
+    const localTXID = this.db.position?.txid ?? 0;
+    const remoteTXID = this.replica.position?.txid ?? 0;
+    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.syncOnce();
+        if (this.failures > 0) this.logger.info('sync resumed', { after: this.failures });
+        this.failures = 0;
+        this.lastError = undefined;
+        await this.maintain();
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        // One line per streak of failures; the next success says it is over.
+        if (this.failures === 0) this.logger.error('sync error', { error: this.lastError });
+        this.failures += 1;
+      }
+      if (!this.running) break;
+      const delay = this.failures === 0 ? this.schedule.monitorInterval : Math.min(this.schedule.maxBackoff, this.schedule.syncInterval * 2 ** this.failures);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Compaction, snapshots and retention, each when due and only if the replica moved on. */
+  private async maintain(): Promise<void> {
+    const client = this.replica.client;
+    const txid = this.replica.position?.txid ?? 0;
+    let changed = false;
+    for (const level of this.schedule.levels) {
+      if (await this.due(`compact-${level.level}`, level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger }))) changed = true;
+    }
+    if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger }))) changed = true;
+    if (changed) {
+      const result = await enforceRetention(client, {
+        snapshotRetention: this.schedule.snapshotRetention,
+        l0Retention: this.schedule.l0Retention,
+        levels: this.schedule.levels.map((l) => l.level),
+        logger: this.logger,
+      });
+      if (result.deleted.length > 0) this.logger.debug('retention enforced', { deleted: result.deleted.length });
+      await this.pruneLocal();
+    }
+  }
+
+  private async due(task: string, interval: number, txid: number, run: () => Promise<unknown>): Promise<boolean> {
+    const last = this.maintainedAt.get(task) ?? { txid: 0, time: Date.now() };
+    if (!this.maintainedAt.has(task)) this.maintainedAt.set(task, last);
+    if (txid <= last.txid || Date.now() - last.time < interval) return false;
+    this.maintainedAt.set(task, { txid, time: Date.now() });
+    return (await run()) !== undefined;
+  }
+
+  /** Deletes staged files the replica holds and that are older than l0-retention, keeping the newest. */
+  private async pruneLocal(): Promise<void> {
+    const remote = this.replica.position?.txid ?? 0;
+    const files = await this.db.local.list();
+    const cutoff = Date.now() - this.schedule.l0Retention;
+    const old = [];
+    for (const f of files.slice(0, -1)) {
+      if (f.maxTXID > remote) break;
+      const { header } = await this.db.local.readEnds(f);
+      if (header.timestamp > cutoff) break;
+      old.push(f);
+    }
+    if (old.length > 0) {
+      await this.db.local.remove(old);
+      this.logger.debug('staged files removed', { count: old.length, through: formatTXID(old[old.length - 1]!.maxTXID) });
+    }
+  }
+}

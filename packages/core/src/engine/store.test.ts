@@ -1,0 +1,150 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileReplicaClient } from '@litestream-ts/backend-file';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ListLtxOptions, LtxFileInfo, LtxFileRef, WriteLtxOptions, WriteLtxResult } from '../replica/replica-client.ts';
+import { restore } from '../restore/restore.ts';
+import { AppProcess } from '../test-support/app-process.ts';
+import { Store } from './store.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lts-store-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+/** The real file backend, counting every storage request it serves. */
+class CountingFileClient extends FileReplicaClient {
+  requests = 0;
+  protected override _listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+    this.requests += 1;
+    return super._listLtxFiles(level, options);
+  }
+  protected override _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+    this.requests += 1;
+    return super._writeLtxFile(ref, data, options);
+  }
+  protected override _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }) {
+    this.requests += 1;
+    return super._openLtxFile(ref, range);
+  }
+  protected override _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+    this.requests += 1;
+    return super._deleteLtxFiles(refs);
+  }
+}
+
+describe('Store', () => {
+  it('replicates a database written by another process, compacts, snapshots, and restores to the latest state and to earlier TXIDs', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(10);
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const store = new Store({
+      databases: [{ path, replica: client }],
+      monitorInterval: 50,
+      levels: [
+        { level: 1, interval: 200 },
+        { level: 2, interval: 600 },
+      ],
+      snapshotInterval: 900,
+      // L0 files stay, so every transaction remains a restore point.
+      l0Retention: 60_000,
+    });
+    await store.start();
+    const checkpoints: Array<{ txid: number; sha: string }> = [];
+    for (let i = 0; i < 25; i++) {
+      await app.insert(1 + (i % 7), i % 5 === 0 ? 6000 : 80);
+      await store.syncAndWait(path);
+      checkpoints.push({ txid: store.syncStatus()[0]!.localTXID, sha: await app.hash() });
+      await sleep(60);
+    }
+    await sleep(1200); // let compaction, snapshot and retention run
+    await store.stop();
+    await app.close();
+
+    const levels = await Promise.all([0, 1, 2, 9].map(async (level) => {
+      const files = [];
+      for await (const f of client.listLtxFiles(level)) files.push(f);
+      return files.length;
+    }));
+    expect(levels[1]).toBeGreaterThan(0); // L1 compactions happened
+    expect(levels[3]).toBeGreaterThan(0); // a level-9 snapshot exists
+
+    const latest = join(dir, 'latest.db');
+    await restore({ client, outputPath: latest, integrityCheck: 'full' });
+    expect(await sha256(latest)).toBe(checkpoints[checkpoints.length - 1]!.sha);
+    for (const point of [checkpoints[3]!, checkpoints[12]!, checkpoints[20]!]) {
+      const out = join(dir, `at-${point.txid}.db`);
+      await restore({ client, outputPath: out, txid: point.txid, integrityCheck: 'quick' });
+      expect(await sha256(out)).toBe(point.sha);
+    }
+  }, 60_000);
+
+  it('makes no storage requests and no files while the database is idle', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(10);
+    const client = new CountingFileClient(join(dir, 'replica'));
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 20, levels: [{ level: 1, interval: 50 }], snapshotInterval: 100 });
+    await store.start();
+    await store.syncAndWait(path);
+    await sleep(500); // first compaction and snapshot
+    const before = client.requests;
+    const status = store.syncStatus()[0]!;
+    await sleep(1000);
+    expect(client.requests).toBe(before);
+    expect(store.syncStatus()[0]!.localTXID).toBe(status.localTXID);
+    await store.stop();
+    await app.close();
+  });
+
+  it('ships commits made just before stop() in its final sync', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(1);
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    // The loop would not tick again for a minute: only stop() can ship the next commit.
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 60_000 });
+    await store.start();
+    await app.insert(123);
+    const sha = await app.hash();
+    await store.stop();
+    const out = join(dir, 'out.db');
+    await restore({ client, outputPath: out });
+    expect(await sha256(out)).toBe(sha);
+    await app.close();
+  });
+
+  it('continues after the replica when the local meta directory was deleted', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(20);
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    let store = new Store({ databases: [{ path, replica: client }], monitorInterval: 60_000 });
+    await store.start();
+    await app.insert(20);
+    await store.syncAndWait();
+    const remote = store.syncStatus()[0]!.remoteTXID;
+    await store.stop();
+    await rm(join(dir, '.app.db-litestream'), { recursive: true });
+    await app.insert(5);
+    store = new Store({ databases: [{ path, replica: client }], monitorInterval: 60_000 });
+    await store.start();
+    await store.syncAndWait();
+    expect(store.syncStatus()[0]!.remoteTXID).toBe(remote + 1);
+    await store.stop();
+    const out = join(dir, 'out.db');
+    await restore({ client, outputPath: out });
+    expect(await sha256(out)).toBe(await app.hash());
+    await app.close();
+  });
+});

@@ -1,0 +1,125 @@
+import { DEFAULT_COMPACTION_LEVELS, validateCompactionLevels, type CompactionLevel } from '../compaction/compaction-level.ts';
+import { UsageError } from '../ltx/errors.ts';
+import type { ReplicaClient } from '../replica/replica-client.ts';
+import type { DBOptions } from './db-options.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { noMetrics, type EngineMetrics } from './metrics.ts';
+import { ReplicatedDatabase, type ReplicationSchedule, type SyncStatus } from './replicated-database.ts';
+
+/** One database to replicate and where to. */
+export interface StoreDatabase {
+  readonly path: string;
+  readonly replica: ReplicaClient;
+  readonly replicaName?: string;
+  readonly db?: Omit<DBOptions, 'logger' | 'metrics'>;
+}
+
+/** Settings of a store; names and defaults follow Litestream v0.5. */
+export interface StoreOptions {
+  readonly databases: readonly StoreDatabase[];
+  /** How often each database is checked for new commits, ms (default 1000). */
+  readonly monitorInterval?: number;
+  /** Base of the retry backoff, ms (default 1000); backoff doubles up to 5 minutes. */
+  readonly syncInterval?: number;
+  /** Compaction levels (default L1 30 s, L2 5 min, L3 1 h). */
+  readonly levels?: readonly CompactionLevel[];
+  /** How often a level-9 snapshot is written, ms (default 24 h). */
+  readonly snapshotInterval?: number;
+  /** How long snapshots are kept, ms (default 24 h). */
+  readonly snapshotRetention?: number;
+  /** How long L0 files stay after compaction, ms (default 5 min). */
+  readonly l0Retention?: number;
+  /** How long `stop()` keeps trying to ship the last commits, ms (default 30 s). */
+  readonly shutdownSyncTimeout?: number;
+  readonly logger?: Logger;
+  readonly metrics?: EngineMetrics;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Replicates many databases at once, in-process. `start()` opens each database, reconciles
+ * it with its replica and begins syncing; `stop()` does a final sync within
+ * `shutdownSyncTimeout` and releases everything.
+ *
+ * ```ts
+ * const store = new Store({ databases: [{ path: 'app.db', replica: new FileReplicaClient('/backups/app') }] });
+ * await store.start();
+ * // … the app writes with its own connection …
+ * await store.syncAndWait('app.db');
+ * await store.stop();
+ * ```
+ */
+export class Store {
+  private readonly databases: ReplicatedDatabase[];
+  private readonly shutdownSyncTimeout: number;
+  private started = false;
+
+  constructor(options: StoreOptions) {
+    const levels = options.levels ?? DEFAULT_COMPACTION_LEVELS;
+    validateCompactionLevels(levels);
+    const schedule: ReplicationSchedule = {
+      monitorInterval: options.monitorInterval ?? 1000,
+      syncInterval: options.syncInterval ?? 1000,
+      levels,
+      snapshotInterval: options.snapshotInterval ?? 24 * HOUR,
+      snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
+      l0Retention: options.l0Retention ?? 5 * 60_000,
+      maxBackoff: 5 * 60_000,
+    };
+    const logger = options.logger ?? silentLogger;
+    const metrics = options.metrics ?? noMetrics;
+    const paths = new Set<string>();
+    this.databases = options.databases.map((d) => {
+      if (paths.has(d.path)) throw new UsageError(`database ${d.path} is listed twice`);
+      paths.add(d.path);
+      return new ReplicatedDatabase(d.path, d.replica, { db: d.db, replicaName: d.replicaName, schedule, logger, metrics });
+    });
+    this.shutdownSyncTimeout = options.shutdownSyncTimeout ?? 30_000;
+  }
+
+  /** Opens every database and starts replicating. If one fails to open, the others are stopped. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    const started: ReplicatedDatabase[] = [];
+    try {
+      for (const d of this.databases) {
+        await d.start();
+        started.push(d);
+      }
+    } catch (err) {
+      await Promise.all(started.map((d) => d.stop(0)));
+      throw err;
+    }
+    this.started = true;
+  }
+
+  /** Final sync of every database (within `shutdownSyncTimeout`), then closes them. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await Promise.all(this.databases.map((d) => d.stop(this.shutdownSyncTimeout)));
+  }
+
+  /** Syncs one database (or all) and uploads now, without waiting for the next tick. */
+  async sync(path?: string): Promise<void> {
+    for (const d of this.select(path)) await d.syncOnce();
+  }
+
+  /** Syncs and uploads; resolves once the replica holds everything committed before the call. */
+  async syncAndWait(path?: string): Promise<void> {
+    for (const d of this.select(path)) await d.syncAndWait();
+  }
+
+  /** Local versus replica TXID for each database. */
+  syncStatus(): SyncStatus[] {
+    return this.databases.map((d) => d.status());
+  }
+
+  private select(path: string | undefined): ReplicatedDatabase[] {
+    if (path === undefined) return this.databases;
+    const found = this.databases.filter((d) => d.db.path === path);
+    if (found.length === 0) throw new UsageError(`database ${path} is not in this store`);
+    return found;
+  }
+}
