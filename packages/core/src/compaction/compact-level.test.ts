@@ -11,7 +11,7 @@ import { MemorySink, decodeAll } from '../test-support/streams.ts';
 import { compactLevel } from './compact-level.ts';
 import { buildDatabaseHistory, changedPages, pageOf, type DatabaseHistory } from './test-support/database-history.ts';
 import { label, levelZeroFile, minute, range, writeLevelZero, writeSnapshot } from './test-support/ltx-fixtures.ts';
-import { RecordingLogger } from './test-support/recording-logger.ts';
+import { RecordingLogger } from '../test-support/recording-logger.ts';
 import { applyChain } from './test-support/restore-plan.ts';
 
 let work: string;

@@ -9,7 +9,7 @@ import { compactLevel } from './compact-level.ts';
 import { enforceRetention, type RetentionOptions } from './retention.ts';
 import { buildDatabaseHistory, type DatabaseHistory } from './test-support/database-history.ts';
 import { label, levelZeroFile, listReplica, minute, range, writeLevelZero, writeSnapshot } from './test-support/ltx-fixtures.ts';
-import { RecordingLogger } from './test-support/recording-logger.ts';
+import { RecordingLogger } from '../test-support/recording-logger.ts';
 import { applyChain, planRestore, restorableTXIDs } from './test-support/restore-plan.ts';
 
 const DAY = 24 * 60 * 60_000;

@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LtxApplier } from '../restore/ltx-applier.ts';
 import { AppProcess } from '../test-support/app-process.ts';
+import { RecordingLogger } from '../test-support/recording-logger.ts';
 import { DB } from './db.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -141,5 +143,125 @@ describe('DB sync', () => {
     expect(await restoreLocal(db)).toEqual(image(app));
     await db.close();
     app.close();
+  });
+
+  it('follows an in-place VACUUM by the application', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(300, 500);
+    const db = new DB(path);
+    await db.sync();
+    await app.request({ op: 'exec', sql: 'DELETE FROM t WHERE id % 3 = 0' });
+    await db.sync();
+    await app.request({ op: 'exec', sql: 'VACUUM' });
+    const result = await db.sync();
+    expect(result?.kind).toBe('incremental');
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
+  });
+
+  it("keeps its frames when another process asks for a TRUNCATE checkpoint while it replicates", async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(50);
+    const db = new DB(path);
+    await db.sync();
+    await app.insert(50);
+    // Our read transaction pins the WAL: the other process's checkpoint cannot reset it.
+    const out = execFileSync('sqlite3', ['-cmd', '.timeout 200', path, 'PRAGMA wal_checkpoint(TRUNCATE);']).toString().trim();
+    expect(out.split('|')[0]).toBe('1'); // busy
+    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'incremental' });
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
+  });
+
+  it('writes a full image when the database file was replaced while it was stopped', async () => {
+    const path = join(dir, 'app.db');
+    let app = new AppProcess(path);
+    await app.insert(40);
+    let db = new DB(path);
+    await db.sync();
+    await db.close();
+    await app.close();
+    // Another database (different content and size) takes the file's place.
+    const other = join(dir, 'other.db');
+    const replacement = new AppProcess(other);
+    await replacement.insert(7, 3000);
+    await replacement.close();
+    await rm(`${path}-wal`, { force: true });
+    await rm(`${path}-shm`, { force: true });
+    await copyFile(other, path);
+    app = new AppProcess(path);
+    db = new DB(path);
+    await db.open();
+    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
+  });
+
+  it('writes a full image when the database was truncated to nothing while it was stopped', async () => {
+    const path = join(dir, 'app.db');
+    let app = new AppProcess(path);
+    await app.insert(40);
+    let db = new DB(path);
+    await db.sync();
+    await db.close();
+    await app.close();
+    await rm(`${path}-wal`, { force: true });
+    await rm(`${path}-shm`, { force: true });
+    await truncate(path, 0);
+    app = new AppProcess(path); // an empty file is an empty database; the app recreates its table
+    await app.insert(2);
+    db = new DB(path);
+    await db.open();
+    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
+  });
+
+  it('writes a full image when the WAL was checkpointed and deleted while it was stopped', async () => {
+    const path = join(dir, 'app.db');
+    let app = new AppProcess(path);
+    await app.insert(40);
+    let db = new DB(path);
+    await db.sync();
+    await db.close();
+    await app.insert(40); // never copied: the last connection's close folds it into the file and deletes the WAL
+    await app.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    db = new DB(path);
+    await db.open();
+    app = new AppProcess(path);
+    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
+  });
+
+  it('keeps a restorable chain across its own TRUNCATE checkpoints', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(1);
+    const logger = new RecordingLogger();
+    const db = new DB(path, { truncatePageN: 30, minCheckpointPageCount: 10_000, logger });
+    await db.open();
+    await db.sync();
+    for (let round = 0; round < 5; round++) {
+      await app.insert(150, 1000); // ~40 pages: past truncatePageN every round
+      await db.syncAndMaybeCheckpoint();
+    }
+    await app.insert(3);
+    await db.sync();
+    const truncations = logger.records.filter((r) => r.message === 'checkpoint completed' && r.fields.mode === 'TRUNCATE' && r.fields.restarted === true);
+    expect(truncations.length).toBeGreaterThanOrEqual(3);
+    // No commit slipped between the last copy and a truncation, so no full image was needed.
+    expect((await db.local.list()).filter((f) => f.minTXID === 1)).toHaveLength(1);
+    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+    await db.close();
+    await app.close();
   });
 });

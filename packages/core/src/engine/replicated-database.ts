@@ -45,6 +45,7 @@ export class ReplicatedDatabase {
   readonly replica: Replica;
   private readonly schedule: ReplicationSchedule;
   private readonly logger: Logger;
+  private readonly metrics: EngineMetrics;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -58,6 +59,7 @@ export class ReplicatedDatabase {
     this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
     this.schedule = options.schedule;
     this.logger = options.logger.child({ db: path });
+    this.metrics = options.metrics;
   }
 
   /** Opens the database, reads the replica's position and starts the loop. */
@@ -170,18 +172,25 @@ export class ReplicatedDatabase {
     return (await run()) !== undefined;
   }
 
-  /** Deletes staged files the replica holds and that are older than l0-retention, keeping the newest. */
+  /**
+   * Deletes staged files the replica holds and that are older than l0-retention, keeping the
+   * newest (it carries the local position), and reports the L0 retention gauges.
+   */
   private async pruneLocal(): Promise<void> {
     const remote = this.replica.position?.txid ?? 0;
     const files = await this.db.local.list();
     const cutoff = Date.now() - this.schedule.l0Retention;
     const old = [];
-    for (const f of files.slice(0, -1)) {
-      if (f.maxTXID > remote) break;
-      const { header } = await this.db.local.readEnds(f);
-      if (header.timestamp > cutoff) break;
-      old.push(f);
+    let notShipped = 0;
+    let tooRecent = 0;
+    for (const [i, f] of files.entries()) {
+      if (f.maxTXID > remote) notShipped += 1;
+      else if (i === files.length - 1 || old.length < i || (await this.db.local.readEnds(f)).header.timestamp > cutoff) tooRecent += 1;
+      else old.push(f);
     }
+    this.metrics.l0RetentionFiles(this.db.path, 'eligible', old.length);
+    this.metrics.l0RetentionFiles(this.db.path, 'not_compacted', notShipped);
+    this.metrics.l0RetentionFiles(this.db.path, 'too_recent', tooRecent);
     if (old.length > 0) {
       await this.db.local.remove(old);
       this.logger.debug('staged files removed', { count: old.length, through: formatTXID(old[old.length - 1]!.maxTXID) });

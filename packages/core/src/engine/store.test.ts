@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListLtxOptions, LtxFileInfo, LtxFileRef, WriteLtxOptions, WriteLtxResult } from '../replica/replica-client.ts';
 import { restore } from '../restore/restore.ts';
 import { AppProcess } from '../test-support/app-process.ts';
+import { RecordingLogger } from '../test-support/recording-logger.ts';
 import { Store } from './store.ts';
 
 let dir: string;
@@ -141,6 +142,39 @@ describe('Store', () => {
     await store.start();
     await store.syncAndWait();
     expect(store.syncStatus()[0]!.remoteTXID).toBe(remote + 1);
+    await store.stop();
+    const out = join(dir, 'out.db');
+    await restore({ client, outputPath: out });
+    expect(await sha256(out)).toBe(await app.hash());
+    await app.close();
+  });
+
+  it('retries a failing replica with backoff, logs one error per streak, and catches up', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(10);
+    class FlakyClient extends FileReplicaClient {
+      failuresLeft = 3;
+      protected override _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+        if (this.failuresLeft > 0) {
+          this.failuresLeft -= 1;
+          return Promise.reject(new Error('simulated outage'));
+        }
+        return super._writeLtxFile(ref, data, options);
+      }
+    }
+    const client = new FlakyClient(join(dir, 'replica'));
+    const logger = new RecordingLogger();
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 10, syncInterval: 20, logger });
+    await store.start();
+    for (let i = 0; i < 100 && (client.failuresLeft > 0 || !store.syncStatus()[0]!.inSync); i++) await sleep(50);
+    expect(client.failuresLeft).toBe(0);
+    const errors = logger.records.filter((r) => r.message === 'sync error');
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]!.fields.error)).toMatch(/upload of 0000000000000001-0000000000000001\.ltx failed: simulated outage/);
+    expect(logger.records.filter((r) => r.message === 'sync resumed')).toHaveLength(1);
+    await app.insert(5);
+    await store.syncAndWait();
     await store.stop();
     const out = join(dir, 'out.db');
     await restore({ client, outputPath: out });

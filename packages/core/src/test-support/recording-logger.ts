@@ -1,4 +1,4 @@
-import type { LogFields, Logger } from '../../engine/logger.ts';
+import type { LogFields, Logger } from '../engine/logger.ts';
 
 /** One line a `RecordingLogger` received. */
 export interface LogRecord {
