@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '@litestream-ts/core';
+import { UsageError, isErrorCode, syncDirectory } from '@litestream-ts/core';
 
 /**
  * Crash-safe file replacement: bytes go to a temp file beside the target, are fsynced,
@@ -103,18 +103,6 @@ export async function removeIfPresent(path: string): Promise<boolean> {
   }
 }
 
-/** Makes a directory entry change (create, rename, unlink) durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory for fsync; its file system journals metadata anyway.
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** `mkdir -p`, then fsyncs the parents of every directory it created so they survive a crash. */
 export async function makeDirectoryDurably(dir: string): Promise<void> {
   const firstCreated = await mkdir(dir, { recursive: true });
@@ -124,11 +112,6 @@ export async function makeDirectoryDurably(dir: string): Promise<void> {
     await syncDirectory(parent);
     if (parent === top || parent === dirname(parent)) break;
   }
-}
-
-/** True when `error` is a Node system error with this `code`. */
-export function isErrorCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
 async function copyInto(handle: FileHandle, data: ByteChunks): Promise<number> {

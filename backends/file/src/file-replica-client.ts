@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   NotFoundError,
+  isErrorCode,
   ReplicaClient,
   UsageError,
   compareLtxFiles,
@@ -18,7 +19,7 @@ import {
   type WriteLtxOptions,
   type WriteLtxResult,
 } from '@litestream-ts/core';
-import { isErrorCode, removeIfPresent, writeFileDurably } from './durable-file.ts';
+import { removeIfPresent, writeFileDurably } from './durable-file.ts';
 import { deleteObjectFile, readObjectFile, writeObjectFile } from './object-files.ts';
 import type { ObjectLockOptions } from './object-lock.ts';
 

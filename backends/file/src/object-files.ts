@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { PreconditionFailedError, type StoredObject, type WriteCondition } from '@litestream-ts/core';
-import { discardStaged, isErrorCode, publishStaged, removeIfPresent, stageFile, syncDirectory } from './durable-file.ts';
+import { PreconditionFailedError, isErrorCode, syncDirectory, type StoredObject, type WriteCondition } from '@litestream-ts/core';
+import { discardStaged, publishStaged, removeIfPresent, stageFile } from './durable-file.ts';
 import { withObjectLock, type ObjectLockOptions } from './object-lock.ts';
 
 /**

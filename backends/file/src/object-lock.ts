@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LitestreamError } from '@litestream-ts/core';
-import { isErrorCode, removeIfPresent } from './durable-file.ts';
+import { LitestreamError, isErrorCode } from '@litestream-ts/core';
+import { removeIfPresent } from './durable-file.ts';
 
 /**
  * A lock file (`<object>.lock`, created with O_EXCL) that serialises compare-and-swap on one

@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
+import { syncDirectory, syncFile } from '../io/durable.ts';
 
 /**
  * Writes a file through a temporary name in the same directory, fsyncs it and renames it
@@ -17,7 +18,7 @@ export async function writeFileAtomically<T>(path: string, produce: (sink: Writa
     await finished(stream);
     await syncFile(temp);
     await rename(temp, path);
-    await syncFile(dirname(path));
+    await syncDirectory(dirname(path));
     return result;
   } catch (err) {
     stream.destroy();
@@ -29,14 +30,4 @@ export async function writeFileAtomically<T>(path: string, produce: (sink: Writa
 /** A unique temporary path beside `path`. */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-}
-
-async function syncFile(path: string): Promise<void> {
-  // fsync works on a read-only descriptor, which is also the only way to open a directory.
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -5,6 +5,7 @@ import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
 import { decodeHeader, type LtxHeader } from '../ltx/header.ts';
 import { formatLtxFilename, parseLtxFilename, type TXID } from '../ltx/txid.ts';
 import type { ByteSink } from '../io/chunk-writer.ts';
+import { syncDirectory } from '../io/durable.ts';
 
 /** An L0 file staged in the database's meta directory. */
 export interface LocalLtxFile {
@@ -112,14 +113,5 @@ export class LocalLtxFiles {
   /** Removes every staged file (for a reset). */
   async clear(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -1,5 +1,6 @@
-import { link, lstat, open, rename, rm, unlink } from 'node:fs/promises';
+import { link, lstat, rename, rm, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { errorCode, syncDirectory } from '../io/durable.ts';
 import { OutputExistsError } from './restore-errors.ts';
 
 /**
@@ -48,19 +49,6 @@ export async function removeDatabaseFiles(path: string): Promise<void> {
   await Promise.all([path, ...SIDECARS.map((suffix) => path + suffix)].map((p) => rm(p, { force: true })));
 }
 
-/** Makes a rename in `dir` durable. Platforms that cannot open a directory for sync skip it. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch (error) {
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'ENOTSUP'].includes(errorCode(error) ?? '')) throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     // lstat: a dangling symlink is still a name a rename would clobber.
@@ -70,8 +58,4 @@ async function exists(path: string): Promise<boolean> {
     if (errorCode(error) === 'ENOENT') return false;
     throw error;
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
