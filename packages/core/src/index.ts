@@ -41,3 +41,5 @@ export * from './compaction/compaction-run.ts';
 export * from './compaction/compact-level.ts';
 export * from './compaction/retention.ts';
 export * from './compaction/ltx-upload.ts';
+export { readRemotePosition } from './engine/remote-position.ts';
+export { LocalLtxFiles, type LocalLtxFile } from './engine/local-ltx-files.ts';

@@ -70,7 +70,7 @@ export class DB {
   constructor(path: string, options: DBOptions = {}) {
     this.path = path;
     this.walPath = `${path}-wal`;
-    this.metaPath = options.metaPath ?? join(dirname(path), `.${basename(path)}-litestream`);
+    this.metaPath = options.metaPath ?? defaultMetaPath(path);
     this.local = new LocalLtxFiles(this.metaPath);
     this.options = {
       busyTimeout: options.busyTimeout ?? DB_DEFAULTS.busyTimeout,
@@ -449,6 +449,11 @@ export class DB {
   private releaseReadLock(): void {
     if (this.conn?.inTransaction) this.conn.exec('ROLLBACK');
   }
+}
+
+/** Where a database's L0 files are staged unless `metaPath` says otherwise: `<dir>/.<name>-litestream`. */
+export function defaultMetaPath(dbPath: string): string {
+  return join(dirname(dbPath), `.${basename(dbPath)}-litestream`);
 }
 
 async function openIfExists(path: string): Promise<FileHandle | undefined> {

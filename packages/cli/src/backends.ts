@@ -1,0 +1,10 @@
+import { BackendRegistry } from '@litestream-ts/core';
+import { fileBackend } from '@litestream-ts/backend-file';
+
+/**
+ * Every backend the `litestream` command ships. The CLI is the only place that knows them
+ * all; core and the backends never import one another.
+ */
+export function createBackendRegistry(): BackendRegistry {
+  return new BackendRegistry().register(fileBackend);
+}

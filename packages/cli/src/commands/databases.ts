@@ -1,0 +1,19 @@
+import { redactURL, type BackendRegistry } from '@litestream-ts/core';
+import type { Command } from 'commander';
+import { readConfig } from '../context.ts';
+import { printJSON, printTable } from '../output.ts';
+
+export function registerDatabases(program: Command, registry: BackendRegistry): void {
+  program
+    .command('databases')
+    .summary('list the databases in the config file')
+    .option('--config <path>', 'config file (default: $LITESTREAM_CONFIG or /etc/litestream.yml)')
+    .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
+    .option('--json', 'print JSON')
+    .action(async (opts: { config?: string; expandEnv?: boolean; json?: boolean }) => {
+      const config = await readConfig(registry, opts);
+      const rows = config.dbs.map((d) => ({ path: d.path, replica: d.replica.type, url: d.replica.url ? redactURL(d.replica.url) : '' }));
+      if (opts.json) printJSON(rows);
+      else printTable(['PATH', 'REPLICA', 'URL'], rows.map((r) => [r.path, r.replica, r.url]));
+    });
+}

@@ -1,0 +1,151 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  NoBackupsError,
+  formatTXID,
+  ltxFileLabel,
+  planRestore,
+  restore,
+  type BackendRegistry,
+  type ReplicaClient,
+  type RestoreTarget,
+} from '@litestream-ts/core';
+import { InvalidArgumentError, type Command } from 'commander';
+import { findDatabase, isReplicaURL, readConfig, replicaClientFor } from '../context.ts';
+import { CliError } from '../cli-error.ts';
+import { createProgress } from '../progress/index.ts';
+import { commandLogger } from '../runtime.ts';
+import { collectSecrets } from '../secrets.ts';
+import { formatBytes, printJSON } from '../output.ts';
+
+interface RestoreCommandOptions {
+  config?: string;
+  expandEnv?: boolean;
+  o?: string;
+  txid?: number;
+  timestamp?: Date;
+  ifDbNotExists?: boolean;
+  ifReplicaExists?: boolean;
+  parallelism: number;
+  dryRun?: boolean;
+  force?: boolean;
+  integrityCheck: 'none' | 'quick' | 'full';
+  json?: boolean;
+  logLevel?: string;
+}
+
+export function registerRestore(program: Command, registry: BackendRegistry): void {
+  program
+    .command('restore')
+    .summary('restore a database from its replica')
+    .description(
+      'Restores the latest state, or the state at -txid or -timestamp, from the replica of a configured database or from a replica URL. ' +
+        'The output is written to a temporary file, verified, and renamed into place.',
+    )
+    .argument('<source>', 'a database path from the config, or a replica URL')
+    .option('--config <path>', 'config file (default: $LITESTREAM_CONFIG or /etc/litestream.yml)')
+    .option('-o <path>', 'output database path (default: the database path; required with a replica URL)')
+    .option('--txid <txid>', 'restore up to this TXID (16 hex digits or decimal)', parseTxid)
+    .option('--timestamp <time>', 'restore to the latest state at or before this time (RFC 3339, e.g. 2026-01-02T03:04:05Z)', parseTimestamp)
+    .option('--if-db-not-exists', 'do nothing (exit 0) if the output database already exists')
+    .option('--if-replica-exists', 'do nothing (exit 0) if the replica holds no backup')
+    .option('--parallelism <n>', 'files downloaded at once', parsePositive, 8)
+    .option('--dry-run', 'print the plan (files, sizes, resulting TXID) and restore nothing')
+    .option('--force', 'replace an existing output database')
+    .option('--integrity-check <mode>', 'none, quick or full PRAGMA check of the result', parseCheck, 'none')
+    .option('--json', 'print the result (or plan) as JSON')
+    .option('--log-level <level>', 'trace, debug, info, warn or error')
+    .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
+    .action(async (source: string, opts: RestoreCommandOptions) => {
+      if (opts.txid !== undefined && opts.timestamp !== undefined) throw new CliError('use -txid or -timestamp, not both', 2);
+      let client: ReplicaClient;
+      let output: string;
+      let secrets: string[];
+      let logging;
+      if (isReplicaURL(source)) {
+        if (!opts.o) throw new CliError('restoring from a replica URL needs an output path: -o PATH', 2);
+        client = await registry.fromURL(source);
+        output = resolve(opts.o);
+        secrets = collectSecrets(undefined, source);
+      } else {
+        const config = await readConfig(registry, opts, { requireDatabases: false });
+        const db = findDatabase(config, source);
+        logging = config.logging;
+        secrets = collectSecrets(config);
+        client = await replicaClientFor(registry, db, commandLogger(logging, opts.logLevel, secrets, { forceStderr: true }));
+        output = opts.o ? resolve(opts.o) : db.path;
+      }
+      const logger = commandLogger(logging, opts.logLevel, secrets, { forceStderr: true });
+      try {
+        if (opts.ifDbNotExists && existsSync(output)) {
+          logger.info('database already exists, skipping restore', { db: output });
+          return;
+        }
+        const target: RestoreTarget = { ...(opts.txid !== undefined ? { txid: opts.txid } : {}), ...(opts.timestamp ? { timestamp: opts.timestamp } : {}) };
+        let plan;
+        try {
+          plan = await planRestore(client, target);
+        } catch (err) {
+          if (opts.ifReplicaExists && err instanceof NoBackupsError) {
+            logger.info('no backups found, skipping restore', { db: output });
+            return;
+          }
+          throw err;
+        }
+        if (opts.dryRun) {
+          const files = plan.files.map((f) => ({ file: ltxFileLabel(f), level: f.level, minTXID: formatTXID(f.minTXID), maxTXID: formatTXID(f.maxTXID), size: f.size, createdAt: f.createdAt.toISOString() }));
+          if (opts.json) printJSON({ output, txid: formatTXID(plan.txid), size: plan.size, files });
+          else {
+            process.stdout.write(`restore plan for ${output}: ${files.length} file(s), ${formatBytes(plan.size)}, resulting TXID ${formatTXID(plan.txid)}\n`);
+            for (const f of files) process.stdout.write(`  ${f.file.padEnd(40)} ${formatBytes(f.size).padStart(10)}  ${f.createdAt}\n`);
+          }
+          return;
+        }
+        const progress = createProgress({ label: 'restore', total: plan.size, stream: process.stderr, logger });
+        let result;
+        try {
+          result = await restore({
+            client,
+            outputPath: output,
+            ...target,
+            plan,
+            parallelism: opts.parallelism,
+            integrityCheck: opts.integrityCheck,
+            overwrite: opts.force ?? false,
+            // The progress logger clears the bar before a log line and redraws it after.
+            logger: progress.logger,
+            onProgress: (done, total) => progress.update(done, total),
+          });
+        } finally {
+          progress.stop();
+        }
+        if (opts.json) printJSON({ output, txid: formatTXID(result.txid), files: result.files, bytes: result.bytes, durationMs: Math.round(result.durationMs) });
+        else process.stdout.write(`restored ${output} to TXID ${formatTXID(result.txid)} from ${result.files} file(s) (${formatBytes(result.bytes)}) in ${(result.durationMs / 1000).toFixed(1)}s\n`);
+      } finally {
+        await client.close();
+      }
+    });
+}
+
+function parseTxid(value: string): number {
+  if (/^[0-9a-f]{16}$/.test(value)) return Number.parseInt(value, 16);
+  if (/^[0-9]+$/.test(value) && Number(value) >= 1 && Number.isSafeInteger(Number(value))) return Number(value);
+  throw new InvalidArgumentError('expected a TXID: 16 hex digits or a positive decimal number');
+}
+
+function parseTimestamp(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('expected an RFC 3339 time such as 2026-01-02T03:04:05Z');
+  return date;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function parseCheck(value: string): 'none' | 'quick' | 'full' {
+  if (value === 'none' || value === 'quick' || value === 'full') return value;
+  throw new InvalidArgumentError('expected none, quick or full');
+}

@@ -1,0 +1,102 @@
+import type { UnsupportedKey } from './yaml-nodes.ts';
+
+/**
+ * The keys of Litestream v0.5's config, by section, and what litestream-ts does with the
+ * ones it does not implement: harmless ones are ignored with a warning, ones whose absence
+ * would change what gets replicated or kept are refused.
+ */
+
+/** Top-level keys besides the backend settings shared by all replicas. */
+export const TOP_LEVEL_KEYS: readonly string[] = [
+  'dbs',
+  'addr',
+  'exec',
+  'levels',
+  'snapshot',
+  'l0-retention',
+  'logging',
+  'retention',
+  'shutdown-sync-timeout',
+  'shutdown-sync-interval',
+  'sync-interval',
+  'validation-interval',
+];
+
+/** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */
+const IGNORED_REPLICA_KEYS: Readonly<Record<string, UnsupportedKey>> = {
+  'max-sync-ltx-files': { action: 'warn', reason: 'every pending L0 file is uploaded in each sync' },
+  'auto-recover': { action: 'warn', reason: 'a broken LTX chain is always recovered by taking a new snapshot' },
+  age: { action: 'error', reason: 'age encryption is not available in Litestream v0.5 either; remove the "age" section' },
+};
+
+export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
+  ...IGNORED_REPLICA_KEYS,
+  socket: { action: 'warn', reason: 'the control socket (litestream start/stop/sync) is not implemented' },
+  validation: { action: 'warn', reason: 'set "validation-interval" on the replica instead' },
+  'l0-retention-check-interval': { action: 'warn', reason: 'L0 retention is enforced after each compaction' },
+  'verify-compaction': { action: 'warn', reason: 'compaction always checks the TXID chain it writes' },
+  'heartbeat-url': { action: 'warn', reason: 'heartbeat pings are not implemented' },
+  'heartbeat-interval': { action: 'warn', reason: 'heartbeat pings are not implemented' },
+  'mcp-addr': { action: 'warn', reason: 'the MCP server is not implemented' },
+};
+
+export const SNAPSHOT_KEYS: readonly string[] = ['interval', 'retention'];
+export const LEVEL_KEYS: readonly string[] = ['interval'];
+export const RETENTION_KEYS: readonly string[] = ['enabled'];
+export const LOGGING_KEYS: readonly string[] = ['level', 'type', 'stderr'];
+export const LOGGING_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
+  source: { action: 'warn', reason: 'log lines do not carry source locations' },
+};
+
+export const DATABASE_KEYS: readonly string[] = [
+  'path',
+  'meta-path',
+  'monitor-interval',
+  'checkpoint-interval',
+  'busy-timeout',
+  'min-checkpoint-page-count',
+  'truncate-page-n',
+  'restore-if-db-not-exists',
+  'snapshot',
+  'replica',
+  'replicas',
+];
+
+const DIRECTORY_REPLICATION: UnsupportedKey = {
+  action: 'error',
+  reason: 'directory replication (dir, pattern, recursive, watch, meta-dir) is not implemented; list each database with its own "path"',
+};
+
+export const DATABASE_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
+  dir: DIRECTORY_REPLICATION,
+  pattern: DIRECTORY_REPLICATION,
+  recursive: DIRECTORY_REPLICATION,
+  watch: DIRECTORY_REPLICATION,
+  'meta-dir': DIRECTORY_REPLICATION,
+  'max-sync-wal-bytes': { action: 'warn', reason: 'each sync ships every committed WAL frame' },
+};
+
+export const REPLICA_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = IGNORED_REPLICA_KEYS;
+
+/** Backend settings of Litestream v0.5's replicas, to explain keys whose backend is not installed. */
+export const LITESTREAM_BACKEND_KEYS: ReadonlySet<string> = new Set([
+  // S3 and S3-compatible
+  'access-key-id', 'secret-access-key', 'region', 'bucket', 'endpoint', 'force-path-style', 'sign-payload',
+  'require-content-md5', 'skip-verify', 'storage-class', 'part-size', 'concurrency',
+  'sse-customer-algorithm', 'sse-customer-key', 'sse-customer-key-path', 'sse-kms-key-id',
+  // Azure Blob Storage
+  'account-name', 'account-key', 'sas-token',
+  // SFTP
+  'host', 'user', 'password', 'key-path', 'concurrent-writes', 'host-key',
+  // WebDAV
+  'webdav-url', 'webdav-username', 'webdav-password',
+  // NATS
+  'jwt', 'seed', 'creds', 'nkey', 'username', 'token', 'tls', 'root-cas', 'client-cert', 'client-key',
+  'max-reconnects', 'reconnect-wait', 'timeout',
+]);
+
+/** Backend settings whose values are durations in Go syntax: checked here, passed on as written. */
+export const DURATION_SETTINGS: ReadonlySet<string> = new Set(['reconnect-wait', 'timeout']);
+
+/** Backend settings whose values are byte sizes: checked and converted to a number of bytes. */
+export const SIZE_SETTINGS: ReadonlySet<string> = new Set(['part-size']);

@@ -1,0 +1,143 @@
+import type { BackendRegistry } from '@litestream-ts/core';
+import { explainBackendKey, installedBackendKeys, readBackendSetting } from './backend-settings.ts';
+import { ConfigSource } from './config-source.ts';
+import { CONFIG_DEFAULTS } from './defaults.ts';
+import { readDatabase, type DatabaseSnapshot } from './database-section.ts';
+import { formatDuration } from './duration.ts';
+import { expandEnv, type Environment } from './env-expansion.ts';
+import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
+import { SecretScrubber } from './redaction.ts';
+import type { ReplicaDefaults } from './replica-section.ts';
+import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
+import type { DatabaseConfig, LitestreamConfig } from './types.ts';
+import { readDuration, readText } from './values.ts';
+import { checkKeys, isEmptyValue, readList, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
+
+/** Options of `loadConfig` and `parseConfig`. */
+export interface ConfigOptions {
+  /** The installed backends: they decide which URL schemes, types and replica keys are valid. */
+  readonly registry: BackendRegistry;
+  /** Leave `$VAR` and `${VAR}` as written (Litestream's `-no-expand-env`). */
+  readonly noExpandEnv?: boolean;
+  /** Check that every database file exists (default true; `restore` passes false). */
+  readonly requireDatabases?: boolean;
+  /** Variables for expansion and `LOG_LEVEL` (default `process.env`). */
+  readonly env?: Environment;
+  /** Directory relative database paths are taken from (default the working directory, as in Litestream). */
+  readonly cwd?: string;
+}
+
+/**
+ * Reads a Litestream v0.5 config from text: expands environment variables, parses the YAML,
+ * checks every key and value, and fills in the defaults. `file` names the text in messages.
+ * Throws `ConfigError` (`FILE:LINE:COL: KEY.PATH: problem`) at the first problem.
+ */
+export function parseConfig(text: string, options: ConfigOptions & { readonly file: string }): LitestreamConfig {
+  const env = options.env ?? process.env;
+  const expanded = options.noExpandEnv ? text : expandEnv(text, env);
+  const scrubber = new SecretScrubber();
+  scrubber.addFromText(expanded);
+  const source = new ConfigSource(options.file, expanded, scrubber);
+  const contents = source.document.contents;
+  const root: Mapping | undefined = isEmptyValue(contents) ? undefined : readMapping(source, contents, '');
+  const get = (key: string): Entry | undefined => root?.entries.get(key);
+  const registry = options.registry;
+
+  const sharedKeys = installedBackendKeys(registry);
+  if (root) {
+    checkKeys(source, root, {
+      known: [...TOP_LEVEL_KEYS, ...sharedKeys],
+      unsupported: TOP_LEVEL_UNSUPPORTED,
+      explainUnknown: (key) => explainBackendKey(key, registry),
+      // Litestream ignores unknown keys, so configs may park anchors under made-up keys;
+      // we are strict, but leave `x-…` free for that purpose.
+      allowExtensions: true,
+    });
+  }
+
+  const replicaDefaults = readReplicaDefaults(source, root, sharedKeys);
+  const snapshot = readSnapshot(source, get('snapshot'));
+  const dbs: DatabaseConfig[] = [];
+  const dbSnapshots: DatabaseSnapshot[] = [];
+  const dbsEntry = get('dbs');
+  if (dbsEntry && !isEmptyValue(dbsEntry.value)) {
+    const seen = new Map<string, string>();
+    for (const item of readList(source, dbsEntry)) {
+      const { db, snapshot: dbSnapshot } = readDatabase(source, item.node, item.path, {
+        registry,
+        replicaDefaults,
+        cwd: options.cwd ?? process.cwd(),
+        requireDatabases: options.requireDatabases ?? true,
+      });
+      const earlier = seen.get(db.path);
+      if (earlier) throw source.error(item.node, `${item.path}.path`, `${JSON.stringify(db.path)} is already listed as ${earlier}; list each database once`);
+      seen.set(db.path, item.path);
+      dbs.push(db);
+      dbSnapshots.push(dbSnapshot);
+    }
+  }
+  checkRetention(source, get('retention'));
+
+  const duration = (key: string, bound: 'positive' | 'non-negative'): number | undefined => {
+    const entry = get(key);
+    return entry && readDuration(source, entry, bound);
+  };
+  const execEntry = get('exec');
+  const exec = execEntry && readText(source, execEntry);
+  const addr = readAddr(source, get('addr'));
+  const logging = readLogging(source, get('logging'), env.LOG_LEVEL);
+  return {
+    dbs,
+    snapshot: {
+      interval: snapshot.interval ?? agreedSnapshotValue(source, dbSnapshots, 'interval') ?? CONFIG_DEFAULTS.snapshotInterval,
+      retention: snapshot.retention ?? agreedSnapshotValue(source, dbSnapshots, 'retention') ?? CONFIG_DEFAULTS.snapshotRetention,
+    },
+    levels: readLevels(source, get('levels')),
+    l0Retention: duration('l0-retention', 'non-negative') ?? CONFIG_DEFAULTS.l0Retention,
+    logging,
+    ...(addr ? { addr } : {}),
+    shutdownSyncTimeout: duration('shutdown-sync-timeout', 'non-negative') ?? CONFIG_DEFAULTS.shutdownSyncTimeout,
+    shutdownSyncInterval: duration('shutdown-sync-interval', 'positive') ?? CONFIG_DEFAULTS.shutdownSyncInterval,
+    ...(exec ? { exec } : {}),
+    warnings: source.warnings,
+  };
+}
+
+/** The top-level replica settings every replica inherits unless it sets its own. */
+function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sharedKeys: readonly string[]): ReplicaDefaults {
+  const settings = new Map<string, unknown>();
+  for (const key of sharedKeys) {
+    const entry = root?.entries.get(key);
+    const value = entry && readBackendSetting(source, entry);
+    if (value !== undefined && value !== '') settings.set(key, value);
+  }
+  const sync = root?.entries.get('sync-interval');
+  const validation = root?.entries.get('validation-interval');
+  return {
+    syncInterval: sync && readDuration(source, sync, 'positive'),
+    validationInterval: validation && readDuration(source, validation, 'non-negative'),
+    settings,
+  };
+}
+
+/**
+ * Litestream lets a database entry carry `snapshot` settings, but schedules snapshots for
+ * the whole process: a value given by some entries applies when the top level sets none,
+ * and entries that disagree are an error.
+ */
+function agreedSnapshotValue(source: ConfigSource, snapshots: readonly DatabaseSnapshot[], key: 'interval' | 'retention'): number | undefined {
+  let first: { value: number; entry: Entry } | undefined;
+  for (const snapshot of snapshots) {
+    const current = snapshot[key];
+    if (!current) continue;
+    if (first && first.value !== current.value) {
+      throw source.error(
+        current.entry.value,
+        current.entry.path,
+        `conflicts with ${first.entry.path} (${formatDuration(current.value)} here, ${formatDuration(first.value)} there); snapshots are scheduled for all databases at once, so set snapshot.${key} at the top level`,
+      );
+    }
+    first ??= current;
+  }
+  return first?.value;
+}

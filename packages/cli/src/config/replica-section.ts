@@ -1,0 +1,103 @@
+import { COMMON_REPLICA_KEYS, UsageError, redactURL, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import type { Node } from 'yaml';
+import { backendKeys, explainBackendKey, readBackendSetting } from './backend-settings.ts';
+import type { ConfigSource } from './config-source.ts';
+import { CONFIG_DEFAULTS } from './defaults.ts';
+import { REPLICA_UNSUPPORTED } from './known-keys.ts';
+import type { ReplicaConfig } from './types.ts';
+import { readDuration, readText } from './values.ts';
+import { checkKeys, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
+
+/** Replica settings given once at the top level for every replica (Litestream's global section). */
+export interface ReplicaDefaults {
+  readonly syncInterval?: number | undefined;
+  readonly validationInterval?: number | undefined;
+  /** Backend keys such as `access-key-id`, as they will be passed to `fromConfig`. */
+  readonly settings: ReadonlyMap<string, unknown>;
+}
+
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * Reads one replica entry: finds its backend (from `url`, `type`, or `file` for a bare
+ * `path`), checks its keys against that backend's, and merges in the top-level settings the
+ * entry leaves unset.
+ */
+export function readReplica(source: ConfigSource, node: Node | null, path: string, registry: BackendRegistry, defaults: ReplicaDefaults): ReplicaConfig {
+  const mapping = readMapping(source, node, path);
+  const plugin = findBackend(source, mapping, registry);
+  const own = backendKeys(plugin);
+  checkKeys(source, mapping, {
+    known: [...COMMON_REPLICA_KEYS, ...own],
+    unsupported: REPLICA_UNSUPPORTED,
+    explainUnknown: (key) => explainBackendKey(key, registry, plugin),
+    listKnown: true,
+  });
+  const get = (key: string): Entry | undefined => mapping.entries.get(key);
+  const settings: Record<string, unknown> = { type: plugin.type };
+  for (const key of ['url', 'path']) {
+    const entry = get(key);
+    const text = entry && readText(source, entry);
+    if (text !== undefined && text !== '') settings[key] = text;
+  }
+  for (const key of own) {
+    const entry = get(key);
+    const value = entry && readBackendSetting(source, entry);
+    if (value !== undefined) settings[key] = value;
+  }
+  for (const [key, value] of defaults.settings) {
+    // As in Litestream, an entry's empty value counts as unset and takes the shared one.
+    if (own.includes(key) && (settings[key] === undefined || settings[key] === '')) settings[key] = value;
+  }
+  const syncEntry = get('sync-interval');
+  const validationEntry = get('validation-interval');
+  const validationInterval = (validationEntry && readDuration(source, validationEntry, 'non-negative')) ?? defaults.validationInterval;
+  const nameEntry = get('name');
+  const name = nameEntry && readText(source, nameEntry);
+  const url = settings.url as string | undefined;
+  return {
+    type: plugin.type,
+    ...(url !== undefined ? { url } : {}),
+    ...(name ? { name } : {}),
+    syncInterval: (syncEntry && readDuration(source, syncEntry, 'positive')) ?? defaults.syncInterval ?? CONFIG_DEFAULTS.syncInterval,
+    ...(validationInterval !== undefined ? { validationInterval } : {}),
+    settings,
+  };
+}
+
+function findBackend(source: ConfigSource, mapping: Mapping, registry: BackendRegistry): BackendPlugin {
+  const urlEntry = mapping.entries.get('url');
+  const typeEntry = mapping.entries.get('type');
+  const pathEntry = mapping.entries.get('path');
+  const url = urlEntry && readText(source, urlEntry);
+  const type = typeEntry && readText(source, typeEntry);
+  const path = pathEntry && readText(source, pathEntry);
+  if (path && HAS_SCHEME.test(path)) {
+    throw source.error(pathEntry!.value, pathEntry!.path, `${JSON.stringify(redactURL(path))} is a URL; put it under "url" instead of "path"`);
+  }
+  if (url) {
+    const plugin = attempt(source, urlEntry!, () => registry.resolve(url).plugin);
+    if (type && type !== plugin.type) {
+      throw source.error(typeEntry!.value, typeEntry!.path, `type "${type}" does not match the URL, which the ${plugin.type} backend serves; remove "type" or fix the URL`);
+    }
+    return plugin;
+  }
+  if (type) return attempt(source, typeEntry!, () => registry.forType(type));
+  // Litestream takes an entry with neither a URL nor a type as a local directory.
+  if (path) return attempt(source, pathEntry!, () => registry.forType('file'));
+  throw source.error(
+    mapping.node,
+    mapping.path,
+    'the replica needs a "url" (for example s3://bucket/path or file:///var/backups/app), or a "type" with that backend\'s settings, or a "path" to a local directory',
+  );
+}
+
+/** Runs a registry lookup, turning its `UsageError` (which lists the installed backends) into a located `ConfigError`. */
+function attempt<T>(source: ConfigSource, entry: Entry, lookup: () => T): T {
+  try {
+    return lookup();
+  } catch (cause) {
+    if (cause instanceof UsageError) throw source.error(entry.value, entry.path, cause.message);
+    throw cause;
+  }
+}

@@ -1,0 +1,76 @@
+import type { CompactionLevel } from '@litestream-ts/core';
+
+/** Log verbosity, most verbose first. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** How log lines are written. */
+export interface LoggingConfig {
+  readonly level: LogLevel;
+  /** `text` (key=value lines) or `json` (one object a line). */
+  readonly type: 'text' | 'json';
+  /** Log to standard error instead of standard output. */
+  readonly stderr: boolean;
+}
+
+/** The replica of one database. */
+export interface ReplicaConfig {
+  /** The backend type that serves it (`file`, `s3`, …), from `type`, the URL scheme, or `file` for a path. */
+  readonly type: string;
+  /** The replica URL as written, when the entry has one. */
+  readonly url?: string;
+  /** Deprecated Litestream name of the replica, kept for messages. */
+  readonly name?: string;
+  /** Milliseconds between uploads of new LTX files. */
+  readonly syncInterval: number;
+  /** Milliseconds between validations of the replica, when set. */
+  readonly validationInterval?: number;
+  /**
+   * What to hand to the backend's `fromConfig`: `type`, `url` and `path` when given, and the
+   * backend's own keys (kebab-case, as written) with the top-level ones merged in where this
+   * entry leaves them unset. `part-size` is already converted to bytes.
+   */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** One replicated database. */
+export interface DatabaseConfig {
+  /** Absolute path of the database file. */
+  readonly path: string;
+  /** Where the local LTX files are kept (absolute), when set. */
+  readonly metaPath?: string;
+  /** Milliseconds between checks of the WAL for new frames. */
+  readonly monitorInterval: number;
+  /** Milliseconds between PASSIVE checkpoints while the WAL has frames (0 disables). */
+  readonly checkpointInterval: number;
+  /** Milliseconds SQLite waits on a lock. */
+  readonly busyTimeout: number;
+  /** WAL size in pages that triggers a PASSIVE checkpoint. */
+  readonly minCheckpointPageCount: number;
+  /** WAL size in pages that forces a TRUNCATE checkpoint (0 disables). */
+  readonly truncatePageN: number;
+  /** Restore from the replica at start-up when the database file is missing. */
+  readonly restoreIfDbNotExists: boolean;
+  readonly replica: ReplicaConfig;
+}
+
+/** A Litestream v0.5 config file, read, checked and completed with defaults. */
+export interface LitestreamConfig {
+  readonly dbs: readonly DatabaseConfig[];
+  /** Snapshot schedule and retention, in milliseconds. */
+  readonly snapshot: { readonly interval: number; readonly retention: number };
+  /** Compaction tiers L1, L2, …, each with its interval in milliseconds. */
+  readonly levels: readonly CompactionLevel[];
+  /** Milliseconds L0 files are kept after they were compacted (0: dropped at once). */
+  readonly l0Retention: number;
+  readonly logging: LoggingConfig;
+  /** Address of the metrics HTTP server (`:9090`, `127.0.0.1:9090`), when set. */
+  readonly addr?: string;
+  /** How long shutdown keeps trying to sync the last changes, in ms (0: no final sync). */
+  readonly shutdownSyncTimeout: number;
+  /** Milliseconds between those final sync attempts. */
+  readonly shutdownSyncInterval: number;
+  /** A command to run while replicating; replication stops when it exits. */
+  readonly exec?: string;
+  /** Deprecated or ignored settings found in the file, one formatted line each. */
+  readonly warnings: readonly string[];
+}

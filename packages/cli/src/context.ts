@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import type { BackendRegistry, Logger, ReplicaClient } from '@litestream-ts/core';
+import { defaultConfigPath, loadConfig, parseConfig, type DatabaseConfig, type LitestreamConfig } from './config/index.ts';
+import { CliError } from './cli-error.ts';
+
+/** Options every config-reading command accepts. */
+export interface ConfigOptions {
+  readonly config?: string;
+  readonly expandEnv?: boolean;
+}
+
+/** Reads the config file named by `-config`, `$LITESTREAM_CONFIG` or the default path. */
+export async function readConfig(registry: BackendRegistry, options: ConfigOptions, extra: { requireDatabases?: boolean } = {}): Promise<LitestreamConfig> {
+  const path = options.config ?? defaultConfigPath(process.env);
+  return loadConfig(path, { registry, noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
+}
+
+/** A config for `litestream replicate DB URL`: one database, one replica, defaults for the rest. */
+export function shorthandConfig(registry: BackendRegistry, db: string, url: string): LitestreamConfig {
+  const text = JSON.stringify({ dbs: [{ path: resolve(db), replica: { url } }] });
+  return parseConfig(text, { file: '(command line)', registry, noExpandEnv: true, requireDatabases: true });
+}
+
+/** The database entry of a config whose path matches `db`, or a clear error listing them. */
+export function findDatabase(config: LitestreamConfig, db: string): DatabaseConfig {
+  const path = resolve(db);
+  const found = config.dbs.find((d) => d.path === path);
+  if (!found) {
+    const known = config.dbs.map((d) => d.path).join(', ') || '(none)';
+    throw new CliError(`database ${path} is not in the config; configured databases: ${known}`);
+  }
+  return found;
+}
+
+/** Builds the replica client of a configured database. */
+export async function replicaClientFor(registry: BackendRegistry, db: DatabaseConfig, logger: Logger): Promise<ReplicaClient> {
+  return registry.fromConfig(db.replica.settings, { warn: (message) => logger.warn(message) });
+}
+
+/** True when a command-line source is a replica URL rather than a database path. */
+export function isReplicaURL(text: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text);
+}

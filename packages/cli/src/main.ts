@@ -1,0 +1,3 @@
+import { runLitestream } from './program.ts';
+
+process.exitCode = await runLitestream(process.argv.slice(2));

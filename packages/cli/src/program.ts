@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { createBackendRegistry } from './backends.ts';
+import { CliError } from './cli-error.ts';
+import { normalizeArgs } from './argv.ts';
+import { registerDatabases } from './commands/databases.ts';
+import { registerLtx } from './commands/ltx.ts';
+import { registerReplicate } from './commands/replicate.ts';
+import { registerReset } from './commands/reset.ts';
+import { registerRestore } from './commands/restore.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerVersion, version } from './commands/version.ts';
+import { scrubSecrets } from './scrub.ts';
+
+/** Builds the `litestream` command with every sub-command. */
+export function buildProgram(): Command {
+  const registry = createBackendRegistry();
+  const program = new Command('litestream')
+    .description(
+      'Streaming replication of SQLite databases (compatible with Litestream v0.5 configs and replicas).\n' +
+        'Flags take one or two dashes: -config and --config are the same.',
+    )
+    .version(version, '-v, --version')
+    .showHelpAfterError('(run "litestream help <command>" for usage)')
+    .exitOverride();
+  registerReplicate(program, registry);
+  registerRestore(program, registry);
+  registerDatabases(program, registry);
+  registerLtx(program, registry);
+  registerStatus(program, registry);
+  registerReset(program, registry);
+  registerVersion(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; failures are one line on stderr (credentials hidden) and a non-zero exit code. */
+export async function runLitestream(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(normalizeArgs(argv), { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`litestream: ${scrubSecrets(describe(err))}\n`);
+    return err instanceof CliError ? err.exitCode : 1;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && 'path' in err && typeof (err as NodeJS.ErrnoException).path === 'string') {
+    const e = err as NodeJS.ErrnoException;
+    const reason = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory' }[e.code ?? ''];
+    return `${e.path}: ${reason ?? e.message}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
