@@ -101,7 +101,9 @@ export function registerRestore(program: Command, registry: BackendRegistry): vo
           }
           return;
         }
-        const progress = createProgress({ label: 'restore', total: plan.size, stream: process.stderr, logger });
+        // The bar appears with the first downloaded bytes, so a restore refused up front
+        // (existing output, bad plan) prints nothing but its error.
+        let progress: ReturnType<typeof createProgress> | undefined;
         let result;
         try {
           result = await restore({
@@ -113,11 +115,21 @@ export function registerRestore(program: Command, registry: BackendRegistry): vo
             integrityCheck: opts.integrityCheck,
             overwrite: opts.force ?? false,
             // The progress logger clears the bar before a log line and redraws it after.
-            logger: progress.logger,
-            onProgress: (done, total) => progress.update(done, total),
+            logger: {
+              trace: (m, f) => (progress?.logger ?? logger).trace(m, f),
+              debug: (m, f) => (progress?.logger ?? logger).debug(m, f),
+              info: (m, f) => (progress?.logger ?? logger).info(m, f),
+              warn: (m, f) => (progress?.logger ?? logger).warn(m, f),
+              error: (m, f) => (progress?.logger ?? logger).error(m, f),
+              child: (f) => (progress?.logger ?? logger).child(f),
+            },
+            onProgress: (done, total) => {
+              progress ??= createProgress({ label: 'restore', total: plan.size, stream: process.stderr, logger });
+              progress.update(done, total);
+            },
           });
         } finally {
-          progress.stop();
+          progress?.stop();
         }
         if (opts.json) printJSON({ output, txid: formatTXID(result.txid), files: result.files, bytes: result.bytes, durationMs: Math.round(result.durationMs) });
         else process.stdout.write(`restored ${output} to TXID ${formatTXID(result.txid)} from ${result.files} file(s) (${formatBytes(result.bytes)}) in ${(result.durationMs / 1000).toFixed(1)}s\n`);

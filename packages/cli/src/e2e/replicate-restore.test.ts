@@ -24,14 +24,21 @@ describe('litestream replicate and restore (real bin)', () => {
     await app.insert(5);
     const config = await writeConfig(
       'cfg.yml',
-      `dbs:\n  - path: ${db}\n    monitor-interval: 50ms\n    replica:\n      url: file://${join(dir, 'cfg-replica')}\n`,
+      `addr: 127.0.0.1:0\ndbs:\n  - path: ${db}\n    monitor-interval: 50ms\n    replica:\n      url: file://${join(dir, 'cfg-replica')}\n`,
     );
     const cli = new RunningCli(['replicate', '-config', config]);
     await cli.waitFor('replicating to');
+    await cli.waitFor('serving metrics on');
     for (let i = 0; i < 20; i++) {
       await app.insert(3, i % 4 === 0 ? 5000 : 100);
       await sleep(20);
     }
+    // Prometheus metrics on `addr`, under Litestream's names.
+    const metricsURL = /msg="serving metrics on" url=(\S+)/.exec(cli.stdout)![1]!;
+    const exposition = await (await fetch(metricsURL)).text();
+    expect(exposition).toMatch(new RegExp(`litestream_txid\\{db="${db.replace(/[.]/g, '\\.')}"\\} [1-9]\\d*`));
+    expect(exposition).toMatch(/litestream_replica_operation_total\{replica_type="file",operation="PUT"\} [1-9]/);
+    expect(exposition).toContain('litestream_db_size');
     await app.insert(50); // committed just before the signal
     const expected = await app.hash();
     cli.child.kill('SIGTERM');
