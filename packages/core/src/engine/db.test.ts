@@ -45,6 +45,31 @@ async function restoreLocal(db: DB): Promise<Buffer> {
   return readFile(out);
 }
 
+/**
+ * Replicates a fresh database once, then stops both the replicator and the application, so a
+ * test can change the database behind the replicator's back.
+ */
+async function replicateOnceThenStop(path: string, rows = 40): Promise<void> {
+  const app = new AppProcess(path);
+  await app.insert(rows);
+  const db = new DB(path);
+  await db.sync();
+  await db.close();
+  await app.close();
+}
+
+/** Restarts the replicator: its next sync must be a full image equal to the application's state. */
+async function expectFullImageOnRestart(path: string): Promise<void> {
+  const app = new AppProcess(path);
+  await app.request({ op: 'count' });
+  const db = new DB(path);
+  await db.open();
+  expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
+  expect(sha256(await restoreLocal(db))).toBe(await app.hash());
+  await db.close();
+  await app.close();
+}
+
 /** The logical database image as SQLite sees it now. */
 const image = (app: Database.Database) => app.serialize();
 
@@ -179,12 +204,7 @@ describe('DB sync', () => {
 
   it('writes a full image when the database file was replaced while it was stopped', async () => {
     const path = join(dir, 'app.db');
-    let app = new AppProcess(path);
-    await app.insert(40);
-    let db = new DB(path);
-    await db.sync();
-    await db.close();
-    await app.close();
+    await replicateOnceThenStop(path);
     // Another database (different content and size) takes the file's place.
     const other = join(dir, 'other.db');
     const replacement = new AppProcess(other);
@@ -193,34 +213,19 @@ describe('DB sync', () => {
     await rm(`${path}-wal`, { force: true });
     await rm(`${path}-shm`, { force: true });
     await copyFile(other, path);
-    app = new AppProcess(path);
-    db = new DB(path);
-    await db.open();
-    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
-    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
-    await db.close();
-    await app.close();
+    await expectFullImageOnRestart(path);
   });
 
   it('writes a full image when the database was truncated to nothing while it was stopped', async () => {
     const path = join(dir, 'app.db');
-    let app = new AppProcess(path);
-    await app.insert(40);
-    let db = new DB(path);
-    await db.sync();
-    await db.close();
-    await app.close();
+    await replicateOnceThenStop(path);
     await rm(`${path}-wal`, { force: true });
     await rm(`${path}-shm`, { force: true });
     await truncate(path, 0);
-    app = new AppProcess(path); // an empty file is an empty database; the app recreates its table
+    const app = new AppProcess(path); // an empty file is an empty database; the app recreates its table
     await app.insert(2);
-    db = new DB(path);
-    await db.open();
-    expect(await db.sync()).toMatchObject({ txid: 2, kind: 'full-image' });
-    expect(sha256(await restoreLocal(db))).toBe(await app.hash());
-    await db.close();
     await app.close();
+    await expectFullImageOnRestart(path);
   });
 
   it('writes a full image when the WAL was checkpointed and deleted while it was stopped', async () => {
