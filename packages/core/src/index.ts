@@ -43,3 +43,4 @@ export * from './compaction/retention.ts';
 export * from './compaction/ltx-upload.ts';
 export { readRemotePosition } from './engine/remote-position.ts';
 export { LocalLtxFiles, type LocalLtxFile } from './engine/local-ltx-files.ts';
+export * from './lease/leaser.ts';

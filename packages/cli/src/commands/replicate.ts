@@ -76,6 +76,7 @@ async function replicate(registry: BackendRegistry, config: LitestreamConfig, op
       // Metrics label replicas by backend type, as Litestream's dashboards expect.
       replicaName: d.replica.type,
       db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
+      ...(d.lease ? { lease: d.lease } : {}),
     });
   }
   const store = new Store({
@@ -89,7 +90,10 @@ async function replicate(registry: BackendRegistry, config: LitestreamConfig, op
     shutdownSyncTimeout: config.shutdownSyncTimeout,
     logger,
     ...(metrics ? { metrics } : {}),
+    // A lost lease means another process writes the replica now: stop and let a supervisor decide.
+    onFatal: () => fatal?.(),
   });
+  let fatal: (() => void) | undefined;
   await store.start();
 
   const shutdown = async (code: number) => {
@@ -135,6 +139,10 @@ async function replicate(registry: BackendRegistry, config: LitestreamConfig, op
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    fatal = () => {
+      if (child && child.exitCode === null) child.kill('SIGTERM');
+      stop(1);
+    };
     child?.on('error', (err) => {
       logger.error('cannot run -exec command', { error: err.message });
       stop(1);

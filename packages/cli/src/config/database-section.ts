@@ -5,7 +5,7 @@ import type { BackendRegistry } from '@litestream-ts/core';
 import type { Node } from 'yaml';
 import type { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
-import { DATABASE_KEYS, DATABASE_UNSUPPORTED, SNAPSHOT_KEYS } from './known-keys.ts';
+import { DATABASE_KEYS, DATABASE_UNSUPPORTED, LEASE_KEYS, SNAPSHOT_KEYS } from './known-keys.ts';
 import { readReplica, type ReplicaDefaults } from './replica-section.ts';
 import type { DatabaseConfig } from './types.ts';
 import { readBoolean, readCount, readDuration, readText } from './values.ts';
@@ -60,9 +60,25 @@ export function readDatabase(source: ConfigSource, node: Node | null, path: stri
     minCheckpointPageCount: count('min-checkpoint-page-count') ?? CONFIG_DEFAULTS.minCheckpointPageCount,
     truncatePageN: count('truncate-page-n') ?? CONFIG_DEFAULTS.truncatePageN,
     restoreIfDbNotExists: (restoreEntry && readBoolean(source, restoreEntry)) ?? false,
+    ...readLease(source, get('lease')),
     replica: readDatabaseReplica(source, mapping.node, path, get('replica'), get('replicas'), context),
   };
   return { db, snapshot: readDatabaseSnapshot(source, get('snapshot')) };
+}
+
+/** Default lease length: long enough to ride out a slow storage request, short enough to fail over. */
+const DEFAULT_LEASE_TTL = 30_000;
+
+/** `lease:` (optionally with `ttl`), present means "hold a lease while replicating". */
+function readLease(source: ConfigSource, entry: Entry | undefined): { lease?: { ttl: number } } {
+  if (!entry) return {};
+  if (isEmptyValue(entry.value)) return { lease: { ttl: DEFAULT_LEASE_TTL } };
+  const mapping = readMapping(source, entry.value, entry.path, entry.keyNode);
+  checkKeys(source, mapping, { known: LEASE_KEYS });
+  const ttlEntry = mapping.entries.get('ttl');
+  const ttl = (ttlEntry && readDuration(source, ttlEntry, 'positive')) ?? DEFAULT_LEASE_TTL;
+  if (ttl < 1000 && ttlEntry) throw source.error(ttlEntry.value, ttlEntry.path, 'lease ttl must be at least 1s');
+  return { lease: { ttl } };
 }
 
 /** `replica:` (one entry), or the deprecated `replicas:` list with exactly one entry. */

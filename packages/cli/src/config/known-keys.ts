@@ -41,6 +41,7 @@ export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
 };
 
 export const SNAPSHOT_KEYS: readonly string[] = ['interval', 'retention'];
+export const LEASE_KEYS: readonly string[] = ['ttl'];
 export const LEVEL_KEYS: readonly string[] = ['interval'];
 export const RETENTION_KEYS: readonly string[] = ['enabled'];
 export const LOGGING_KEYS: readonly string[] = ['level', 'type', 'stderr'];
@@ -57,6 +58,7 @@ export const DATABASE_KEYS: readonly string[] = [
   'min-checkpoint-page-count',
   'truncate-page-n',
   'restore-if-db-not-exists',
+  'lease',
   'snapshot',
   'replica',
   'replicas',

@@ -50,6 +50,8 @@ export interface DatabaseConfig {
   readonly truncatePageN: number;
   /** Restore from the replica at start-up when the database file is missing. */
   readonly restoreIfDbNotExists: boolean;
+  /** Hold a lease on the replica while replicating (only one writer); `ttl` in ms. */
+  readonly lease?: { readonly ttl: number };
   readonly replica: ReplicaConfig;
 }
 

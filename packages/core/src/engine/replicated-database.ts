@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { compactLevel } from '../compaction/compact-level.ts';
 import type { CompactionLevel } from '../compaction/compaction-level.ts';
 import { enforceRetention } from '../compaction/retention.ts';
+import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
@@ -47,24 +48,50 @@ export class ReplicatedDatabase {
   private readonly logger: Logger;
   private readonly metrics: EngineMetrics;
   private running = false;
+  private opened = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
   private lastError: string | undefined;
+  private readonly leaser: Leaser | undefined;
+  private readonly onFatal: ((err: Error) => void) | undefined;
+  private readonly abort = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
   private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
 
-  constructor(path: string, client: ReplicaClient, options: { db?: DBOptions; replicaName?: string; schedule: ReplicationSchedule; logger: Logger; metrics: EngineMetrics }) {
+  constructor(
+    path: string,
+    client: ReplicaClient,
+    options: {
+      db?: DBOptions;
+      replicaName?: string;
+      schedule: ReplicationSchedule;
+      logger: Logger;
+      metrics: EngineMetrics;
+      lease?: { ttl: number };
+      onFatal?: (err: Error) => void;
+    },
+  ) {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
     this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
     this.schedule = options.schedule;
     this.logger = options.logger.child({ db: path });
     this.metrics = options.metrics;
+    this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
+    this.onFatal = options.onFatal;
   }
 
-  /** Opens the database, reads the replica's position and starts the loop. */
+  /**
+   * Opens the database, reads the replica's position and starts the loop. With a lease, first
+   * waits until this process holds it (another replicator may be writing the replica).
+   */
   async start(): Promise<void> {
+    if (this.leaser) {
+      await this.leaser.acquire({ signal: this.abort.signal });
+      this.leaser.startRenewing((err) => this.leaseLost(err));
+    }
     await this.db.open();
+    this.opened = true;
     await this.replica.init();
     this.running = true;
     this.loop = this.run();
@@ -73,8 +100,15 @@ export class ReplicatedDatabase {
   /** Stops the loop, then syncs until the replica has everything or `timeout` passes. */
   async stop(timeout: number): Promise<void> {
     this.running = false;
+    this.abort.abort();
     this.wake?.();
     await this.loop;
+    if (!this.opened) return;
+    if (this.leaser && !this.leaser.held) {
+      // Without the lease, nothing may be written to the replica any more.
+      await this.db.close();
+      return;
+    }
     const deadline = Date.now() + timeout;
     for (;;) {
       try {
@@ -91,12 +125,25 @@ export class ReplicatedDatabase {
       if (Date.now() >= deadline) break;
     }
     await this.db.close();
+    await this.leaser?.release();
   }
 
   /** Syncs the database and uploads now. */
   async syncOnce(): Promise<void> {
     await this.db.syncAndMaybeCheckpoint();
+    this.assertLease();
     await this.replica.sync();
+  }
+
+  private assertLease(): void {
+    if (this.leaser && !this.leaser.held) throw new LeaseLostError('the replica lease expired before it could be renewed; not uploading');
+  }
+
+  private leaseLost(err: Error): void {
+    this.logger.error('lease lost', { error: err.message });
+    this.running = false;
+    this.wake?.();
+    this.onFatal?.(err);
   }
 
   /**
@@ -106,6 +153,7 @@ export class ReplicatedDatabase {
   async syncAndWait(): Promise<void> {
     await this.db.syncAndMaybeCheckpoint();
     const target = this.db.position?.txid ?? 0;
+    this.assertLease();
     await this.replica.sync();
     const remote = this.replica.position?.txid ?? 0;
     if (remote < target) throw new LitestreamError(`replica of ${this.db.path} is at TXID ${formatTXID(remote)}, local is at ${formatTXID(target)}`);

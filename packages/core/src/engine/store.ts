@@ -12,6 +12,11 @@ export interface StoreDatabase {
   readonly replica: ReplicaClient;
   readonly replicaName?: string;
   readonly db?: Omit<DBOptions, 'logger' | 'metrics'>;
+  /**
+   * Hold a lease (`lock.json` in the replica) while replicating, so only one process writes
+   * to the replica; others wait and take over when it expires. Needs conditional writes.
+   */
+  readonly lease?: { readonly ttl: number };
 }
 
 /** Settings of a store; names and defaults follow Litestream v0.5. */
@@ -33,6 +38,8 @@ export interface StoreOptions {
   readonly shutdownSyncTimeout?: number;
   readonly logger?: Logger;
   readonly metrics?: EngineMetrics;
+  /** Called when a database cannot go on (its lease was lost); the host should stop the store. */
+  readonly onFatal?: (err: Error) => void;
 }
 
 const HOUR = 3_600_000;
@@ -54,6 +61,7 @@ export class Store {
   private readonly databases: ReplicatedDatabase[];
   private readonly shutdownSyncTimeout: number;
   private started = false;
+  private starting = false;
 
   constructor(options: StoreOptions) {
     const levels = options.levels ?? DEFAULT_COMPACTION_LEVELS;
@@ -73,14 +81,26 @@ export class Store {
     this.databases = options.databases.map((d) => {
       if (paths.has(d.path)) throw new UsageError(`database ${d.path} is listed twice`);
       paths.add(d.path);
-      return new ReplicatedDatabase(d.path, d.replica, { db: d.db, replicaName: d.replicaName, schedule, logger, metrics });
+      return new ReplicatedDatabase(d.path, d.replica, {
+        db: d.db,
+        replicaName: d.replicaName,
+        schedule,
+        logger,
+        metrics,
+        ...(d.lease ? { lease: d.lease } : {}),
+        ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+      });
     });
     this.shutdownSyncTimeout = options.shutdownSyncTimeout ?? 30_000;
   }
 
-  /** Opens every database and starts replicating. If one fails to open, the others are stopped. */
+  /**
+   * Opens every database and starts replicating. If one fails to open, the others are stopped.
+   * A database with a lease waits here until its lease is free.
+   */
   async start(): Promise<void> {
     if (this.started) return;
+    this.starting = true;
     const started: ReplicatedDatabase[] = [];
     try {
       for (const d of this.databases) {
@@ -89,13 +109,17 @@ export class Store {
       }
     } catch (err) {
       await Promise.all(started.map((d) => d.stop(0)));
+      this.starting = false;
       throw err;
     }
+    this.starting = false;
     this.started = true;
   }
 
   /** Final sync of every database (within `shutdownSyncTimeout`), then closes them. */
   async stop(): Promise<void> {
+    // Stopping while start() waits for a lease aborts the wait.
+    if (this.starting) await Promise.all(this.databases.map((d) => d.stop(0)).map((p) => p.catch(() => {})));
     if (!this.started) return;
     this.started = false;
     await Promise.all(this.databases.map((d) => d.stop(this.shutdownSyncTimeout)));
