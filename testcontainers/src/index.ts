@@ -1,9 +1,15 @@
 /**
  * @litestream-ts/testcontainers: start the real services the conformance suite runs against.
- * This release holds the shared machinery (ports, readiness, local processes, Docker detection);
- * the per-service fixtures (S3, Azurite, NATS, SFTP, GCS) build on it.
+ * Shared machinery (ports, readiness, local processes, Docker detection, a recording proxy) and
+ * the per-service fixtures built on it; S3 first (MinIO, fauxqs, s3rver).
  */
 export { dockerAvailable } from './docker.ts';
 export { freePort } from './ports.ts';
 export { startProcessService, type ProcessService, type ProcessServiceSpec } from './process-service.ts';
-export { tcpAccepts, waitFor } from './wait.ts';
+export { httpAnswers, httpOk, tcpAccepts, waitFor } from './wait.ts';
+export { startRecordingProxy, type RecordedRequest, type RecordingProxy } from './recording-proxy.ts';
+export { s3KindFromEnv, startS3, type S3Kind, type S3RequestRecord, type S3Service, type StartS3Options } from './s3-service.ts';
+export { signedS3Request, type S3Target } from './s3-support.ts';
+export { DEFAULT_MINIO_IMAGE, findMinioBinary, startMinio, type MinioOptions } from './minio.ts';
+export { startFauxqs, type FauxqsOptions } from './fauxqs.ts';
+export { startS3rver, type S3rverOptions } from './s3rver.ts';

@@ -1,0 +1,123 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the proxy received it from the client under test. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** The path as sent (still percent-encoded), without the query. */
+  readonly path: string;
+  /** Query parameters (e.g. `uploadId`, `partNumber`); a bare `?uploads` maps to `''`. */
+  readonly query: Readonly<Record<string, string>>;
+  /** Request headers with lower-case names; a repeated header is joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Status the server answered with; undefined until the answer arrives (or if it never did). */
+  readonly status: number | undefined;
+}
+
+/** A recording HTTP reverse proxy in front of one upstream server. */
+export interface RecordingProxy {
+  /** `http://127.0.0.1:PORT`: point clients here instead of at the upstream. */
+  readonly url: string;
+  readonly port: number;
+  /** Requests received so far, oldest first. */
+  requests(): readonly RecordedRequest[];
+  /** Forgets the requests recorded so far. */
+  clearRequests(): void;
+  close(): Promise<void>;
+}
+
+// Hop-by-hop headers describe this connection, not the request; the rest is forwarded verbatim,
+// Host included, because SigV4 signs the Host the client saw.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
+// Enough for any test; a runaway loop should not grow the test process without bound.
+const RECORD_LIMIT = 100_000;
+
+/**
+ * Starts a reverse proxy on a free loopback port that forwards every request to `upstream`
+ * (an `http://host:port` URL) and records method, path, query and headers. Bodies stream
+ * through in both directions, never buffered; `Expect: 100-continue` is passed on, so a server
+ * that rejects a request early (e.g. a failed `If-None-Match`) does so before the body is sent.
+ */
+export async function startRecordingProxy(upstream: string): Promise<RecordingProxy> {
+  const target = new URL(upstream);
+  if (target.protocol !== 'http:') throw new Error(`recording proxy: only http upstreams are supported, got ${upstream}`);
+  const agent = new Agent({ keepAlive: true });
+  let records: RecordedRequest[] = [];
+
+  const forward = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const record = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      status: undefined as number | undefined,
+    };
+    records.push(record);
+    if (records.length > RECORD_LIMIT) records = records.slice(-RECORD_LIMIT / 2);
+
+    const upstreamReq = httpRequest({
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers: withoutHopByHop(req.rawHeaders),
+      agent,
+    });
+    if (expectsContinue) upstreamReq.once('continue', () => res.writeContinue());
+    upstreamReq.once('response', (upstreamRes) => {
+      record.status = upstreamRes.statusCode;
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, withoutHopByHop(upstreamRes.rawHeaders));
+      upstreamRes.pipe(res);
+      upstreamRes.once('error', () => res.destroy());
+    });
+    upstreamReq.once('error', (err) => {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { 'content-type': 'text/plain' }).end(`recording proxy: upstream ${upstream} failed: ${err.message}`);
+    });
+    // A client that got its answer early (e.g. 412 before 100-continue) never sends the body;
+    // the upstream request must not wait for it forever.
+    res.once('close', () => {
+      if (!req.complete) upstreamReq.destroy();
+    });
+    req.once('error', () => upstreamReq.destroy());
+    req.pipe(upstreamReq);
+  };
+
+  const server = createServer({ keepAliveTimeout: 5000 });
+  server.on('request', (req, res) => forward(req, res, false));
+  // Without this listener Node answers `100 Continue` itself, before the upstream has decided.
+  server.on('checkContinue', (req, res) => forward(req, res, true));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests: () => records.slice(),
+    clearRequests: () => {
+      records = [];
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+/** Raw `[name, value, name, value, …]` headers less the hop-by-hop ones. */
+function withoutHopByHop(rawHeaders: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (!HOP_BY_HOP.has(rawHeaders[i]!.toLowerCase())) kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
+  }
+  return kept;
+}
