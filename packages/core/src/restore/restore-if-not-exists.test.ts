@@ -36,7 +36,7 @@ describe('restoreIfNotExists', () => {
     expect(result).toBeUndefined();
     expect(await readFile(output, 'utf8')).toBe('existing');
     expect(await readdir(dir)).toEqual(['db']);
-    expect(logger.lines).toEqual([{ level: 'info', message: 'database already exists, skipping restore', fields: { output } }]);
+    expect(logger.records).toEqual([{ level: 'info', message: 'database already exists, skipping restore', fields: { output } }]);
   });
 
   it('does nothing, but logs it, when the replica holds no backups (a fresh deployment)', async () => {
@@ -46,7 +46,7 @@ describe('restoreIfNotExists', () => {
     const result = await restoreIfNotExists({ client: empty, outputPath: join(dir, 'db'), logger });
     expect(result).toBeUndefined();
     expect(await readdir(dir)).toEqual([]);
-    expect(logger.lines).toEqual([{ level: 'info', message: 'no backups found, skipping restore', fields: { output: join(dir, 'db'), replica: 'file' } }]);
+    expect(logger.records).toEqual([{ level: 'info', message: 'no backups found, skipping restore', fields: { output: join(dir, 'db'), replica: 'file' } }]);
   });
 
   it('propagates every other failure', async () => {

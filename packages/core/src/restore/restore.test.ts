@@ -85,7 +85,7 @@ describe('restore', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
     await expectState(output, LAST_TXID);
     expect(await readdir(dir)).toEqual(['app.db']);
-    const info = logger.lines.filter((l) => l.level === 'info');
+    const info = logger.records.filter((l) => l.level === 'info');
     expect(info.map((l) => l.message)).toEqual(['restoring', 'restored']);
     expect(info[0]!.fields).toMatchObject({ output, txid: '0000000000000006', files: 3, bytes: plan.size, parallelism: 8 });
     expect(info[1]!.fields).toMatchObject({ output, txid: '0000000000000006', files: 3, bytes: plan.size });
@@ -188,7 +188,7 @@ describe('restore', () => {
       await restore({ client, outputPath: join(dir, 'db'), integrityCheck, logger });
       expect(await readdir(dir)).toEqual(['db']);
       await expectState(join(dir, 'db'), LAST_TXID);
-      expect(logger.lines.map((l) => l.message)).toContain('integrity check passed');
+      expect(logger.records.map((l) => l.message)).toContain('integrity check passed');
     }
   });
 });

@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import { FileReplicaClient } from '@litestream-ts/backend-file';
 import { compactLtx } from '../../ltx/compactor.ts';
 import { LtxEncoder } from '../../ltx/encoder.ts';
-import type { LogFields, Logger } from '../../engine/logger.ts';
 import type { LtxFileRef } from '../../replica/replica-client.ts';
 import { databaseChecksum } from '../../sqlite/database-checksum.ts';
 import { snapshotDatabaseFile } from '../../sqlite/snapshot.ts';
@@ -142,24 +141,4 @@ export async function flipByte(path: string, offset: number): Promise<void> {
 }
 
 /** A logger that keeps every line, for assertions. */
-export class RecordingLogger implements Logger {
-  readonly lines: Array<{ level: string; message: string; fields: LogFields }> = [];
-  trace(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'trace', message, fields });
-  }
-  debug(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'debug', message, fields });
-  }
-  info(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'info', message, fields });
-  }
-  warn(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'warn', message, fields });
-  }
-  error(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'error', message, fields });
-  }
-  child(): Logger {
-    return this;
-  }
-}
+export { RecordingLogger } from '../../test-support/recording-logger.ts';
