@@ -15,8 +15,8 @@ export const fileBackend: BackendPlugin = {
   schemes: ['file'],
   configKeys: ['path'],
   description: 'a local or mounted directory (file:///path/to/replica or a plain path)',
-  fromURL(url: URL): FileReplicaClient {
-    return new FileReplicaClient(directoryFromURL(url));
+  fromURL(url: string): FileReplicaClient {
+    return new FileReplicaClient(directoryFromURL(parseFileURL(url)));
   },
   fromConfig(config: Readonly<Record<string, unknown>>): FileReplicaClient {
     const path = optionalString(config, 'path');

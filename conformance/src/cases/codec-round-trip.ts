@@ -44,7 +44,7 @@ async function roundTrip(client: ReplicaClient, file: LtxFileRef, snapshot: Snap
   }
   const written = await stored;
   expect(written.size).toBe(encoded.size);
-  const [listed] = await listAll(client, file.level);
+  const [listed] = await listAll(client, file.level, { useMetadata: true });
   expect(listed?.size).toBe(encoded.size);
   if (metadataTimestamps) expect(listed?.createdAt.getTime()).toBe(timestamp.getTime());
 

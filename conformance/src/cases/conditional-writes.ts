@@ -7,6 +7,27 @@ import { asBuffer } from '../support/streams.ts';
 const LEASE = 'lock.json';
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
+/**
+ * Checks that the store behind a client enforces preconditions before the conditional cases
+ * run: a server that silently ignores `If-None-Match` (fauxqs, s3rver, some S3-compatible
+ * providers) would make those cases fail for the wrong reason, or worse, pass vacuously.
+ * Creates one object with `ifNoneMatch: '*'` twice and removes it again. Returns why the group
+ * must be skipped, or undefined when the second create was refused as it should be.
+ */
+export async function probeConditionalWrites(client: ReplicaClient): Promise<string | undefined> {
+  const name = `conformance-probe-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.json`;
+  await client.writeObject(name, bytes('first'), { ifNoneMatch: '*' });
+  try {
+    await client.writeObject(name, bytes('second'), { ifNoneMatch: '*' });
+    return 'the server ignores conditional headers (If-None-Match: * was accepted twice)';
+  } catch (error) {
+    if (error instanceof PreconditionFailedError) return undefined;
+    throw error;
+  } finally {
+    await client.deleteObject(name).catch(() => {});
+  }
+}
+
 /** Small objects with etags and preconditions (the basis of leasing). Run only when declared. */
 export function conditionalWriteCases({ client }: CaseContext): void {
   it('reads a missing object as undefined', async () => {

@@ -1,10 +1,11 @@
 import { BackendRegistry } from '@litestream-ts/core';
 import { fileBackend } from '@litestream-ts/backend-file';
+import { s3Backend } from '@litestream-ts/backend-s3';
 
 /**
  * Every backend the `litestream` command ships. The CLI is the only place that knows them
  * all; core and the backends never import one another.
  */
 export function createBackendRegistry(): BackendRegistry {
-  return new BackendRegistry().register(fileBackend);
+  return new BackendRegistry().register(fileBackend).register(s3Backend);
 }

@@ -24,8 +24,14 @@ export interface BackendPlugin {
   readonly configKeys: readonly string[];
   /** One line for listings of installed backends. */
   readonly description: string;
-  fromURL(url: URL, context?: BackendContext): ReplicaClient | Promise<ReplicaClient>;
+  /** Builds a client from a replica URL string (the plugin parses it: some forms, such as S3 access-point ARNs, are not WHATWG URLs). */
+  fromURL(url: string, context?: BackendContext): ReplicaClient | Promise<ReplicaClient>;
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): ReplicaClient | Promise<ReplicaClient>;
+  /**
+   * Checks a URL's form without connecting (throws `UsageError`), so config errors surface
+   * at load time. Optional: without it the URL must parse as a WHATWG URL.
+   */
+  checkURL?(url: string): void;
 }
 
 /** Config keys of a replica entry that belong to the host, not to a backend. */
@@ -82,23 +88,24 @@ export class BackendRegistry {
   }
 
   /** Which plugin and URL a replica string designates. */
-  resolve(urlOrPath: string): { plugin: BackendPlugin; url: URL } {
+  resolve(urlOrPath: string): { plugin: BackendPlugin; url: string } {
     const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(urlOrPath);
     if (!match) {
       const plugin = this.byScheme.get('file');
       if (!plugin) throw new UsageError(`"${urlOrPath}" is a local path, but no file backend is installed; installed backends: ${this.describeInstalled()}`);
-      return { plugin, url: pathToFileURL(resolvePath(urlOrPath)) };
+      return { plugin, url: pathToFileURL(resolvePath(urlOrPath)).href };
     }
     const scheme = match[1]!.toLowerCase();
     const plugin = this.byScheme.get(scheme);
     if (!plugin) throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
-    let url: URL;
     try {
-      url = new URL(urlOrPath);
+      if (plugin.checkURL) plugin.checkURL(urlOrPath);
+      else new URL(urlOrPath);
     } catch (cause) {
+      if (cause instanceof UsageError) throw cause;
       throw new UsageError(`invalid replica URL "${redactURL(urlOrPath)}"`, { cause });
     }
-    return { plugin, url };
+    return { plugin, url: urlOrPath };
   }
 
   private describeInstalled(): string {

@@ -1,0 +1,43 @@
+import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { S3_CONFIG_KEYS, s3OptionsFromConfig } from './s3-config.ts';
+import { S3ReplicaClient } from './s3-replica-client.ts';
+import { parseS3Url } from './s3-url.ts';
+
+/**
+ * The `s3` backend plugin: `s3://bucket/path` URLs (provider hosts and access point ARNs
+ * included) and config entries with `type: s3` and Litestream's S3 keys.
+ */
+export const s3Backend: BackendPlugin = {
+  type: 's3',
+  schemes: ['s3'],
+  configKeys: Object.keys(S3_CONFIG_KEYS),
+  description: 'Amazon S3 and S3-compatible stores (s3://bucket/path; B2, R2, MinIO, Tigris, Spaces, …)',
+  checkURL(url: string): void {
+    parseS3Url(url);
+  },
+  fromURL(url: string, context?: BackendContext): S3ReplicaClient {
+    const { options, ignored } = parseS3Url(url);
+    warnIgnored(ignored, context);
+    // Keys a config file would give globally also apply to replicas named by URL alone.
+    const { options: globals } = s3OptionsFromConfig({}, context?.globals ?? {});
+    return new S3ReplicaClient({ ...globals, ...definedOnly(options), warn: context?.warn });
+  },
+  fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): S3ReplicaClient {
+    const { options, ignored } = s3OptionsFromConfig(config, context?.globals ?? {});
+    warnIgnored(ignored, context);
+    return new S3ReplicaClient({ ...options, warn: context?.warn });
+  },
+};
+
+/** Adds the s3 backend to a registry (the default one unless given). Importing this package registers nothing. */
+export function registerS3Backend(registry: BackendRegistry = defaultRegistry): BackendRegistry {
+  return registry.register(s3Backend);
+}
+
+function warnIgnored(ignored: readonly string[], context: BackendContext | undefined): void {
+  if (ignored.length > 0) context?.warn?.(`s3 replica URL: ignoring unknown query parameter(s) ${ignored.map((k) => JSON.stringify(k)).join(', ')}`);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,194 @@
+import { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import {
+  NotFoundError,
+  PreconditionFailedError,
+  ReplicaClient,
+  ltxFilename,
+  type ListLtxOptions,
+  type LtxFileInfo,
+  type LtxFileRef,
+  type ReplicaCapabilities,
+  type StoredObject,
+  type WriteCondition,
+  type WriteLtxOptions,
+  type WriteLtxResult,
+} from '@litestream-ts/core';
+import { chooseCredentials, credentialProvider, type CredentialSource } from './credentials.ts';
+import { peekLtxTimestamp } from './ltx-timestamp.ts';
+import { S3Bucket } from './s3-bucket.ts';
+import { deleteKeys } from './s3-deletes.ts';
+import { S3RequestError, isInvalidRange, isNotFound, isPreconditionFailure } from './s3-errors.ts';
+import { S3KeyLayout } from './s3-key-layout.ts';
+import { DEFAULT_METADATA_CONCURRENCY, listLevel } from './s3-listing.ts';
+import { createS3Client } from './s3-sdk-client.ts';
+import { resolveS3Settings, type S3ReplicaClientOptions, type S3Settings } from './s3-settings.ts';
+import { uploadLtx } from './s3-upload.ts';
+
+/**
+ * Replica in an S3 bucket or an S3-compatible store, laid out as Litestream v0.5 does:
+ * `<path>/<level as 4 hex digits>/<minTXID>-<maxTXID>.ltx`, each upload carrying its LTX
+ * timestamp as `litestream-timestamp` metadata, and small objects (leases) at `<path>/<name>`
+ * written with `If-None-Match`/`If-Match`.
+ */
+export class S3ReplicaClient extends ReplicaClient {
+  readonly type = 's3';
+  readonly capabilities: ReplicaCapabilities = Object.freeze({
+    conditionalWrite: true,
+    metadataTimestamps: true,
+    rangedReads: 'native',
+  });
+  /** The settings in force after provider presets and defaults. */
+  readonly settings: S3Settings;
+  /** Which source the credentials come from (never the credentials themselves). */
+  readonly credentialSource: CredentialSource;
+  /** The SDK client, for callers that add middleware or inspect requests. */
+  readonly s3: S3Client;
+  readonly layout: S3KeyLayout;
+  private readonly bucket: S3Bucket;
+  private readonly metadataConcurrency: number;
+  private readonly verifyDeletes: boolean;
+
+  constructor(options: S3ReplicaClientOptions) {
+    super();
+    this.settings = resolveS3Settings(options);
+    const choice = chooseCredentials(options, options.env ?? process.env);
+    this.credentialSource = choice.source;
+    this.s3 = createS3Client(this.settings, credentialProvider(choice, options.defaultCredentials ?? (() => fromNodeProviderChain())), options.maxAttempts);
+    this.layout = new S3KeyLayout(this.settings.path);
+    const secrets = [choice.credentials?.secretAccessKey, choice.credentials?.accessKeyId, choice.credentials?.sessionToken, options.sseCustomerKey];
+    this.bucket = new S3Bucket({
+      s3: this.s3,
+      name: this.settings.bucket,
+      layout: this.layout,
+      encryption: this.settings.encryption,
+      hook: options.onOperation,
+      secrets: secrets.filter((s): s is string => typeof s === 'string' && s !== ''),
+    });
+    this.metadataConcurrency = options.metadataConcurrency ?? DEFAULT_METADATA_CONCURRENCY;
+    this.verifyDeletes = options.verifyDeletes ?? true;
+    if (this.settings.skipVerify) {
+      options.warn?.(`s3 replica ${this.describe()}: skip-verify is on, so TLS certificates are not checked; use it only with test servers`);
+    }
+  }
+
+  /** `s3://bucket/path` (endpoint and provider in brackets), for logs. */
+  describe(): string {
+    const where = `s3://${this.settings.bucket}/${this.settings.path}`;
+    const via = this.settings.endpoint ? ` (${this.settings.provider?.name ?? 'endpoint'} ${this.settings.endpoint})` : '';
+    return where + via;
+  }
+
+  protected _listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+    return listLevel(this.bucket, level, options, this.metadataConcurrency);
+  }
+
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+    const key = this.layout.ltxKey(ref);
+    const missing = (cause: unknown): NotFoundError => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: key, cause });
+    if (range.size === 0) {
+      // No bytes wanted, but a missing file must still be reported as missing.
+      await this.bucket
+        .send('GET', () => this.s3.send(new HeadObjectCommand({ Bucket: this.bucket.name, Key: key, ...this.settings.encryption.read })))
+        .catch((error: unknown) => {
+          throw isNotFound(error) ? missing(error) : this.bucket.wrap(error, 'HeadObject', key);
+        });
+      return Readable.from([], { objectMode: false });
+    }
+    const end = range.size === undefined ? '' : String(range.offset + range.size - 1);
+    const rangeHeader = range.offset === 0 && range.size === undefined ? undefined : `bytes=${range.offset}-${end}`;
+    try {
+      const out = await this.bucket.send(
+        'GET',
+        () => this.s3.send(new GetObjectCommand({ Bucket: this.bucket.name, Key: key, Range: rangeHeader, ...this.settings.encryption.read })),
+        (o) => o.ContentLength ?? 0,
+      );
+      return out.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) throw missing(error);
+      // 416: the offset is at or past the end of an object that exists.
+      if (isInvalidRange(error)) return Readable.from([], { objectMode: false });
+      throw this.bucket.wrap(error, 'GetObject', key);
+    }
+  }
+
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+    let timestamp = options.timestamp;
+    let source = data;
+    if (timestamp === undefined) ({ timestamp, data: source } = await peekLtxTimestamp(data));
+    const size = await uploadLtx(this.bucket, this.layout.ltxKey(ref), source, {
+      partSize: this.settings.partSize,
+      concurrency: this.settings.concurrency,
+      storageClass: this.settings.storageClass,
+      timestamp,
+    });
+    return { size, createdAt: timestamp ?? new Date() };
+  }
+
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+    await deleteKeys(this.bucket, refs.map((ref) => this.layout.ltxKey(ref)), this.verifyDeletes);
+  }
+
+  protected async _deleteAll(): Promise<void> {
+    const keys: string[] = [];
+    if (this.layout.root !== '') {
+      // The path belongs to the replica: everything under it goes, as in Litestream.
+      for await (const object of this.bucket.list(this.layout.root)) if (object.Key) keys.push(object.Key);
+    } else {
+      // At the bucket root, only what a replica writes: the level prefixes and its small objects.
+      for (let level = 0; level <= 9; level++) for await (const object of this.bucket.list(this.layout.levelPrefix(level))) if (object.Key) keys.push(object.Key);
+      for await (const object of this.bucket.list('', { delimiter: '/' })) if (object.Key && this.layout.isObjectKey(object.Key)) keys.push(object.Key);
+    }
+    await deleteKeys(this.bucket, keys, this.verifyDeletes);
+  }
+
+  protected override async _readObject(name: string): Promise<StoredObject | undefined> {
+    const key = this.layout.objectKey(name);
+    try {
+      const out = await this.bucket.send('GET', () => this.s3.send(new GetObjectCommand({ Bucket: this.bucket.name, Key: key, ...this.settings.encryption.read })), (o) => o.ContentLength ?? 0);
+      const data = await out.Body!.transformToByteArray();
+      return { data, etag: requireEtag(out.ETag, key) };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.bucket.wrap(error, 'GetObject', key);
+    }
+  }
+
+  protected override async _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+    const key = this.layout.objectKey(name);
+    const precondition = condition === undefined ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch };
+    try {
+      const out = await this.bucket.send(
+        'PUT',
+        () => this.s3.send(new PutObjectCommand({ Bucket: this.bucket.name, Key: key, Body: data, ContentLength: data.byteLength, ...precondition, ...this.settings.encryption.write })),
+        () => data.byteLength,
+      );
+      return { etag: requireEtag(out.ETag, key) };
+    } catch (error) {
+      // If-Match on a missing object: AWS answers 404, the contract calls it a failed precondition.
+      if (isPreconditionFailure(error) || (condition && 'ifMatch' in condition && isNotFound(error))) throw new PreconditionFailedError(key, condition);
+      throw this.bucket.wrap(error, 'PutObject', key);
+    }
+  }
+
+  protected override async _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
+    const key = this.layout.objectKey(name);
+    try {
+      await this.bucket.send('DELETE', () => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket.name, Key: key, ...(condition ? { IfMatch: condition.ifMatch } : {}) })));
+    } catch (error) {
+      if (condition && (isPreconditionFailure(error) || isNotFound(error))) throw new PreconditionFailedError(key, condition);
+      if (isNotFound(error)) return;
+      throw this.bucket.wrap(error, 'DeleteObject', key);
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.s3.destroy();
+  }
+}
+
+function requireEtag(etag: string | undefined, key: string): string {
+  if (!etag) throw new S3RequestError('object request', key, { code: 'MissingETag', status: undefined, message: 'the store returned no ETag, which conditional writes need' });
+  return etag;
+}
