@@ -36,6 +36,10 @@ export class Replica {
     this.name = options.name ?? client.type;
     this.logger = (options.logger ?? silentLogger).child({ db: db.path, replica: this.name });
     this.metrics = options.metrics ?? noMetrics;
+    // Every request on this client counts: uploads here, and compaction, snapshots and
+    // retention, which the store runs through the same client.
+    const metrics = this.metrics;
+    client.observe((operation, bytes, error) => metrics.replicaOperation(db.path, this.name, operation, bytes, error));
   }
 
   /** The replica's TXID and checksum, once read. */
@@ -46,7 +50,6 @@ export class Replica {
   /** Reads the replica's position and reconciles local state with it. Call after `db.open()`. */
   async init(): Promise<void> {
     const remote = await readRemotePosition(this.client);
-    this.metrics.replicaOperation(this.db.path, this.name, 'LIST', 0, false);
     this.remote = remote && { txid: remote.txid, postApplyChecksum: remote.postApplyChecksum };
     this.known = true;
     if (remote) {
@@ -89,12 +92,10 @@ export class Replica {
       }
       const { header, postApplyChecksum } = await this.db.local.readEnds(file);
       try {
-        const written = await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, this.db.local.open(file), {
+        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, this.db.local.open(file), {
           timestamp: new Date(header.timestamp),
         });
-        this.metrics.replicaOperation(this.db.path, this.name, 'PUT', written.size, false);
       } catch (err) {
-        this.metrics.replicaOperation(this.db.path, this.name, 'PUT', 0, true);
         // Re-read the replica's position next time: the upload may or may not have landed.
         this.known = false;
         throw new LitestreamError(`upload of ${formatTXID(file.minTXID)}-${formatTXID(file.maxTXID)}.ltx failed: ${(err as Error).message}`, { cause: err });

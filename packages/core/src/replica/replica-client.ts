@@ -59,6 +59,12 @@ export interface WriteLtxResult {
   readonly createdAt: Date;
 }
 
+/** The kinds of storage request, as Litestream's metrics label them. */
+export type StorageOperation = 'GET' | 'PUT' | 'DELETE' | 'LIST';
+
+/** Receives each storage operation's kind, bytes moved and whether it failed. */
+export type OperationObserver = (operation: StorageOperation, bytes: number, error: boolean) => void;
+
 /** Bytes to write: a buffer, a Node stream, or any async iterable of chunks. */
 export type ByteSource = Uint8Array | AsyncIterable<Uint8Array>;
 
@@ -105,12 +111,28 @@ export abstract class ReplicaClient {
   /** The backend's config `type` (for example `file`, `s3`). */
   abstract readonly type: string;
   abstract readonly capabilities: ReplicaCapabilities;
+  private observer: OperationObserver | undefined;
+
+  /**
+   * Reports every storage operation (LIST, GET, PUT, DELETE) with its byte count and outcome,
+   * whatever part of the engine made it: the CLI turns these into Prometheus counters.
+   */
+  observe(observer: OperationObserver): this {
+    this.observer = observer;
+    return this;
+  }
 
   /** LTX files of one level, in TXID order. */
   async *listLtxFiles(level: number, options: ListLtxOptions = {}): AsyncGenerator<LtxFileInfo> {
     assertLevel(level);
     if (options.seek !== undefined) assertTXID(options.seek, 'seek');
-    yield* this._listLtxFiles(level, options);
+    try {
+      yield* this._listLtxFiles(level, options);
+    } catch (err) {
+      this.observer?.('LIST', 0, true);
+      throw err;
+    }
+    this.observer?.('LIST', 0, false);
   }
 
   /** Opens a stored LTX file, or a byte range of it. Rejects with `NotFoundError` when missing. */
@@ -121,7 +143,7 @@ export abstract class ReplicaClient {
     if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
       throw new UsageError(`size must be a non-negative integer, got ${options.size}`);
     }
-    return this._openLtxFile(ref, { offset, size: options.size });
+    return this.observed('GET', () => this._openLtxFile(ref, { offset, size: options.size }), () => 0);
   }
 
   /** Stores a whole LTX file from a stream, replacing any file of the same name. */
@@ -130,13 +152,13 @@ export abstract class ReplicaClient {
     if (options.timestamp !== undefined && !(options.timestamp instanceof Date && Number.isFinite(options.timestamp.getTime()))) {
       throw new UsageError(`timestamp must be a valid Date, got ${String(options.timestamp)}`);
     }
-    return this._writeLtxFile(ref, toAsyncIterable(data), options);
+    return this.observed('PUT', () => this._writeLtxFile(ref, toAsyncIterable(data), options), (r) => r.size);
   }
 
   /** Deletes files; names that do not exist are ignored. */
   async deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
     refs.forEach(assertRef);
-    if (refs.length > 0) await this._deleteLtxFiles(refs);
+    if (refs.length > 0) await this.observed('DELETE', () => this._deleteLtxFiles(refs), () => 0);
   }
 
   /** Deletes every file this replica holds under its path. */
@@ -147,19 +169,19 @@ export abstract class ReplicaClient {
   /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
   async readObject(name: string): Promise<StoredObject | undefined> {
     this.assertConditional(name);
-    return this._readObject(name);
+    return this.observed('GET', () => this._readObject(name), (o) => o?.data.byteLength ?? 0);
   }
 
   /** Writes a small object if the condition holds; rejects with `PreconditionFailedError` otherwise. */
   async writeObject(name: string, data: Uint8Array, condition?: WriteCondition): Promise<{ etag: string }> {
     this.assertConditional(name);
-    return this._writeObject(name, data, condition);
+    return this.observed('PUT', () => this._writeObject(name, data, condition), () => data.byteLength);
   }
 
   /** Deletes a small object if its etag still matches (or unconditionally). */
   async deleteObject(name: string, condition?: { ifMatch: string }): Promise<void> {
     this.assertConditional(name);
-    return this._deleteObject(name, condition);
+    return this.observed('DELETE', () => this._deleteObject(name, condition), () => 0);
   }
 
   /** Releases connections; the client is unusable afterwards. */
@@ -179,6 +201,19 @@ export abstract class ReplicaClient {
   }
   protected _deleteObject(_name: string, _condition: { ifMatch: string } | undefined): Promise<void> {
     throw new UsageError(`the ${this.type} backend does not support conditional writes`);
+  }
+
+  private async observed<T>(operation: StorageOperation, run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
+    let result: T;
+    try {
+      result = await run();
+    } catch (err) {
+      // A lost precondition is an answer, not a storage failure.
+      this.observer?.(operation, 0, !(err instanceof PreconditionFailedError));
+      throw err;
+    }
+    this.observer?.(operation, bytes(result), false);
+    return result;
   }
 
   private assertConditional(name: string): void {
