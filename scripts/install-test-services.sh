@@ -2,11 +2,17 @@
 # Installs the system tools the tests use (Debian packages). Idempotent and quiet when all is present.
 set -euo pipefail
 need=()
+if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v lz4 >/dev/null || need+=(lz4)
+# Real services for the backend tests: NATS JetStream and OpenSSH's sftp (Azurite, the S3
+# servers and our GCS emulator come from npm; see testcontainers/README.md).
+command -v nats-server >/dev/null || need+=(nats-server)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-services: installing ${need[*]} from Debian packages"
-  if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# sshd refuses to start without its privilege-separation directory (a compiled-in path).
+if [ -x /usr/sbin/sshd ] && [ ! -d /run/sshd ]; then "${sudo_cmd[@]}" mkdir -p /run/sshd; fi
