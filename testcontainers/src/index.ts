@@ -13,3 +13,5 @@ export { signedS3Request, type S3Target } from './s3-support.ts';
 export { DEFAULT_MINIO_IMAGE, findMinioBinary, startMinio, type MinioOptions } from './minio.ts';
 export { startFauxqs, type FauxqsOptions } from './fauxqs.ts';
 export { startS3rver, type S3rverOptions } from './s3rver.ts';
+export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite, type AzuriteOptions, type AzuriteService } from './azurite.ts';
+export { findNatsServer, startNatsServer, type NatsServerOptions, type NatsService } from './nats.ts';

@@ -1,5 +1,7 @@
 import { BackendRegistry } from '@litestream-ts/core';
+import { absBackend } from '@litestream-ts/backend-abs';
 import { fileBackend } from '@litestream-ts/backend-file';
+import { natsBackend } from '@litestream-ts/backend-nats';
 import { s3Backend } from '@litestream-ts/backend-s3';
 
 /**
@@ -7,5 +9,5 @@ import { s3Backend } from '@litestream-ts/backend-s3';
  * all; core and the backends never import one another.
  */
 export function createBackendRegistry(): BackendRegistry {
-  return new BackendRegistry().register(fileBackend).register(s3Backend);
+  return new BackendRegistry().register(fileBackend).register(s3Backend).register(absBackend).register(natsBackend);
 }

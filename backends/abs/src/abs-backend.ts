@@ -1,0 +1,39 @@
+import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { ABS_CONFIG_KEYS, absOptionsFromConfig } from './abs-config.ts';
+import { AbsReplicaClient } from './abs-replica-client.ts';
+import { parseAbsUrl } from './abs-url.ts';
+
+/**
+ * The `abs` backend plugin: `abs://[ACCOUNT@]CONTAINER/PATH` and
+ * `abs://ACCOUNT.blob.core.windows.net/CONTAINER/PATH` URLs, and config entries with
+ * `type: abs` and Litestream's keys.
+ */
+export const absBackend: BackendPlugin = {
+  type: 'abs',
+  schemes: ['abs'],
+  configKeys: Object.keys(ABS_CONFIG_KEYS),
+  description: 'Azure Blob Storage (abs://[account@]container/path)',
+  checkURL(url: string): void {
+    parseAbsUrl(url);
+  },
+  fromURL(url: string, context?: BackendContext): AbsReplicaClient {
+    // A URL alone still takes the account name, key and SAS token a config gives globally.
+    const { options, ignored } = absOptionsFromConfig({ url }, context?.globals ?? {});
+    warnIgnored(ignored, context);
+    return new AbsReplicaClient({ ...options, warn: context?.warn });
+  },
+  fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): AbsReplicaClient {
+    const { options, ignored } = absOptionsFromConfig(config, context?.globals ?? {});
+    warnIgnored(ignored, context);
+    return new AbsReplicaClient({ ...options, warn: context?.warn });
+  },
+};
+
+/** Adds the abs backend to a registry (the default one unless given). Importing this package registers nothing. */
+export function registerAbsBackend(registry: BackendRegistry = defaultRegistry): BackendRegistry {
+  return registry.register(absBackend);
+}
+
+function warnIgnored(ignored: readonly string[], context: BackendContext | undefined): void {
+  if (ignored.length > 0) context?.warn?.(`abs replica URL: ignoring query parameter(s) ${ignored.map((k) => JSON.stringify(k)).join(', ')}`);
+}
