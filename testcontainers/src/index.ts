@@ -15,3 +15,5 @@ export { startFauxqs, type FauxqsOptions } from './fauxqs.ts';
 export { startS3rver, type S3rverOptions } from './s3rver.ts';
 export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite, type AzuriteOptions, type AzuriteService } from './azurite.ts';
 export { findNatsServer, startNatsServer, type NatsServerOptions, type NatsService } from './nats.ts';
+export { startGcs, DEFAULT_FAKE_GCS_IMAGE, type GcsService, type StartGcsOptions } from './gcs.ts';
+export { startGcsEmulator, type GcsEmulator, type GcsEmulatorOptions, type GcsRecordedRequest } from './gcs-emulator/server.ts';

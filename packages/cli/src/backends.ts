@@ -1,6 +1,7 @@
 import { BackendRegistry } from '@litestream-ts/core';
 import { absBackend } from '@litestream-ts/backend-abs';
 import { fileBackend } from '@litestream-ts/backend-file';
+import { gcsBackend } from '@litestream-ts/backend-gcs';
 import { natsBackend } from '@litestream-ts/backend-nats';
 import { s3Backend } from '@litestream-ts/backend-s3';
 
@@ -9,5 +10,5 @@ import { s3Backend } from '@litestream-ts/backend-s3';
  * all; core and the backends never import one another.
  */
 export function createBackendRegistry(): BackendRegistry {
-  return new BackendRegistry().register(fileBackend).register(s3Backend).register(absBackend).register(natsBackend);
+  return new BackendRegistry().register(fileBackend).register(s3Backend).register(absBackend).register(natsBackend).register(gcsBackend);
 }
