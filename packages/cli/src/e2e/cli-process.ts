@@ -48,3 +48,13 @@ export class RunningCli {
 }
 
 export const fixturePath = (...parts: string[]) => join(import.meta.dirname, ...parts);
+
+/**
+ * Runs `litestream ARGS…` without blocking this process's event loop: needed when the
+ * service under test (a recording proxy, our GCS emulator) runs inside the test process.
+ */
+export async function litestreamAsync(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  const cli = new RunningCli(args, options);
+  const { code } = await cli.exited;
+  return { status: code, stdout: cli.stdout, stderr: cli.stderr };
+}
