@@ -17,3 +17,4 @@ export { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME, startAzurite, type AzuriteOp
 export { findNatsServer, startNatsServer, type NatsServerOptions, type NatsService } from './nats.ts';
 export { startGcs, DEFAULT_FAKE_GCS_IMAGE, type GcsService, type StartGcsOptions } from './gcs.ts';
 export { startGcsEmulator, type GcsEmulator, type GcsEmulatorOptions, type GcsRecordedRequest } from './gcs-emulator/server.ts';
+export { startSftp, type SftpOptions, type SftpService } from './sftp.ts';

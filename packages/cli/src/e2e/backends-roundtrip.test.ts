@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAzurite, startGcs, startNatsServer, startS3 } from '@litestream-ts/testcontainers';
+import { startAzurite, startGcs, startNatsServer, startS3, startSftp } from '@litestream-ts/testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContainer } from '../../../../backends/abs/src/test-support/azurite-fixture.ts';
 import { AppProcess } from '../../../core/src/test-support/app-process.ts';
@@ -44,6 +44,12 @@ const targets: Record<string, () => Promise<Target>> = {
     stops.push(() => gcs.stop());
     await gcs.createBucket('lts-cli');
     return { url: `gs://lts-cli/app?endpoint=${gcs.endpoint}`, env: {} };
+  },
+  sftp: async () => {
+    const sftp = await startSftp();
+    stops.push(() => sftp.stop());
+    const password = encodeURIComponent(sftp.password);
+    return { url: `sftp://${sftp.username}:${password}@127.0.0.1:${sftp.port}/~/replica`, env: {} };
   },
   nats: async () => {
     const nats = await startNatsServer();

@@ -1,0 +1,210 @@
+import { Readable } from 'node:stream';
+import {
+  NotFoundError,
+  ReplicaClient,
+  UsageError,
+  compareLtxFiles,
+  ltxFilename,
+  parseLtxFilename,
+  type ListLtxOptions,
+  type LtxFileInfo,
+  type LtxFileRef,
+  type ReplicaCapabilities,
+  type StoredObject,
+  type WriteCondition,
+  type WriteLtxOptions,
+  type WriteLtxResult,
+} from '@litestream-ts/core';
+import type { SftpSettings } from './sftp-config.ts';
+import { SftpConnection } from './sftp-connection.ts';
+import type { SftpLockOptions } from './sftp-lock.ts';
+import { SftpObjects } from './sftp-objects.ts';
+import { SFTP_NO_SUCH_FILE, hasSftpCode, isRegularFile, type SftpEntry } from './sftp-session.ts';
+import { publishReplace, stageUpload } from './sftp-upload.ts';
+
+/** Options of {@link SftpReplicaClient}: the replica settings plus what only code can pass. */
+export interface SftpReplicaClientOptions extends SftpSettings {
+  /** Private key contents instead of `keyPath`. */
+  readonly privateKey?: string | Buffer;
+  /** Passphrase of an encrypted private key (never logged). */
+  readonly passphrase?: string;
+  /** TCP connect + SSH handshake + authentication limit (default 30 s, as Litestream's dial timeout). */
+  readonly dialTimeoutMs?: number;
+  /** Receives warnings, such as an unpinned host key. */
+  readonly warn?: (message: string) => void;
+  /** Tuning of the lock behind compare-and-swap object writes. */
+  readonly lock?: SftpLockOptions;
+}
+
+const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
+// Requests pipelined on the one channel for batch deletes.
+const DELETE_CONCURRENCY = 32;
+const READ_CHUNK_SIZE = 256 * 1024;
+const OBJECT_NAME = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Replica on an SSH server over SFTP, laid out like Litestream's sftp replica:
+ * `<path>/ltx/<level>/<minTXID>-<maxTXID>.ltx`, plus small objects (leases) at `<path>/<name>`.
+ * Writes go to a hidden temp file and are renamed into place atomically (posix-rename).
+ */
+export class SftpReplicaClient extends ReplicaClient {
+  readonly type = 'sftp';
+  readonly capabilities: ReplicaCapabilities = Object.freeze({
+    conditionalWrite: true,
+    // SFTP v3 mtimes are whole seconds: createdAt is the LTX timestamp truncated to the second.
+    metadataTimestamps: false,
+    rangedReads: 'native',
+  });
+  /** Replica directory on the server (no trailing slash; '.' is the login directory). */
+  readonly root: string;
+  private readonly connection: SftpConnection;
+  private readonly concurrentWrites: boolean;
+  private readonly objects: SftpObjects;
+
+  constructor(options: SftpReplicaClientOptions) {
+    super();
+    if (!options.host) throw new UsageError('sftp replica needs a host');
+    if (!options.user) throw new UsageError('sftp replica needs a user');
+    const path = (options.path ?? '').replace(/\/+$/, '');
+    this.root = path === '' ? (options.path?.startsWith('/') ? '' : '.') : path;
+    this.connection = new SftpConnection({
+      host: options.host,
+      port: options.port ?? 22,
+      user: options.user,
+      password: options.password,
+      keyPath: options.keyPath,
+      privateKey: options.privateKey,
+      passphrase: options.passphrase,
+      hostKey: options.hostKey,
+      dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+    });
+    this.concurrentWrites = options.concurrentWrites ?? true;
+    this.objects = new SftpObjects(options.lock);
+    if (options.hostKey === undefined || options.hostKey === '') {
+      options.warn?.(`sftp host key of ${this.connection.address} is not verified: set "host-key" to the server's public key to prevent man-in-the-middle attacks`);
+    }
+  }
+
+  /** `user@host:port` of the server. */
+  get address(): string {
+    return this.connection.address;
+  }
+
+  /** Directory holding one level's files. */
+  levelPath(level: number): string {
+    return `${this.root}/ltx/${level}`;
+  }
+
+  /** Where an LTX file lives on the server. */
+  ltxPath(ref: LtxFileRef): string {
+    return `${this.levelPath(ref.level)}/${ltxFilename(ref)}`;
+  }
+
+  protected async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+    // readdir returns each entry's attributes, so size and mtime cost no extra round trip.
+    const entries = await this.connection.run(async (ops) => {
+      try {
+        return await ops.readdir(this.levelPath(level));
+      } catch (error) {
+        if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) return [] as SftpEntry[];
+        throw error;
+      }
+    });
+    const files: LtxFileInfo[] = [];
+    for (const entry of entries) {
+      if (!isRegularFile(entry.attrs)) continue;
+      const range = parseLtxFilename(entry.filename);
+      if (range === undefined) continue;
+      if (options.seek !== undefined && range.minTXID < options.seek) continue;
+      files.push({ level, ...range, size: entry.attrs.size, createdAt: new Date(entry.attrs.mtime * 1000) });
+    }
+    yield* files.sort(compareLtxFiles);
+  }
+
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+    const path = this.ltxPath(ref);
+    return this.connection.run(async (ops) => {
+      let handle: Buffer;
+      try {
+        // Opening before returning makes a missing file a rejected promise, not a stream error.
+        handle = await ops.open(path, 'r');
+      } catch (error) {
+        if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) throw new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: path, cause: error });
+        throw error;
+      }
+      if (range.size === 0) {
+        await ops.close(handle);
+        return Readable.from([], { objectMode: false });
+      }
+      // ssh2's `end` is inclusive.
+      const end = range.size === undefined ? Infinity : range.offset + range.size - 1;
+      return ops.channel.createReadStream(path, { handle, start: range.offset, end, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
+    });
+  }
+
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+    const path = this.ltxPath(ref);
+    const dir = this.levelPath(ref.level);
+    // The source can be consumed only once, so a write is never retried on a new connection.
+    return this.connection.run(async (ops) => {
+      // One stat per upload (as Litestream's MkdirAll): a cache would go stale when another
+      // client's deleteAll removes the directory.
+      await ops.mkdirp(dir);
+      const mtimeSeconds = options.timestamp === undefined ? undefined : Math.floor(options.timestamp.getTime() / 1000);
+      const staged = await stageUpload(ops, path, data, { concurrent: this.concurrentWrites, ...(mtimeSeconds === undefined ? {} : { mtimeSeconds }) });
+      await publishReplace(ops, staged, path);
+      return { size: staged.size, createdAt: new Date(staged.attrs.mtime * 1000) };
+    }, false);
+  }
+
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+    await this.connection.run(async (ops) => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < refs.length) await ops.unlinkIfPresent(this.ltxPath(refs[next++]!));
+      };
+      await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, refs.length) }, worker));
+    });
+  }
+
+  protected async _deleteAll(): Promise<void> {
+    await this.connection.run(async (ops) => {
+      await ops.removeTree(`${this.root}/ltx`);
+      let entries: SftpEntry[];
+      try {
+        entries = await ops.readdir(this.root === '' ? '/' : this.root);
+      } catch (error) {
+        if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) return;
+        throw error;
+      }
+      // Objects, their locks and stray temp files are the regular files directly under the root.
+      const files = entries.filter((e) => isRegularFile(e.attrs) && OBJECT_NAME.test(e.filename));
+      await Promise.all(files.map((e) => ops.unlinkIfPresent(`${this.root}/${e.filename}`)));
+    });
+  }
+
+  protected override _readObject(name: string): Promise<StoredObject | undefined> {
+    return this.connection.run((ops) => this.objects.read(ops, this.objectPath(name)));
+  }
+
+  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+    // Not retried: after a lost connection the first attempt may have won, and a retry would then fail its own precondition.
+    return this.connection.run(async (ops) => {
+      await ops.mkdirp(this.root);
+      return this.objects.write(ops, this.objectPath(name), data, condition);
+    }, false);
+  }
+
+  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
+    return this.connection.run((ops) => this.objects.delete(ops, this.objectPath(name), condition), condition === undefined);
+  }
+
+  /** Ends the SSH connection; the client is unusable afterwards. */
+  override async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  private objectPath(name: string): string {
+    return `${this.root}/${name}`;
+  }
+}
