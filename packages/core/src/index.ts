@@ -44,3 +44,4 @@ export * from './compaction/ltx-upload.ts';
 export { readRemotePosition } from './engine/remote-position.ts';
 export { LocalLtxFiles, type LocalLtxFile } from './engine/local-ltx-files.ts';
 export * from './lease/leaser.ts';
+export * from './ltx/timestamp.ts';
