@@ -3,6 +3,7 @@ import { open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  isObjectName,
   NotFoundError,
   isErrorCode,
   ReplicaClient,
@@ -31,7 +32,6 @@ export interface FileReplicaClientOptions {
 // Enough parallel stats/unlinks to hide latency on network mounts without flooding the fd table.
 const IO_CONCURRENCY = 32;
 const READ_CHUNK_SIZE = 512 * 1024;
-const OBJECT_NAME = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Replica in a local or mounted directory, laid out like Litestream's file replica:
@@ -146,7 +146,7 @@ export class FileReplicaClient extends ReplicaClient {
       throw error;
     }
     for (const entry of entries) {
-      if (!entry.isFile() || !OBJECT_NAME.test(entry.name)) continue;
+      if (!entry.isFile() || !isObjectName(entry.name)) continue;
       await unlink(join(this.root, entry.name)).catch((error: unknown) => {
         if (!isErrorCode(error, 'ENOENT')) throw error;
       });

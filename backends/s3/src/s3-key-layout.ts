@@ -1,7 +1,6 @@
-import { ltxFilename, parseLtxFilename, type LtxFileRef, type TXID, formatTXID } from '@litestream-ts/core';
+import { ltxFilename, parseLtxFilename, type LtxFileRef, type TXID, formatTXID, isObjectName } from '@litestream-ts/core';
 
 /** Small objects (leases) live directly under the replica path; the contract allows these names. */
-const OBJECT_NAME = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Where things live in the bucket, as Litestream v0.5 lays out S3 replicas:
@@ -54,7 +53,7 @@ export class S3KeyLayout {
   isObjectKey(key: string): boolean {
     if (!key.startsWith(this.root)) return false;
     const name = key.slice(this.root.length);
-    return OBJECT_NAME.test(name) && !/^\.+$/.test(name) && !name.endsWith('.ltx');
+    return isObjectName(name);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  isObjectName,
   NotFoundError,
   ReplicaClient,
   UsageError,
@@ -40,7 +41,6 @@ const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
 // Requests pipelined on the one channel for batch deletes.
 const DELETE_CONCURRENCY = 32;
 const READ_CHUNK_SIZE = 256 * 1024;
-const OBJECT_NAME = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Replica on an SSH server over SFTP, laid out like Litestream's sftp replica:
@@ -178,7 +178,7 @@ export class SftpReplicaClient extends ReplicaClient {
         throw error;
       }
       // Objects, their locks and stray temp files are the regular files directly under the root.
-      const files = entries.filter((e) => isRegularFile(e.attrs) && OBJECT_NAME.test(e.filename));
+      const files = entries.filter((e) => isRegularFile(e.attrs) && isObjectName(e.filename));
       await Promise.all(files.map((e) => ops.unlinkIfPresent(`${this.root}/${e.filename}`)));
     });
   }

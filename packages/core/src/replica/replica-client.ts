@@ -218,8 +218,17 @@ export abstract class ReplicaClient {
 
   private assertConditional(name: string): void {
     if (!this.capabilities.conditionalWrite) throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-    if (!/^[A-Za-z0-9._-]+$/.test(name) || /^\.+$/.test(name) || name.endsWith('.ltx')) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
+    if (!isObjectName(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
   }
+}
+
+/**
+ * True for a valid small-object name (such as `lock.json`): letters, digits, `.`, `_`, `-`;
+ * not only dots (a path would escape the replica) and not ending in `.ltx`. Backends use it to
+ * tell their objects apart from other files when listing or deleting everything.
+ */
+export function isObjectName(name: string): boolean {
+  return /^[A-Za-z0-9._-]+$/.test(name) && !/^\.+$/.test(name) && !name.endsWith('.ltx');
 }
 
 /** Throws unless `level` is an integer in 0..9. */
