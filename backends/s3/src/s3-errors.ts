@@ -22,7 +22,7 @@ export class S3RequestError extends LitestreamError {
   constructor(operation: string, key: string | undefined, failure: S3Failure & { requestId?: string | undefined }) {
     const status = failure.status === undefined ? '' : ` (HTTP ${failure.status})`;
     const code = failure.code && !failure.message.startsWith(failure.code) ? `${failure.code}: ` : '';
-    super(`s3 ${operation} failed${status}: ${code}${failure.message}`, { file: key });
+    super(`s3 ${operation} failed${status}: ${code}${failure.message}${hintFor(failure.code)}`, { file: key });
     this.operation = operation;
     this.code = failure.code;
     this.status = failure.status;
@@ -53,6 +53,16 @@ export class DeleteNotPerformedError extends LitestreamError {
     );
     this.keys = keys;
   }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** What a user can do about an error the message alone does not explain. */
+function hintFor(code: string | undefined): string {
+  if (code && NETWORK_CODES.has(code)) return ' (cannot reach the S3 endpoint: check "endpoint"/"region" and the network)';
+  if (code === 'NoSuchBucket') return ' (create the bucket or fix the replica\'s bucket name)';
+  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') return ' (check access-key-id/secret-access-key and the bucket policy)';
+  return '';
 }
 
 /** Reads code, status and message from whatever the SDK threw. */
