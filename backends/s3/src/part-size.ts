@@ -1,4 +1,4 @@
-import { UsageError } from '@litestream-ts/core';
+import { UsageError, parseByteSize } from '@litestream-ts/core';
 
 const MiB = 1024 * 1024;
 
@@ -15,14 +15,6 @@ export const DEFAULT_CONCURRENCY = 5;
 // falls 242,880 bytes short of the real 5 MiB; sizes in that gap mean the minimum.
 const DOCUMENTED_MINIMUM = 5_000_000;
 
-// Like Litestream (go-humanize): K/KB/M/MB/G/GB/T/TB count in 1000s, Ki/KiB/Mi/MiB/… in 1024s.
-const UNITS: ReadonlyMap<string, number> = new Map([
-  ['', 1], ['b', 1],
-  ['k', 1e3], ['kb', 1e3], ['ki', 1024], ['kib', 1024],
-  ['m', 1e6], ['mb', 1e6], ['mi', MiB], ['mib', MiB],
-  ['g', 1e9], ['gb', 1e9], ['gi', 1024 * MiB], ['gib', 1024 * MiB],
-  ['t', 1e12], ['tb', 1e12], ['ti', 1024 ** 4], ['tib', 1024 ** 4],
-]);
 
 /**
  * Parses `part-size`: a number of bytes, or a size such as `10MB`, `5MiB`, `1.5GB`, and
@@ -50,15 +42,13 @@ export function parseConcurrency(input: unknown): number {
 }
 
 function parseSize(input: unknown): number {
-  if (typeof input === 'number') {
-    if (Number.isSafeInteger(input) && input >= 0) return input;
+  if ((typeof input !== 'number' && typeof input !== 'string') || (typeof input === 'number' && !(Number.isSafeInteger(input) && input >= 0))) throw invalid(input);
+  try {
+    // Litestream's units (go-humanize): K/KB/M/MB… in 1000s, Ki/KiB/Mi/MiB… in 1024s.
+    return parseByteSize(input);
+  } catch {
     throw invalid(input);
   }
-  if (typeof input !== 'string') throw invalid(input);
-  const match = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$/i.exec(input);
-  const unit = UNITS.get((match?.[2] ?? '').toLowerCase());
-  if (!match || unit === undefined) throw invalid(input);
-  return Math.round(Number(match[1]) * unit);
 }
 
 function invalid(input: unknown): UsageError {

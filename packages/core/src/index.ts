@@ -45,3 +45,5 @@ export { readRemotePosition } from './engine/remote-position.ts';
 export { LocalLtxFiles, type LocalLtxFile } from './engine/local-ltx-files.ts';
 export * from './lease/leaser.ts';
 export * from './ltx/timestamp.ts';
+export * from './units/duration.ts';
+export * from './units/byte-size.ts';

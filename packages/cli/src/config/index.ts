@@ -1,6 +1,6 @@
 export { ConfigError, type ConfigLocation } from './config-error.ts';
-export { parseDuration, formatDuration } from './duration.ts';
-export { parseByteSize } from './byte-size.ts';
+// Value parsers live in core, shared with the backends that read durations and sizes themselves.
+export { parseDuration, formatDuration, parseByteSize } from '@litestream-ts/core';
 export { expandEnv, type Environment } from './env-expansion.ts';
 export { CONFIG_DEFAULTS, defaultConfigPath } from './defaults.ts';
 export { parseConfig, type ConfigOptions } from './parse-config.ts';

@@ -3,7 +3,7 @@ import { explainBackendKey, installedBackendKeys, readBackendSetting } from './b
 import { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { readDatabase, type DatabaseSnapshot } from './database-section.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '@litestream-ts/core';
 import { expandEnv, type Environment } from './env-expansion.ts';
 import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
 import { SecretScrubber } from './redaction.ts';

@@ -1,10 +1,8 @@
 // Typed readers for one entry's value. Each returns `undefined` for an empty value (the
 // caller applies the default) and throws a `ConfigError` pointing at the value otherwise.
-import { UsageError } from '@litestream-ts/core';
+import { UsageError, parseByteSize, parseDuration } from '@litestream-ts/core';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { parseByteSize } from './byte-size.ts';
 import type { ConfigSource } from './config-source.ts';
-import { parseDuration } from './duration.ts';
 import { isSensitiveKey, quoteValue } from './redaction.ts';
 import { describeNode, isEmptyValue, type Entry } from './yaml-nodes.ts';
 

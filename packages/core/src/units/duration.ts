@@ -1,4 +1,4 @@
-import { UsageError } from '@litestream-ts/core';
+import { UsageError } from '../ltx/errors.ts';
 
 /** Nanoseconds per unit of Go's `time.ParseDuration`. */
 const UNIT_NANOS: Readonly<Record<string, number>> = {

@@ -1,4 +1,4 @@
-import { UsageError } from '@litestream-ts/core';
+import { UsageError } from '../ltx/errors.ts';
 
 // Litestream parses sizes with go-humanize: the SI forms (K, KB, M, MB, …) are powers of
 // 1000 and the IEC forms (Ki, KiB, Mi, MiB, …) powers of 1024; units ignore case.
