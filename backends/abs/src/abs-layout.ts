@@ -1,39 +1,14 @@
 import { posix } from 'node:path';
-import { UsageError, ltxFilename, type LtxFileRef } from '@litestream-ts/core';
+import { KeyLayout, UsageError, ltxLevelDirectory } from '@litestream-ts/core';
 
 /**
  * Blob names of a replica, as Litestream v0.5 lays them out in a container:
  * `<path>/ltx/<level>/<min>-<max>.ltx` (level in decimal) and small objects at `<path>/<name>`.
+ * Paths with `..` are refused rather than cleaned (see `cleanBlobPath`).
  */
-export class AbsLayout {
-  /** The cleaned path inside the container, without leading or trailing `/` ('' at the root). */
-  readonly root: string;
-
+export class AbsLayout extends KeyLayout {
   constructor(path: string) {
-    this.root = cleanBlobPath(path);
-  }
-
-  /** `<root>/ltx/<level>/` (a listing prefix). */
-  levelPrefix(level: number): string {
-    return `${this.join('ltx')}/${level}/`;
-  }
-
-  ltxKey(ref: LtxFileRef): string {
-    return this.levelPrefix(ref.level) + ltxFilename(ref);
-  }
-
-  objectKey(name: string): string {
-    return this.join(name);
-  }
-
-  /** Whether a blob directly under the root is one of the replica's small objects (a lease). */
-  isObjectKey(key: string): boolean {
-    const name = this.root === '' ? key : key.startsWith(`${this.root}/`) ? key.slice(this.root.length + 1) : undefined;
-    return name !== undefined && /^[A-Za-z0-9._-]+$/.test(name) && !/^\.+$/.test(name) && !name.endsWith('.ltx');
-  }
-
-  private join(name: string): string {
-    return this.root === '' ? name : `${this.root}/${name}`;
+    super(cleanBlobPath(path), ltxLevelDirectory);
   }
 }
 

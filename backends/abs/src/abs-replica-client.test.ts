@@ -33,7 +33,7 @@ function absFacts(client: () => AbsReplicaClient): void {
     const timestamp = new Date('2024-05-06T07:08:09.120Z');
     await client().writeLtxFile(ref(9, 1, 0xff), bytes('snapshot'), { timestamp });
     await client().writeLtxFile(ref(0, 2, 2), bytes('l0'));
-    const root = client().layout.root;
+    const root = client().layout.path;
     const found: [string, string | undefined][] = [];
     for await (const item of client().container.listBlobsFlat({ prefix: `${root}/`, includeMetadata: true })) {
       found.push([item.name.slice(root.length + 1), item.metadata?.[TIMESTAMP_METADATA_KEY]]);
@@ -47,7 +47,7 @@ function absFacts(client: () => AbsReplicaClient): void {
   it('names the blob in the NotFoundError of a missing file', async () => {
     const error = await client().openLtxFile(ref(3, 5, 6)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
-    expect((error as NotFoundError).file).toBe(`${client().layout.root}/ltx/3/0000000000000005-0000000000000006.ltx`);
+    expect((error as NotFoundError).file).toBe(`${client().layout.path}/ltx/3/0000000000000005-0000000000000006.ltx`);
   });
 
   it('lets exactly one of five concurrent create-only writes win', async () => {

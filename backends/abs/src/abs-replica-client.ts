@@ -124,9 +124,9 @@ export class AbsReplicaClient extends ReplicaClient {
   protected async _deleteAll(): Promise<void> {
     const names: string[] = [];
     try {
-      if (this.layout.root !== '') {
+      if (this.layout.path !== '') {
         // The path belongs to the replica: everything under it goes, as in Litestream.
-        for await (const item of listBlobs(this.container, `${this.layout.root}/`, this.options.listPageSize)) names.push(item.name);
+        for await (const item of listBlobs(this.container, this.layout.root, this.options.listPageSize)) names.push(item.name);
       } else {
         // At the container root, only what a replica writes: ltx/ and its small objects.
         for await (const item of listBlobs(this.container, 'ltx/', this.options.listPageSize)) names.push(item.name);

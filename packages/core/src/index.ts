@@ -47,3 +47,4 @@ export * from './lease/leaser.ts';
 export * from './ltx/timestamp.ts';
 export * from './units/duration.ts';
 export * from './units/byte-size.ts';
+export * from './replica/key-layout.ts';
