@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { pageChecksum } from '../checksum/index.ts';
-import { CHECKSUM_FLAG, lockPgno } from '../ltx/constants.ts';
+import { PageChecksums } from '../engine/page-checksums.ts';
+import { lockPgno } from '../ltx/constants.ts';
 import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
 import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/errors.ts';
 import { hasNoChecksum, isSnapshot, type LtxHeader } from '../ltx/header.ts';
@@ -22,9 +23,7 @@ export class LtxApplier {
   private readonly path: string;
   private fh: FileHandle | undefined;
   private pageSize = 0;
-  private commit = 0;
-  private checksums = new BigUint64Array(0);
-  private xor = 0n;
+  private readonly sums = new PageChecksums();
   private txid = 0;
   private verifyChecksums = true;
 
@@ -39,7 +38,7 @@ export class LtxApplier {
 
   /** Checksum of the database as written so far (bit 63 set). */
   get databaseChecksum(): bigint {
-    return CHECKSUM_FLAG | this.xor;
+    return this.sums.checksum;
   }
 
   /**
@@ -51,16 +50,15 @@ export class LtxApplier {
     await this.close({ sync: false });
     this.fh = await open(this.path, 'r+');
     this.pageSize = pageSize;
-    this.reset();
-    this.resize(pageCount);
+    this.sums.clear();
+    this.sums.resize(pageCount);
     const lock = lockPgno(pageSize);
     const buf = Buffer.allocUnsafe(pageSize);
     for (let pgno = 1; pgno <= pageCount; pgno++) {
       if (pgno === lock) continue;
       await this.fh.read(buf, 0, pageSize, (pgno - 1) * pageSize);
       const sum = pageChecksum(pgno, buf);
-      this.checksums[pgno - 1] = sum;
-      this.xor ^= sum;
+      this.sums.set(pgno, sum);
     }
     this.txid = txid;
   }
@@ -89,8 +87,7 @@ export class LtxApplier {
         batch.push(page.data);
         batchNext = page.pgno + 1;
         if (page.pgno !== lock) {
-          this.xor ^= this.checksums[page.pgno - 1]! ^ page.checksum;
-          this.checksums[page.pgno - 1] = page.checksum;
+          this.sums.set(page.pgno, page.checksum);
         }
       }
       await flush();
@@ -115,8 +112,8 @@ export class LtxApplier {
       await this.fh?.close();
       this.fh = await open(this.path, 'w+');
       this.pageSize = header.pageSize;
-      this.reset();
-      this.resize(header.commit);
+      this.sums.clear();
+      this.sums.resize(header.commit);
       this.verifyChecksums = !hasNoChecksum(header);
       return;
     }
@@ -135,11 +132,11 @@ export class LtxApplier {
         detail: `database at TXID ${formatTXID(this.txid)} is not the state this file was made from`,
       });
     }
-    if (header.commit > this.commit) this.resize(header.commit);
+    if (header.commit > this.sums.commit) this.sums.resize(header.commit);
   }
 
   private async end(header: LtxHeader, result: LtxDecodeResult, name: string): Promise<void> {
-    if (header.commit < this.commit) this.resize(header.commit);
+    if (header.commit < this.sums.commit) this.sums.resize(header.commit);
     await this.fh!.truncate(header.commit * this.pageSize);
     this.txid = header.maxTXID;
     if (this.verifyChecksums && result.postApplyChecksum !== this.databaseChecksum) {
@@ -148,26 +145,5 @@ export class LtxApplier {
         detail: `database after applying TXID ${formatTXID(header.maxTXID)} differs from what the file records`,
       });
     }
-  }
-
-  private reset(): void {
-    this.checksums = new BigUint64Array(0);
-    this.xor = 0n;
-    this.commit = 0;
-  }
-
-  /** Grows or shrinks the page-checksum table; dropped pages leave the database checksum. */
-  private resize(commit: number): void {
-    if (commit < this.commit) {
-      for (let i = commit; i < this.commit; i++) this.xor ^= this.checksums[i]!;
-      this.checksums = this.checksums.slice(0, commit);
-    } else if (commit > this.checksums.length) {
-      const next = new BigUint64Array(Math.max(commit, Math.ceil(this.checksums.length * 1.5)));
-      next.set(this.checksums);
-      this.checksums = next;
-    }
-    // Slots past the old commit must hold zero so a later xor-out is a no-op.
-    for (let i = this.commit; i < commit; i++) this.checksums[i] = 0n;
-    this.commit = commit;
   }
 }
