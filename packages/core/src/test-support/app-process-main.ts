@@ -23,7 +23,8 @@ export interface WorkloadRecord {
   readonly txn: number;
   readonly maxId: number;
   readonly hash: string;
-  readonly committedAt: number;
+  /** When the transaction began: it cannot be in any replica file stamped earlier. */
+  readonly beganAt: number;
 }
 
 let chain = rowChainSeed();
@@ -60,6 +61,7 @@ async function workload(cmd: Extract<Command, { op: 'workload' }>): Promise<Work
         rows.push(`${txn}-${i}-${'r'.repeat(size)}`);
       }
     }
+    const beganAt = Date.now();
     db.transaction(() => {
       for (const body of rows) {
         const id = Number(insert.run(body).lastInsertRowid);
@@ -67,7 +69,7 @@ async function workload(cmd: Extract<Command, { op: 'workload' }>): Promise<Work
         lastId = id;
       }
     })();
-    records.push({ txn, maxId: lastId, hash: chain, committedAt: Date.now() });
+    records.push({ txn, maxId: lastId, hash: chain, beganAt });
     if (cmd.pauseEvery && txn % cmd.pauseEvery === 0) await new Promise((r) => setTimeout(r, cmd.pauseMs ?? 5));
   }
   return records;

@@ -6,7 +6,7 @@ export interface WorkloadRecord {
   readonly txn: number;
   readonly maxId: number;
   readonly hash: string;
-  readonly committedAt: number;
+  readonly beganAt: number;
 }
 
 /** Recomputes the application's row chain from a (restored) database: max id and hash. */
