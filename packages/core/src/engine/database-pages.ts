@@ -1,15 +1,17 @@
 import type { FileHandle } from 'node:fs/promises';
 import { lockPgno } from '../ltx/constants.ts';
 
+/** Where a page's newer copy lives, if the WAL holds one: its bytes, else undefined. */
+export type PageOverlay = (pgno: number) => Buffer | undefined;
+
 /**
- * Visits every page of a database state made of the main file overlaid with WAL frames
- * (`walPages`: pgno → offset of the page data in `wal`), in page order, skipping the lock
- * page. Main-file pages are read in large sequential chunks.
+ * Visits every page of a database state made of the main file overlaid with WAL frames, in
+ * page order, skipping the lock page. Main-file pages are read in large sequential chunks;
+ * `visit` gets views that are valid until it returns (or its promise settles).
  */
 export async function forEachDatabasePage(
   db: FileHandle,
-  wal: FileHandle | undefined,
-  walPages: ReadonlyMap<number, number> | undefined,
+  overlay: PageOverlay | undefined,
   pageSize: number,
   commit: number,
   visit: (pgno: number, data: Buffer) => Promise<void> | void,
@@ -25,14 +27,9 @@ export async function forEachDatabasePage(
     for (let i = 0; i < count; i++) {
       const pgno = first + i;
       if (pgno === lock) continue;
-      const walOffset = walPages?.get(pgno);
-      if (walOffset !== undefined && wal) {
-        const page = Buffer.allocUnsafe(pageSize);
-        await wal.read(page, 0, pageSize, walOffset);
-        await visit(pgno, page);
-      } else {
-        await visit(pgno, chunk.subarray(i * pageSize, (i + 1) * pageSize));
-      }
+      const data = overlay?.(pgno) ?? chunk.subarray(i * pageSize, (i + 1) * pageSize);
+      const pending = visit(pgno, data);
+      if (pending) await pending;
     }
   }
 }

@@ -1,15 +1,20 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pageChecksum } from '../checksum/index.ts';
+import type { ByteSink } from '../io/chunk-writer.ts';
 import { LtxEncoder, type LtxEncodeResult } from '../ltx/encoder.ts';
 import { CHECKSUM_FLAG } from '../ltx/constants.ts';
 import { LitestreamError } from '../ltx/errors.ts';
-import { formatTXID } from '../ltx/txid.ts';
+import type { LtxHeaderInit } from '../ltx/header.ts';
+import { formatLtxFilename, formatTXID, type TXID } from '../ltx/txid.ts';
 import type { Position } from '../ltx/position.ts';
 import { readSqliteHeaderFrom } from '../sqlite/database-header.ts';
-import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE, checksumAt, readCommittedFrames, readWalHeader, type WalCommitRun, type WalHeader } from '../sqlite/wal.ts';
-import { forEachDatabasePage } from './database-pages.ts';
+import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE, type WalHeader, type WalStat } from '../sqlite/wal.ts';
+import { WalFile, type WalRegion } from '../sqlite/wal-file.ts';
+import { CheckpointSchedule } from './checkpoint-schedule.ts';
+import { forEachDatabasePage, type PageOverlay } from './database-pages.ts';
 import { DB_DEFAULTS, type DBOptions } from './db-options.ts';
 import { LocalLtxFiles, type LocalLtxFile } from './local-ltx-files.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -27,11 +32,30 @@ interface SyncPoint extends Position {
 /** What one sync did. */
 export interface SyncResult {
   readonly txid: number;
-  readonly file: LocalLtxFile;
+  /** The staged file; absent for a full image that went straight to the replica. */
+  readonly file?: LocalLtxFile;
   readonly kind: 'snapshot' | 'incremental' | 'full-image';
   readonly pages: number;
   readonly bytes: number;
 }
+
+/**
+ * Takes a full image (TXIDs 1..`maxTXID`) somewhere other than the staging directory — the
+ * replica sets one so snapshots stream straight to storage instead of being written locally
+ * and copied. It runs `produce` with a sink and resolves with its result once stored.
+ */
+export type FullImageSink = (ref: { readonly maxTXID: TXID; readonly timestamp: Date }, produce: (sink: ByteSink) => Promise<LtxEncodeResult>) => Promise<LtxEncodeResult>;
+
+/** Incremental files up to this many page bytes are encoded in memory and staged in one write. */
+const MAX_IN_MEMORY_PAGES_BYTES = 8 << 20;
+/**
+ * A file's mtime this close to the moment we read it may be followed by another write in
+ * the same timestamp tick (file systems stamp with a coarse clock), so it proves nothing.
+ */
+const RACY_MTIME_NS = 50_000_000n;
+
+/** Thrown inside a checkpoint's write barrier when a full image turns out to be needed. */
+class FullImageDeferred extends Error {}
 
 /**
  * One replicated SQLite database. Holds a read transaction so no checkpoint can pass WAL
@@ -40,16 +64,23 @@ export interface SyncResult {
  * meta directory. It owns checkpointing. When the WAL or the database changed behind its
  * back in a way it cannot follow frame by frame, it writes a full image of the database
  * (every page) as the next TXID, so the chain stays restorable.
+ *
+ * An unchanged `-wal` file (same inode, size, mtime and ctime, with an mtime old enough to
+ * be trusted) makes `sync()` return at the cost of one `stat`, so idle databases are cheap.
  */
 export class DB {
   readonly path: string;
   readonly walPath: string;
   readonly metaPath: string;
   readonly local: LocalLtxFiles;
+  /** Where full images go; when unset they are staged like any other file. */
+  fullImageSink: FullImageSink | undefined;
   private readonly options: Required<Omit<DBOptions, 'metaPath' | 'logger' | 'metrics'>>;
   private readonly logger: Logger;
   private readonly metrics: EngineMetrics;
   private conn: Database.Database | undefined;
+  /** Second connection, used only to hold the write lock around a PASSIVE checkpoint. */
+  private barrier: Database.Database | undefined;
   /**
    * The one descriptor we read the database file through, open from `open()` to `close()`.
    * Closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
@@ -57,27 +88,42 @@ export class DB {
    * and delete the WAL under a live connection (seen in tests). So it is opened once.
    */
   private file: FileHandle | undefined;
+  private readonly wal: WalFile;
   private pageSize = 0;
   private point: SyncPoint | undefined;
-  private readonly sums = new PageChecksums();
+  private sums = new PageChecksums();
   /** Set when the next sync must write a full image, with the reason for the log. */
   private fullImageReason: string | undefined;
   /** The replica is ahead of local state: the next file must follow this position. */
   private floor: Position | undefined;
-  private lastCheckpointAt = Date.now();
-  private syncing: Promise<SyncResult | undefined> | undefined;
+  private readonly checkpoints: CheckpointSchedule;
+  /**
+   * After a complete checkpoint of everything copied, taken while no one could write, the
+   * WAL generation we left may be restarted by anyone without losing a frame: SQLite
+   * restarts only a fully backfilled WAL, and our read lock (re-taken on the backfilled
+   * state) blocks any further backfill. A restart seen while still at this point is safe.
+   */
+  private safeRestart: { readonly salt1: number; readonly salt2: number; readonly walOffset: number } | undefined;
+  /** Stat signature of the `-wal` file after which nothing changed; undefined when unknown. */
+  private quiet: string | undefined;
+  /** True while a checkpoint holds the write barrier: a full image must wait until it is released. */
+  private deferFullImages = false;
+  /** Syncs, checkpoints and close run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(path: string, options: DBOptions = {}) {
     this.path = path;
     this.walPath = `${path}-wal`;
     this.metaPath = options.metaPath ?? defaultMetaPath(path);
     this.local = new LocalLtxFiles(this.metaPath);
+    this.wal = new WalFile(this.walPath);
     this.options = {
       busyTimeout: options.busyTimeout ?? DB_DEFAULTS.busyTimeout,
       minCheckpointPageCount: options.minCheckpointPageCount ?? DB_DEFAULTS.minCheckpointPageCount,
       checkpointInterval: options.checkpointInterval ?? DB_DEFAULTS.checkpointInterval,
       truncatePageN: options.truncatePageN ?? DB_DEFAULTS.truncatePageN,
     };
+    this.checkpoints = new CheckpointSchedule(this.options);
     this.logger = (options.logger ?? silentLogger).child({ db: path });
     this.metrics = options.metrics ?? noMetrics;
   }
@@ -85,6 +131,11 @@ export class DB {
   /** Local position (TXID and checksum of the last staged file), once known. */
   get position(): Position | undefined {
     return this.point && { txid: this.point.txid, postApplyChecksum: this.point.postApplyChecksum };
+  }
+
+  /** True while the next sync must write a full image (none written yet, or the chain was lost). */
+  get fullImagePending(): boolean {
+    return this.fullImageReason !== undefined || this.point === undefined;
   }
 
   get isOpen(): boolean {
@@ -100,12 +151,10 @@ export class DB {
     await stat(this.path).catch((cause: NodeJS.ErrnoException) => {
       throw new LitestreamError(cause.code === 'ENOENT' ? 'database does not exist' : `cannot open database: ${cause.message}`, { file: this.path, cause });
     });
-    const conn = new Database(this.path, { timeout: this.options.busyTimeout });
+    const conn = this.connect();
     try {
       const mode = conn.pragma('journal_mode = wal', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') throw new LitestreamError(`cannot switch to WAL mode (journal_mode is ${String(mode)})`, { file: this.path });
-      // Our own connection never checkpoints by itself: checkpoints happen when we decide.
-      conn.pragma('wal_autocheckpoint = 0');
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)');
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)');
       this.pageSize = Number(conn.pragma('page_size', { simple: true }));
@@ -144,95 +193,128 @@ export class DB {
 
   /**
    * Copies every frame committed since the last sync into one L0 file. Returns undefined
-   * when nothing was committed (an idle database costs one header read, no file).
+   * when nothing was committed (an idle database costs one `stat` of its WAL, no file).
    */
-  async sync(): Promise<SyncResult | undefined> {
-    // One sync at a time; concurrent callers share the running one and then run again.
-    while (this.syncing) await this.syncing.catch(() => {});
-    const run = this.syncOnce();
-    this.syncing = run;
-    try {
-      return await run;
-    } finally {
-      this.syncing = undefined;
-    }
+  sync(): Promise<SyncResult | undefined> {
+    return this.exclusive(() => this.syncOnce());
   }
 
-  /** Syncs, then checkpoints if the WAL is large enough or old enough. */
-  async syncAndMaybeCheckpoint(): Promise<SyncResult | undefined> {
-    const result = await this.sync();
-    const walPages = await this.walPageCount();
-    const o = this.options;
-    if (o.truncatePageN > 0 && walPages >= o.truncatePageN) {
-      await this.checkpoint('TRUNCATE');
-    } else if (walPages >= o.minCheckpointPageCount || (o.checkpointInterval > 0 && walPages > 0 && Date.now() - this.lastCheckpointAt >= o.checkpointInterval)) {
-      await this.checkpoint('PASSIVE');
-    }
-    return result;
+  /**
+   * Syncs, then checkpoints when due: PASSIVE once `minCheckpointPageCount` frames were copied
+   * since the last checkpoint, or after `checkpointInterval` if any frame was; TRUNCATE once
+   * the WAL generation reaches `truncatePageN` frames. With nothing copied, nothing is due.
+   */
+  syncAndMaybeCheckpoint(): Promise<SyncResult | undefined> {
+    return this.exclusive(async () => {
+      const result = await this.syncOnce();
+      const mode = this.checkpoints.due(this.walFrameCount());
+      if (mode) await this.checkpointNow(mode);
+      return result;
+    });
   }
 
   /**
    * Checkpoints the WAL after copying it. PASSIVE runs behind a write barrier (another
    * connection holding the write lock) so no commit can slip between the last copy and the
-   * checkpoint; TRUNCATE cannot (it needs the write lock itself), so afterwards the database
-   * is compared with the copied state and a full image is written if they differ.
+   * checkpoint, and the read lock is taken again before the barrier goes; TRUNCATE cannot
+   * (it needs the write lock itself), so afterwards the database is compared with the copied
+   * state and a full image is written if they differ.
    */
-  async checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
-    await this.open();
-    await this.sync();
-    const before = await this.readWalHeaderNow();
-    let barrier: Database.Database | undefined;
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
+    return this.exclusive(() => this.checkpointNow(mode));
+  }
+
+  private async checkpointNow(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void> {
+    await this.syncOnce();
+    // A pending full image goes first; the barrier must never be held while one is written.
+    if (this.fullImageReason || !this.point) return;
     let error = false;
     try {
-      if (mode === 'PASSIVE') {
-        barrier = new Database(this.path, { timeout: this.options.busyTimeout });
-        barrier.exec('BEGIN IMMEDIATE');
-        await this.sync();
-      }
-      this.releaseReadLock();
-      const row = this.conn!.pragma(`wal_checkpoint(${mode})`, { simple: false }) as Array<{ busy: number; log: number; checkpointed: number }>;
-      if (barrier) {
-        // Under the barrier, the first write after a complete checkpoint restarts the WAL; make
-        // that write ours so the restart happens at a point we know is fully copied.
-        barrier.prepare('INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1').run();
-        barrier.exec('COMMIT');
-      }
-      const after = await this.readWalHeaderNow();
-      const restarted = !after || !before || after.salt1 !== before.salt1 || after.salt2 !== before.salt2;
-      if (restarted && this.point) {
-        if (mode === 'PASSIVE') {
-          // Restart implies every frame was backfilled, and every frame was copied under the barrier.
-          this.point = { ...this.point, salt1: after?.salt1 ?? 0, salt2: after?.salt2 ?? 0, walOffset: after ? WAL_HEADER_SIZE : 0 };
-        } else if (await this.databaseFileMatches()) {
-          this.point = { ...this.point, salt1: 0, salt2: 0, walOffset: 0 };
-        } else {
-          this.fullImageReason = 'commits landed between the last copy and a TRUNCATE checkpoint';
-        }
-      }
-      this.lastCheckpointAt = Date.now();
-      this.logger.info('checkpoint completed', { mode, walFrames: row[0]?.log, checkpointed: row[0]?.checkpointed, restarted });
+      if (mode === 'PASSIVE') await this.passiveCheckpoint();
+      else await this.truncateCheckpoint();
     } catch (err) {
       error = true;
       this.logger.warn('checkpoint failed', { mode, error: (err as Error).message });
     } finally {
-      if (barrier?.inTransaction) barrier.exec('ROLLBACK');
-      barrier?.close();
-      if (this.conn) this.acquireReadLock();
+      this.checkpoints.checkpointed();
       this.metrics.checkpoint(this.path, mode, error);
     }
   }
 
-  /** Releases the read lock and closes the connection. Staged files stay for the next start. */
-  async close(): Promise<void> {
-    while (this.syncing) await this.syncing.catch(() => {});
+  /** Releases the read lock and closes the connections. Staged files stay for the next start. */
+  close(): Promise<void> {
+    return this.exclusive(async () => this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
     if (!this.conn) return;
     this.releaseReadLock();
+    this.barrier?.close();
+    this.barrier = undefined;
     this.conn.close();
     this.conn = undefined;
+    this.wal.close();
     // In a process that keeps other connections to this database, this close drops their POSIX
     // locks too (see `file`); that only matters if yet another process uses the database.
     await this.file?.close();
     this.file = undefined;
+  }
+
+  private async passiveCheckpoint(): Promise<void> {
+    const barrier = (this.barrier ??= this.connect());
+    try {
+      barrier.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      this.logger.debug('checkpoint skipped: the database is busy', { error: (err as Error).message });
+      return;
+    }
+    try {
+      this.deferFullImages = true;
+      try {
+        await this.syncOnce();
+      } finally {
+        this.deferFullImages = false;
+      }
+      const copied = this.point!;
+      this.releaseReadLock();
+      let row: { busy: number; log: number; checkpointed: number } | undefined;
+      try {
+        row = (this.conn!.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>)[0];
+      } finally {
+        // Still under the barrier: the read lock sees exactly the copied state.
+        this.acquireReadLock();
+      }
+      const complete = row !== undefined && row.busy === 0 && row.log >= 0 && row.log === row.checkpointed;
+      this.safeRestart = complete && copied.walOffset > 0 ? { salt1: copied.salt1, salt2: copied.salt2, walOffset: copied.walOffset } : undefined;
+      this.logger.debug('checkpoint completed', { mode: 'PASSIVE', walFrames: row?.log, checkpointed: row?.checkpointed, complete });
+    } catch (err) {
+      if (!(err instanceof FullImageDeferred)) throw err;
+      this.logger.debug('checkpoint skipped: a full image is due first', { reason: err.message });
+    } finally {
+      if (barrier.inTransaction) barrier.exec('ROLLBACK');
+    }
+  }
+
+  private async truncateCheckpoint(): Promise<void> {
+    const before = this.wal.stat() && this.wal.readHeader();
+    this.releaseReadLock();
+    let row: { busy: number; log: number; checkpointed: number } | undefined;
+    try {
+      row = (this.conn!.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>)[0];
+    } finally {
+      if (this.conn) this.acquireReadLock();
+    }
+    const after = this.wal.stat() && this.wal.readHeader();
+    const restarted = !after || !before || after.salt1 !== before.salt1 || after.salt2 !== before.salt2;
+    if (restarted && this.point) {
+      if (await this.databaseFileMatches()) {
+        this.point = { ...this.point, salt1: 0, salt2: 0, walOffset: 0 };
+        this.safeRestart = undefined;
+      } else {
+        this.fullImageReason = 'commits landed between the last copy and a TRUNCATE checkpoint';
+      }
+    }
+    this.logger.info('checkpoint completed', { mode: 'TRUNCATE', walFrames: row?.log, checkpointed: row?.checkpointed, restarted });
   }
 
   private async syncOnce(): Promise<SyncResult | undefined> {
@@ -243,200 +325,264 @@ export class DB {
       if (result) {
         this.metrics.txid(this.path, result.txid);
         this.logger.debug('sync', { txid: formatTXID(result.txid), kind: result.kind, pages: result.pages, bytes: result.bytes });
+        this.recordSizes();
       }
-      await this.recordSizes();
       this.metrics.sync(this.path, (performance.now() - started) / 1000, false);
       return result;
     } catch (err) {
+      this.quiet = undefined;
+      if (err instanceof FullImageDeferred) throw err;
       this.metrics.sync(this.path, (performance.now() - started) / 1000, true);
       // In-memory state may be half updated; derive it again from the staged files next time.
       this.point = undefined;
       this.sums.clear();
+      this.safeRestart = undefined;
       await this.recoverPosition().catch(() => {});
       throw err;
     }
   }
 
+  /** The idle check, then a real sync; remembers the WAL's signature when it can be trusted. */
   private async syncWal(): Promise<SyncResult | undefined> {
-    const wal = await openIfExists(this.walPath);
-    try {
-      const header = wal && (await readWalHeader(wal));
-      if (this.fullImageReason || !this.point) {
-        return await this.writeFullImage(wal, header, this.fullImageReason ?? 'initial snapshot');
-      }
-      let point = this.point;
-      if (!header) {
-        // No WAL content: the main file is the whole state. It may only have changed through
-        // a checkpoint of frames we copied, unless someone removed or truncated the WAL.
-        if (point.walOffset > WAL_HEADER_SIZE && !(await this.databaseFileMatches())) {
-          return await this.writeFullImage(wal, header, 'the WAL disappeared before all of it was copied');
-        }
-        return undefined;
-      }
-      let seed: readonly [number, number] | undefined;
-      if (point.walOffset === 0 || header.salt1 !== point.salt1 || header.salt2 !== point.salt2) {
-        if (point.walOffset !== 0 && !(await this.databaseFileMatches())) {
-          return await this.writeFullImage(wal, header, 'the WAL was restarted by another process before all of it was copied');
-        }
-        point = this.point = { ...point, salt1: header.salt1, salt2: header.salt2, walOffset: WAL_HEADER_SIZE };
-        seed = header.checksum;
-      } else {
-        seed = await checksumAt(wal!, header, point.walOffset);
-        if (!seed) return await this.writeFullImage(wal, header, 'the WAL was rewritten below the last copied frame');
-      }
-      const run = await readCommittedFrames(wal!, header, point.walOffset, seed);
-      if (!run) return undefined;
-      return await this.writeIncremental(wal!, header, point, run);
-    } finally {
-      await wal?.close();
-    }
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const walStat = this.wal.stat();
+    const signature = signatureOf(walStat);
+    if (this.quiet === signature && !this.fullImageReason && this.point) return undefined;
+    this.quiet = undefined;
+    const result = await this.syncWalNow();
+    // Any later write changes the signature, unless it lands in the same mtime tick as the
+    // last one we saw: a signature that young is not trusted, the next sync reads again.
+    if (!walStat || now - walStat.mtimeNs > RACY_MTIME_NS) this.quiet = signature;
+    return result;
   }
 
-  private async writeIncremental(wal: FileHandle, header: WalHeader, point: SyncPoint, run: WalCommitRun): Promise<SyncResult> {
+  private async syncWalNow(): Promise<SyncResult | undefined> {
+    const header = this.wal.readHeader();
+    if (this.fullImageReason || !this.point) return this.writeFullImage(header, this.fullImageReason ?? 'initial snapshot');
+    let point = this.point;
+    if (!header) {
+      // No WAL content: the main file is the whole state. It may only have changed through
+      // a checkpoint of frames we copied, unless someone removed or truncated the WAL.
+      if (point.walOffset > WAL_HEADER_SIZE) {
+        if (!this.restartIsSafe(point) && !(await this.databaseFileMatches())) return this.writeFullImage(header, 'the WAL disappeared before all of it was copied');
+        this.point = { ...point, salt1: 0, salt2: 0, walOffset: 0 };
+        this.safeRestart = undefined;
+      }
+      return undefined;
+    }
+    let seed: readonly [number, number] | undefined;
+    if (point.walOffset === 0 || header.salt1 !== point.salt1 || header.salt2 !== point.salt2) {
+      if (point.walOffset > WAL_HEADER_SIZE && !this.restartIsSafe(point) && !(await this.databaseFileMatches())) {
+        return this.writeFullImage(header, 'the WAL was restarted by another process before all of it was copied');
+      }
+      point = this.point = { ...point, salt1: header.salt1, salt2: header.salt2, walOffset: WAL_HEADER_SIZE };
+      this.safeRestart = undefined;
+      seed = header.checksum;
+    } else {
+      seed = this.wal.checksumAt(header, point.walOffset);
+      if (!seed) return this.writeFullImage(header, 'the WAL was rewritten below the last copied frame');
+    }
+    const region = await this.wal.readCommitted(header, point.walOffset, seed);
+    if (!region) return undefined;
+    return this.writeIncremental(header, point, region);
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private restartIsSafe(point: SyncPoint): boolean {
+    const safe = this.safeRestart;
+    return safe !== undefined && safe.salt1 === point.salt1 && safe.salt2 === point.salt2 && safe.walOffset === point.walOffset;
+  }
+
+  private async writeIncremental(header: WalHeader, point: SyncPoint, region: WalRegion): Promise<SyncResult> {
+    const { run } = region;
     const txid = point.txid + 1;
     const pgnos = [...run.pages.keys()].filter((p) => p <= run.commit).sort((a, b) => a - b);
     const pre = this.sums.checksum;
     this.sums.resize(run.commit);
-    const page = Buffer.allocUnsafe(this.pageSize);
-    const result = await this.local.write(txid, txid, async (sink) => {
-      const encoder = new LtxEncoder(
-        sink,
-        {
-          pageSize: this.pageSize,
-          commit: run.commit,
-          minTXID: txid,
-          maxTXID: txid,
-          preApplyChecksum: pre,
-          walOffset: point.walOffset,
-          walSize: run.endOffset - point.walOffset,
-          walSalt1: header.salt1,
-          walSalt2: header.salt2,
-        },
-        { file: this.local.pathOf(txid, txid) },
-      );
-      for (const pgno of pgnos) {
-        await wal.read(page, 0, this.pageSize, run.pages.get(pgno)!);
-        this.sums.set(pgno, await encoder.writePage(pgno, page));
-      }
+    const init: LtxHeaderInit = {
+      pageSize: this.pageSize,
+      commit: run.commit,
+      minTXID: txid,
+      maxTXID: txid,
+      preApplyChecksum: pre,
+      walOffset: point.walOffset,
+      walSize: run.endOffset - point.walOffset,
+      walSalt1: header.salt1,
+      walSalt2: header.salt2,
+    };
+    const encode = async (sink: ByteSink, chunkSize?: number): Promise<LtxEncodeResult> => {
+      const encoder = new LtxEncoder(sink, init, { file: this.local.pathOf(txid, txid), ...(chunkSize ? { chunkSize } : {}) });
+      for (const pgno of pgnos) this.sums.set(pgno, await encoder.writePage(pgno, region.page(run.pages.get(pgno)!)));
       return encoder.finish(this.sums.checksum);
-    });
+    };
+    let result: LtxEncodeResult;
+    let file: LocalLtxFile;
+    const pageBytes = pgnos.length * this.pageSize;
+    if (pageBytes <= MAX_IN_MEMORY_PAGES_BYTES) {
+      // Small (the steady state): one right-sized buffer, one write, bytes kept for the upload.
+      const chunks: Buffer[] = [];
+      result = await encode((chunk) => void chunks.push(chunk), pageBytes + pgnos.length * 16 + 4096);
+      file = await this.local.writeBytes(txid, txid, chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
+    } else {
+      result = await this.local.write(txid, txid, (sink) => encode(sink));
+      file = { minTXID: txid, maxTXID: txid, path: this.local.pathOf(txid, txid) };
+    }
     this.point = { txid, postApplyChecksum: result.postApplyChecksum, salt1: header.salt1, salt2: header.salt2, walOffset: run.endOffset };
-    return { txid, file: { minTXID: txid, maxTXID: txid, path: this.local.pathOf(txid, txid) }, kind: 'incremental', pages: pgnos.length, bytes: result.size };
+    this.checkpoints.copied(run.frames);
+    return { txid, file, kind: 'incremental', pages: pgnos.length, bytes: result.size };
   }
 
   /**
    * Writes every page of the current state (main file + committed WAL frames) as a snapshot
    * covering TXID 1..next: self-contained, so a restore, a compaction or a replica that lost
-   * track can start from it without any earlier file.
+   * track can start from it without any earlier file. It goes to `fullImageSink` when set
+   * (straight to the replica), else to the staging directory.
    */
-  private async writeFullImage(wal: FileHandle | undefined, header: WalHeader | undefined, reason: string): Promise<SyncResult> {
-    const run = wal && header ? await readCommittedFrames(wal, header, WAL_HEADER_SIZE, header.checksum) : undefined;
+  private async writeFullImage(header: WalHeader | undefined, reason: string): Promise<SyncResult> {
+    if (this.deferFullImages) {
+      this.fullImageReason ??= reason;
+      throw new FullImageDeferred(reason);
+    }
+    const region = header ? await this.wal.readCommitted(header, WAL_HEADER_SIZE, header.checksum) : undefined;
     const dbInfo = await readSqliteHeaderFrom(this.file!, this.path);
-    const commit = run?.commit ?? dbInfo.pageCount;
+    const commit = region?.run.commit ?? dbInfo.pageCount;
     const base = this.floor ?? this.position;
     const snapshot = base === undefined;
     const txid = base === undefined ? 1 : base.txid + 1;
     if (!snapshot) this.logger.warn('writing a full database image', { txid: formatTXID(txid), reason });
-    this.sums.clear();
-    this.sums.resize(commit);
-    const db = this.file!;
-    const result: LtxEncodeResult = await this.local.write(1, txid, async (sink) => {
-        const encoder = new LtxEncoder(
-          sink,
-          {
-            pageSize: this.pageSize,
-            commit,
-            minTXID: 1,
-            maxTXID: txid,
-            preApplyChecksum: 0n,
-            walOffset: header ? WAL_HEADER_SIZE : 0,
-            walSize: run ? run.endOffset - WAL_HEADER_SIZE : 0,
-            walSalt1: header?.salt1 ?? 0,
-            walSalt2: header?.salt2 ?? 0,
-          },
-          { file: this.local.pathOf(1, txid) },
-        );
-        await forEachDatabasePage(db, wal, run?.pages, this.pageSize, commit, async (pgno, data) => {
-          this.sums.set(pgno, await encoder.writePage(pgno, data));
-        });
-        return encoder.finish(this.sums.checksum);
+    const timestamp = Date.now();
+    const walOffset = header ? WAL_HEADER_SIZE : 0;
+    const walSize = region ? region.run.endOffset - WAL_HEADER_SIZE : 0;
+    const init: LtxHeaderInit = {
+      pageSize: this.pageSize,
+      commit,
+      minTXID: 1,
+      maxTXID: txid,
+      timestamp,
+      preApplyChecksum: 0n,
+      walOffset,
+      walSize,
+      walSalt1: header?.salt1 ?? 0,
+      walSalt2: header?.salt2 ?? 0,
+    };
+    // Built aside and swapped in on success, so a failed upload leaves the old state intact.
+    const sums = new PageChecksums();
+    sums.resize(commit);
+    const overlay: PageOverlay | undefined = region && ((pgno) => {
+      const at = region.run.pages.get(pgno);
+      return at === undefined ? undefined : region.page(at);
+    });
+    const produce = async (sink: ByteSink): Promise<LtxEncodeResult> => {
+      const encoder = new LtxEncoder(sink, init, { file: formatLtxFilename(1, txid) });
+      await forEachDatabasePage(this.file!, overlay, this.pageSize, commit, async (pgno, data) => {
+        sums.set(pgno, await encoder.writePage(pgno, data));
       });
+      return encoder.finish(sums.checksum);
+    };
+    let result: LtxEncodeResult;
+    let file: LocalLtxFile | undefined;
+    if (this.fullImageSink) {
+      result = await this.fullImageSink({ maxTXID: txid, timestamp: new Date(timestamp) }, produce);
+      // The replica has it now; failing to note that locally only costs a full image after a restart.
+      await this.local
+        .recordPosition({ txid, postApplyChecksum: result.postApplyChecksum, walSalt1: init.walSalt1!, walSalt2: init.walSalt2!, walOffset, walSize, timestamp })
+        .catch((err: Error) => this.logger.warn('cannot record the local position', { txid: formatTXID(txid), error: err.message }));
+    } else {
+      result = await this.local.write(1, txid, produce);
+      file = { minTXID: 1, maxTXID: txid, path: this.local.pathOf(1, txid) };
+    }
+    this.sums = sums;
     this.point = {
       txid,
       postApplyChecksum: result.postApplyChecksum,
       salt1: header?.salt1 ?? 0,
       salt2: header?.salt2 ?? 0,
-      walOffset: run ? run.endOffset : header ? WAL_HEADER_SIZE : 0,
+      walOffset: region ? region.run.endOffset : walOffset,
     };
+    this.safeRestart = undefined;
     this.fullImageReason = undefined;
     this.floor = undefined;
-    this.logger.info('snapshot written', { txid: formatTXID(txid), pages: result.pageCount, bytes: result.size, reason });
-    return { txid, file: { minTXID: 1, maxTXID: txid, path: this.local.pathOf(1, txid) }, kind: snapshot ? 'snapshot' : 'full-image', pages: result.pageCount, bytes: result.size };
+    this.checkpoints.copied(region?.run.frames ?? 0);
+    this.logger.info('snapshot written', { txid: formatTXID(txid), pages: result.pageCount, bytes: result.size, reason, ...(file ? {} : { staged: false }) });
+    return { txid, ...(file ? { file } : {}), kind: snapshot ? 'snapshot' : 'full-image', pages: result.pageCount, bytes: result.size };
   }
 
   /**
-   * Rebuilds the position and page checksums from the last staged file and the database.
-   * If the database no longer matches that file, the next sync writes a full image.
+   * Rebuilds the position and page checksums from the last staged file (or the recorded full
+   * image) and the database. If the database no longer matches it, the next sync writes a
+   * full image.
    */
   private async recoverPosition(): Promise<void> {
-    const files = await this.local.list();
-    const last = files[files.length - 1];
+    const last = await this.local.lastPosition().catch((err: Error) => {
+      // A damaged newest file must not keep replication from starting: start over with a full image.
+      this.logger.warn('cannot read the local position; starting over with a full image', { error: err.message });
+      return undefined;
+    });
     if (!last) return;
-    const { header, postApplyChecksum } = await this.local.readEnds(last);
-    const walEnd = header.walOffset + header.walSize;
-    const point: SyncPoint = { txid: header.maxTXID, postApplyChecksum, salt1: header.walSalt1, salt2: header.walSalt2, walOffset: walEnd };
-    const wal = await openIfExists(this.walPath);
-    try {
-      const walHeader = wal && (await readWalHeader(wal));
-      const sameWal = walHeader !== undefined && walEnd > WAL_HEADER_SIZE && walHeader.salt1 === point.salt1 && walHeader.salt2 === point.salt2;
-      const run = sameWal ? await readCommittedFrames(wal!, walHeader, WAL_HEADER_SIZE, walHeader.checksum, { endOffset: walEnd }) : undefined;
-      const commit = run?.commit ?? (await readSqliteHeaderFrom(this.file!, this.path)).pageCount;
-      await this.computeChecksums(wal, run, commit);
-      this.point = sameWal ? point : { ...point, walOffset: 0, salt1: 0, salt2: 0 };
-      if (this.sums.checksum !== postApplyChecksum) {
-        this.fullImageReason = `database does not match the last staged file ${formatTXID(point.txid)} (it changed while not replicated)`;
-      }
-    } finally {
-      await wal?.close();
+    const walEnd = last.walOffset + last.walSize;
+    const point: SyncPoint = { txid: last.txid, postApplyChecksum: last.postApplyChecksum, salt1: last.walSalt1, salt2: last.walSalt2, walOffset: walEnd };
+    const walHeader = this.wal.stat() && this.wal.readHeader();
+    const sameWal = walHeader !== undefined && walEnd > WAL_HEADER_SIZE && walHeader.salt1 === point.salt1 && walHeader.salt2 === point.salt2;
+    const region = sameWal ? await this.wal.readCommitted(walHeader, WAL_HEADER_SIZE, walHeader.checksum, { endOffset: walEnd }) : undefined;
+    const commit = region?.run.commit ?? (await readSqliteHeaderFrom(this.file!, this.path)).pageCount;
+    await this.computeChecksums(region, commit);
+    this.point = sameWal ? point : { ...point, walOffset: 0, salt1: 0, salt2: 0 };
+    // Frames copied by an earlier run may never have been checkpointed: let the schedule see them.
+    this.checkpoints.copied(region?.run.frames ?? 0);
+    if (this.sums.checksum !== last.postApplyChecksum) {
+      this.fullImageReason = `database does not match the last staged file ${formatTXID(point.txid)} (it changed while not replicated)`;
     }
   }
 
-  /** True when the main database file alone holds exactly the copied state. */
+  /** True when the main database file alone holds exactly the copied state. Reads the whole file. */
   private async databaseFileMatches(): Promise<boolean> {
     const expected = this.sums.checksum;
     const expectedCommit = this.sums.commit;
     const { pageCount } = await readSqliteHeaderFrom(this.file!, this.path);
     if (pageCount !== expectedCommit) return false;
     let xor = 0n;
-    await forEachDatabasePage(this.file!, undefined, undefined, this.pageSize, pageCount, (pgno, data) => {
+    await forEachDatabasePage(this.file!, undefined, this.pageSize, pageCount, (pgno, data) => {
       xor ^= pageChecksum(pgno, data);
     });
     return (xor | CHECKSUM_FLAG) === expected;
   }
 
-  private async computeChecksums(wal: FileHandle | undefined, run: WalCommitRun | undefined, commit: number): Promise<void> {
+  private async computeChecksums(region: WalRegion | undefined, commit: number): Promise<void> {
     this.sums.clear();
     this.sums.resize(commit);
-    await forEachDatabasePage(this.file!, wal, run?.pages, this.pageSize, commit, (pgno, data) => this.sums.set(pgno, pageChecksum(pgno, data)));
+    const overlay: PageOverlay | undefined = region && ((pgno) => {
+      const at = region.run.pages.get(pgno);
+      return at === undefined ? undefined : region.page(at);
+    });
+    await forEachDatabasePage(this.file!, overlay, this.pageSize, commit, (pgno, data) => this.sums.set(pgno, pageChecksum(pgno, data)));
   }
 
-  private async readWalHeaderNow(): Promise<WalHeader | undefined> {
-    const wal = await openIfExists(this.walPath);
+  /** Frames in the current WAL generation as far as copied: what a TRUNCATE would reclaim. */
+  private walFrameCount(): number {
+    const offset = this.point?.walOffset ?? 0;
+    return offset <= WAL_HEADER_SIZE ? 0 : Math.floor((offset - WAL_HEADER_SIZE) / (WAL_FRAME_HEADER_SIZE + this.pageSize));
+  }
+
+  private recordSizes(): void {
+    this.metrics.dbSize(this.path, sizeOf(this.path));
+    this.metrics.walSize(this.path, sizeOf(this.walPath));
+  }
+
+  /** A connection of ours: it never checkpoints by itself (checkpoints happen when we decide). */
+  private connect(): Database.Database {
+    const conn = new Database(this.path, { timeout: this.options.busyTimeout });
     try {
-      return wal && (await readWalHeader(wal));
-    } finally {
-      await wal?.close();
+      conn.pragma('wal_autocheckpoint = 0');
+    } catch (err) {
+      conn.close();
+      throw err;
     }
-  }
-
-  private async walPageCount(): Promise<number> {
-    const size = await stat(this.walPath).then((s) => s.size, () => 0);
-    return size <= WAL_HEADER_SIZE ? 0 : Math.floor((size - WAL_HEADER_SIZE) / (WAL_FRAME_HEADER_SIZE + this.pageSize));
-  }
-
-  private async recordSizes(): Promise<void> {
-    this.metrics.dbSize(this.path, await stat(this.path).then((s) => s.size, () => 0));
-    this.metrics.walSize(this.path, await stat(this.walPath).then((s) => s.size, () => 0));
+    return conn;
   }
 
   private acquireReadLock(): void {
@@ -456,11 +602,14 @@ export function defaultMetaPath(dbPath: string): string {
   return join(dirname(dbPath), `.${basename(dbPath)}-litestream`);
 }
 
-async function openIfExists(path: string): Promise<FileHandle | undefined> {
+function signatureOf(s: WalStat | undefined): string {
+  return s ? `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : 'absent';
+}
+
+function sizeOf(path: string): number {
   try {
-    return await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }

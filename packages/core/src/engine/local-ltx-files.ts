@@ -1,11 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { createReadStream, closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
 import { decodeHeader, type LtxHeader } from '../ltx/header.ts';
-import { formatLtxFilename, parseLtxFilename, type TXID } from '../ltx/txid.ts';
+import { formatLtxFilename, parseLtxFilename, parseTXID, formatTXID, type TXID } from '../ltx/txid.ts';
 import type { ByteSink } from '../io/chunk-writer.ts';
-import { syncDirectory } from '../io/durable.ts';
+import { errorCode } from '../io/durable.ts';
 
 /** An L0 file staged in the database's meta directory. */
 export interface LocalLtxFile {
@@ -15,14 +16,45 @@ export interface LocalLtxFile {
 }
 
 /**
+ * Where local replication state stands: the last staged file, or the last full image that
+ * went straight to the replica without being staged. The WAL fields say which WAL frames the
+ * state includes, so a restarted replicator can go on reading the WAL from there.
+ */
+export interface LocalPosition {
+  readonly txid: TXID;
+  readonly postApplyChecksum: bigint;
+  readonly walSalt1: number;
+  readonly walSalt2: number;
+  readonly walOffset: number;
+  readonly walSize: number;
+  /** The LTX header timestamp, ms. */
+  readonly timestamp: number;
+}
+
+/** Bytes of recently staged files kept in memory for their upload, at most this much in all. */
+const MAX_CACHED_BYTES = 32 << 20;
+const fsyncFd = promisify(fsync);
+
+/**
  * The local staging area `<meta>/ltx/0/`: L0 files written by syncs, waiting to be shipped
- * to replicas and kept for `l0-retention` after that. Files appear by rename only.
+ * to replicas and kept for `l0-retention` after that, plus `<meta>/position.json`, the
+ * record of a full image sent straight to the replica. Files appear by rename only.
+ *
+ * Durability: a staged file's data is fsynced before it takes its name, so a name never
+ * points at a torn file; the directory is not fsynced. A crash can therefore lose the newest
+ * name, which only sends the replicator back to the previous position (and, the database
+ * having moved on, to a full image) — never to a wrong one.
  */
 export class LocalLtxFiles {
   readonly dir: string;
+  private readonly positionPath: string;
+  /** Bytes of files staged by this process and not yet uploaded, by path. */
+  private readonly cache = new Map<string, Buffer>();
+  private cachedBytes = 0;
 
   constructor(metaPath: string) {
     this.dir = join(metaPath, 'ltx', '0');
+    this.positionPath = join(metaPath, 'position.json');
   }
 
   pathOf(minTXID: TXID, maxTXID: TXID): string {
@@ -38,7 +70,7 @@ export class LocalLtxFiles {
     try {
       names = await readdir(this.dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (errorCode(err) === 'ENOENT') return [];
       throw err;
     }
     return names
@@ -50,6 +82,8 @@ export class LocalLtxFiles {
 
   /** Header and post-apply checksum of a staged file, read from its two ends. */
   async readEnds(file: LocalLtxFile): Promise<{ header: LtxHeader; postApplyChecksum: bigint; size: number }> {
+    const cached = this.cache.get(file.path);
+    if (cached) return { header: decodeHeader(cached.subarray(0, HEADER_SIZE), file.path), postApplyChecksum: cached.readBigUInt64BE(cached.byteLength - TRAILER_SIZE), size: cached.byteLength };
     const fh = await open(file.path, 'r');
     try {
       const { size } = await fh.stat();
@@ -63,14 +97,84 @@ export class LocalLtxFiles {
     }
   }
 
-  /** Streams a staged file. */
+  /** The newest local position: the last staged file or the recorded full image, whichever is later. */
+  async lastPosition(): Promise<LocalPosition | undefined> {
+    const files = await this.list();
+    const last = files[files.length - 1];
+    const recorded = await this.readPositionRecord();
+    if (!last) return recorded;
+    if (recorded && recorded.txid > last.maxTXID) return recorded;
+    const { header, postApplyChecksum } = await this.readEnds(last);
+    return {
+      txid: header.maxTXID,
+      postApplyChecksum,
+      walSalt1: header.walSalt1,
+      walSalt2: header.walSalt2,
+      walOffset: header.walOffset,
+      walSize: header.walSize,
+      timestamp: header.timestamp,
+    };
+  }
+
+  /** Records a full image that was sent to the replica without being staged. */
+  async recordPosition(position: LocalPosition): Promise<void> {
+    const text = JSON.stringify({
+      txid: formatTXID(position.txid),
+      postApplyChecksum: position.postApplyChecksum.toString(16).padStart(16, '0'),
+      walSalt1: position.walSalt1,
+      walSalt2: position.walSalt2,
+      walOffset: position.walOffset,
+      walSize: position.walSize,
+      timestamp: position.timestamp,
+    });
+    await mkdir(dirname(this.positionPath), { recursive: true });
+    const temp = `${this.positionPath}.${process.pid}.tmp`;
+    await writeDurably(temp, Buffer.from(`${text}\n`));
+    await rename(temp, this.positionPath);
+  }
+
+  /** Streams a staged file (from memory when this process staged it and has not sent it yet). */
   open(file: LocalLtxFile): AsyncIterable<Uint8Array> {
+    const cached = this.cache.get(file.path);
+    if (cached) return oneChunk(cached);
     return createReadStream(file.path, { highWaterMark: 1 << 20 });
   }
 
+  /** The bytes of a file this process staged and still holds in memory, if any. */
+  cached(file: LocalLtxFile): Buffer | undefined {
+    return this.cache.get(file.path);
+  }
+
+  /** The file reached the replica: its bytes need not stay in memory. */
+  uploaded(file: LocalLtxFile): void {
+    const bytes = this.cache.get(file.path);
+    if (!bytes) return;
+    this.cache.delete(file.path);
+    this.cachedBytes -= bytes.byteLength;
+  }
+
   /**
-   * Writes a new file through a temporary name, fsyncs it and its directory, then renames,
-   * so a crash leaves either the whole file or none.
+   * Stages a file whose bytes are at hand: written, fsynced and renamed into place; the
+   * bytes are kept in memory for the upload that follows.
+   */
+  async writeBytes(minTXID: TXID, maxTXID: TXID, bytes: Buffer): Promise<LocalLtxFile> {
+    const path = this.pathOf(minTXID, maxTXID);
+    const temp = `${path}.${process.pid}.tmp`;
+    try {
+      await writeDurably(temp, bytes);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+      await mkdir(this.dir, { recursive: true });
+      await writeDurably(temp, bytes);
+    }
+    renameSync(temp, path);
+    this.remember(path, bytes);
+    return { minTXID, maxTXID, path };
+  }
+
+  /**
+   * Writes a new file through a temporary name, fsyncs it, then renames, so a crash leaves
+   * either the whole file or none. For files too large to hold in memory.
    */
   async write<T>(minTXID: TXID, maxTXID: TXID, produce: (sink: ByteSink) => Promise<T>): Promise<T> {
     const path = this.pathOf(minTXID, maxTXID);
@@ -86,7 +190,6 @@ export class LocalLtxFiles {
       await fh.sync();
       await fh.close();
       await rename(temp, path);
-      await syncDirectory(this.dir);
       return result;
     } catch (err) {
       await fh.close().catch(() => {});
@@ -96,7 +199,10 @@ export class LocalLtxFiles {
   }
 
   async remove(files: readonly LocalLtxFile[]): Promise<void> {
-    for (const f of files) await rm(f.path, { force: true });
+    for (const f of files) {
+      this.uploaded(f);
+      await rm(f.path, { force: true });
+    }
   }
 
   /** Deletes temporary files a crash left behind. */
@@ -110,8 +216,69 @@ export class LocalLtxFiles {
     for (const name of names) if (name.endsWith('.tmp')) await rm(join(this.dir, name), { force: true });
   }
 
-  /** Removes every staged file (for a reset). */
+  /** Removes every staged file and the position record (for a reset). */
   async clear(): Promise<void> {
+    this.cache.clear();
+    this.cachedBytes = 0;
     await rm(this.dir, { recursive: true, force: true });
+    await rm(this.positionPath, { force: true });
   }
+
+  private remember(path: string, bytes: Buffer): void {
+    this.cache.set(path, bytes);
+    this.cachedBytes += bytes.byteLength;
+    // While the replica is unreachable files pile up; the oldest are read back from disk later.
+    for (const [p, b] of this.cache) {
+      if (this.cachedBytes <= MAX_CACHED_BYTES) break;
+      this.cache.delete(p);
+      this.cachedBytes -= b.byteLength;
+    }
+  }
+
+  private async readPositionRecord(): Promise<LocalPosition | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.positionPath, 'utf8');
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const r = JSON.parse(text) as Record<string, unknown>;
+      const txid = parseTXID(String(r.txid));
+      const fields = ['walSalt1', 'walSalt2', 'walOffset', 'walSize', 'timestamp'] as const;
+      if (typeof r.postApplyChecksum !== 'string' || fields.some((f) => typeof r[f] !== 'number')) return undefined;
+      return {
+        txid,
+        postApplyChecksum: BigInt(`0x${r.postApplyChecksum}`),
+        walSalt1: r.walSalt1 as number,
+        walSalt2: r.walSalt2 as number,
+        walOffset: r.walOffset as number,
+        walSize: r.walSize as number,
+        timestamp: r.timestamp as number,
+      };
+    } catch {
+      // A damaged record only costs a full image: the staged files still say where we were.
+      return undefined;
+    }
+  }
+}
+
+/** Writes a whole file and fsyncs it: the write is synchronous (page cache), the fsync is not. */
+async function writeDurably(path: string, bytes: Buffer): Promise<void> {
+  const fd = openSync(path, 'w');
+  try {
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+    await fsyncFd(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+}
+
+async function* oneChunk(bytes: Buffer): AsyncIterable<Uint8Array> {
+  yield bytes;
 }

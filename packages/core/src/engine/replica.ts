@@ -1,6 +1,9 @@
+import { PassThrough } from 'node:stream';
+import type { ByteSink } from '../io/chunk-writer.ts';
+import type { LtxEncodeResult } from '../ltx/encoder.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import type { Position } from '../ltx/position.ts';
-import { formatTXID } from '../ltx/txid.ts';
+import { formatTXID, type TXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import type { DB } from './db.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -28,7 +31,8 @@ export class Replica {
   private readonly metrics: EngineMetrics;
   private remote: Position | undefined;
   private known = false;
-  private uploading: Promise<number> | undefined;
+  /** Uploads run one at a time: the loop and an explicit sync must not race on the position. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(db: DB, client: ReplicaClient, options: ReplicaOptions = {}) {
     this.db = db;
@@ -40,6 +44,11 @@ export class Replica {
     // retention, which the store runs through the same client.
     const metrics = this.metrics;
     client.observe((operation, bytes, error) => metrics.replicaOperation(db.path, this.name, operation, bytes, error));
+  }
+
+  /** True once the replica's position was read (and until an upload fails). */
+  get positionKnown(): boolean {
+    return this.known;
   }
 
   /** The replica's TXID and checksum, once read. */
@@ -59,40 +68,80 @@ export class Replica {
       this.logger.info('replicating to', { type: this.client.type, txid: 'none' });
       const first = (await this.db.local.list())[0];
       // An empty replica can only start from a snapshot; older local files alone would not restore.
-      if (first && first.minTXID !== 1) this.db.requestSnapshot('the replica is empty');
+      if (this.db.position && (!first || first.minTXID !== 1)) this.db.requestSnapshot('the replica is empty');
     }
   }
 
   /**
    * Uploads every staged file the replica does not have yet. With nothing new it makes no
-   * storage request at all.
+   * storage request and does not even list the staging directory.
    */
-  async sync(): Promise<number> {
-    // One upload pass at a time: the loop and an explicit sync must not race on the position.
-    while (this.uploading) await this.uploading.catch(() => {});
-    this.uploading = this.upload();
-    try {
-      return await this.uploading;
-    } finally {
-      this.uploading = undefined;
-    }
+  sync(): Promise<number> {
+    return this.exclusive(async () => {
+      if (this.known && (this.remote?.txid ?? 0) >= (this.db.position?.txid ?? 0)) return 0;
+      return this.upload();
+    });
   }
 
-  private async upload(): Promise<number> {
+  /**
+   * Streams a full image (TXIDs 1..`ref.maxTXID`) straight into the replica as it is encoded:
+   * the snapshot is written once, never staged and copied. Staged files before it go first.
+   * Meant as the DB's `fullImageSink`.
+   */
+  sendFullImage(ref: { readonly maxTXID: TXID; readonly timestamp: Date }, produce: (sink: ByteSink) => Promise<LtxEncodeResult>): Promise<LtxEncodeResult> {
+    return this.exclusive(async () => {
+      if (!this.known) {
+        await this.init();
+        // The image was numbered from what we knew; if the replica has moved past it, start over.
+        if ((this.remote?.txid ?? 0) >= ref.maxTXID) throw new LitestreamError(`the replica is already at TXID ${formatTXID(this.remote!.txid)}; the full image will follow it`);
+      }
+      await this.upload({ upTo: ref.maxTXID - 1 });
+      const name = `0000000000000001-${formatTXID(ref.maxTXID)}.ltx`;
+      const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+      // Its errors reach us through `stored` and the encoder's writes; an 'error' nobody
+      // listens to would crash the process.
+      pipe.on('error', () => {});
+      const stored = this.client.writeLtxFile({ level: 0, minTXID: 1, maxTXID: ref.maxTXID }, pipe, { timestamp: ref.timestamp });
+      // A failed upload must stop the encoder, which may be waiting for the pipe to drain.
+      stored.catch((err: unknown) => pipe.destroy(err instanceof Error ? err : new Error(String(err))));
+      let result: LtxEncodeResult;
+      try {
+        result = await produce(pipe);
+        pipe.end();
+        await stored;
+      } catch (err) {
+        pipe.destroy();
+        await stored.catch(() => {});
+        this.known = false;
+        throw new LitestreamError(`upload of ${name} failed: ${(err as Error).message}`, { cause: err });
+      }
+      this.remote = { txid: ref.maxTXID, postApplyChecksum: result.postApplyChecksum };
+      return result;
+    });
+  }
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async upload(options: { upTo?: TXID } = {}): Promise<number> {
     if (!this.known) await this.init();
     const after = this.remote?.txid ?? 0;
-    const files = (await this.db.local.list()).filter((f) => f.maxTXID > after);
+    const upTo = options.upTo ?? Infinity;
+    const files = (await this.db.local.list()).filter((f) => f.maxTXID > after && f.maxTXID <= upTo);
     let uploaded = 0;
     for (const file of files) {
       const from = this.remote?.txid ?? 0;
       if (file.minTXID !== 1 && file.minTXID > from + 1) {
         // Staged files no longer cover what the replica needs next: a snapshot restarts the chain.
         this.db.requestSnapshot(`the replica needs TXID ${formatTXID(from + 1)} but staged files start at ${formatTXID(file.minTXID)}`);
-        break;
+        return uploaded;
       }
       const { header, postApplyChecksum } = await this.db.local.readEnds(file);
       try {
-        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, this.db.local.open(file), {
+        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, this.db.local.cached(file) ?? this.db.local.open(file), {
           timestamp: new Date(header.timestamp),
         });
       } catch (err) {
@@ -100,8 +149,14 @@ export class Replica {
         this.known = false;
         throw new LitestreamError(`upload of ${formatTXID(file.minTXID)}-${formatTXID(file.maxTXID)}.ltx failed: ${(err as Error).message}`, { cause: err });
       }
+      this.db.local.uploaded(file);
       this.remote = { txid: file.maxTXID, postApplyChecksum };
       uploaded += 1;
+    }
+    const local = this.db.position?.txid ?? 0;
+    if (options.upTo === undefined && (this.remote?.txid ?? 0) < local) {
+      // The state between is not staged (a full image that went to another replica, or files removed).
+      this.db.requestSnapshot(`the replica is at TXID ${formatTXID(this.remote?.txid ?? 0)} and the files up to ${formatTXID(local)} are not staged`);
     }
     return uploaded;
   }

@@ -79,6 +79,11 @@ export class ReplicatedDatabase {
     this.metrics = options.metrics;
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
     this.onFatal = options.onFatal;
+    // Full images stream straight into the replica instead of being staged and copied.
+    this.db.fullImageSink = (ref, produce) => {
+      this.assertLease();
+      return this.replica.sendFullImage(ref, produce);
+    };
   }
 
   /**
@@ -130,6 +135,8 @@ export class ReplicatedDatabase {
 
   /** Syncs the database and uploads now. */
   async syncOnce(): Promise<void> {
+    // After a failed upload the replica's position is read again before anything is written.
+    if (!this.replica.positionKnown) await this.replica.init();
     await this.db.syncAndMaybeCheckpoint();
     this.assertLease();
     await this.replica.sync();
@@ -151,6 +158,7 @@ export class ReplicatedDatabase {
    * may stage newer files meanwhile; those are not waited for.
    */
   async syncAndWait(): Promise<void> {
+    if (!this.replica.positionKnown) await this.replica.init();
     await this.db.syncAndMaybeCheckpoint();
     const target = this.db.position?.txid ?? 0;
     this.assertLease();
@@ -162,7 +170,7 @@ export class ReplicatedDatabase {
   status(): SyncStatus {
     const localTXID = this.db.position?.txid ?? 0;
     const remoteTXID = this.replica.position?.txid ?? 0;
-    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID && !this.db.fullImagePending, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   private async run(): Promise<void> {

@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { isValidPageSize } from '../ltx/constants.ts';
 
 /** Size of the WAL file header and of each frame header. */
@@ -52,7 +51,7 @@ export function walChecksum(bigEndian: boolean, data: Uint8Array, s0: number, s1
   return [a, b];
 }
 
-/** One committed transaction's worth of frames found by `readCommittedFrames`. */
+/** The committed frames found by a `WalScanner`: one sync's worth of transactions. */
 export interface WalCommitRun {
   /** Latest frame offset (of its page data) for every page written, keyed by page number. */
   readonly pages: Map<number, number>;
@@ -66,76 +65,115 @@ export interface WalCommitRun {
   readonly frames: number;
 }
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * Reads frames from `offset` (just after the header or after a frame) to the last valid
- * commit frame. A frame is valid when its salts match the header and its checksum continues
- * the chain; reading stops at the first invalid frame (old frames of an earlier WAL
- * generation, or a transaction still being written), or at `endOffset` when given.
- * Returns undefined when no commit frame follows `offset`.
+ * Follows the frames of one WAL generation from a known offset and checksum: a frame is
+ * valid when its salts match the header and its checksum continues the chain; the scan ends
+ * at the first invalid frame (old frames of an earlier generation, or a transaction still
+ * being written). Frames are fed in whole-frame pieces of the file, in order, so the same
+ * scanner serves a region read at once and one read chunk by chunk.
  */
-export async function readCommittedFrames(
-  wal: FileHandle,
-  header: WalHeader,
-  offset: number,
-  seed: readonly [number, number],
-  options: { chunkFrames?: number; endOffset?: number } = {},
-): Promise<WalCommitRun | undefined> {
-  const frameSize = WAL_FRAME_HEADER_SIZE + header.pageSize;
-  const chunkFrames = options.chunkFrames ?? Math.max(1, Math.floor((1 << 20) / frameSize));
-  const buf = Buffer.allocUnsafe(frameSize * chunkFrames);
-  const pending = new Map<number, number>();
-  const committed = new Map<number, number>();
-  let [s0, s1] = seed;
-  let pos = offset;
-  let result: WalCommitRun | undefined;
-  let frames = 0;
-  for (;;) {
-    const want = options.endOffset === undefined ? buf.byteLength : Math.min(buf.byteLength, options.endOffset - pos);
-    if (want < frameSize) break;
-    const { bytesRead } = await wal.read(buf, 0, want, pos);
-    const whole = Math.floor(bytesRead / frameSize);
-    if (whole === 0) break;
-    for (let i = 0; i < whole; i++) {
-      const frame = buf.subarray(i * frameSize, (i + 1) * frameSize);
-      const pgno = frame.readUInt32BE(0);
-      const commit = frame.readUInt32BE(4);
-      if (pgno === 0 || frame.readUInt32BE(8) !== header.salt1 || frame.readUInt32BE(12) !== header.salt2) return result;
-      [s0, s1] = walChecksum(header.bigEndian, frame.subarray(0, 8), s0, s1);
-      [s0, s1] = walChecksum(header.bigEndian, frame.subarray(WAL_FRAME_HEADER_SIZE), s0, s1);
-      if (s0 !== frame.readUInt32BE(16) || s1 !== frame.readUInt32BE(20)) return result;
-      pending.set(pgno, pos + WAL_FRAME_HEADER_SIZE);
-      pos += frameSize;
-      frames += 1;
+export class WalScanner {
+  readonly header: WalHeader;
+  private readonly frameSize: number;
+  private s0: number;
+  private s1: number;
+  private pos: number;
+  private frames = 0;
+  private stopped = false;
+  private readonly pending = new Map<number, number>();
+  private readonly committed = new Map<number, number>();
+  private result: WalCommitRun | undefined;
+
+  /** @param offset file offset of the first frame to read (just after the header or after a frame). */
+  constructor(header: WalHeader, offset: number, seed: readonly [number, number]) {
+    this.header = header;
+    this.frameSize = WAL_FRAME_HEADER_SIZE + header.pageSize;
+    this.pos = offset;
+    [this.s0, this.s1] = seed;
+  }
+
+  /** File offset of the next frame expected. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  /** False once an invalid frame ended the scan. */
+  get open(): boolean {
+    return !this.stopped;
+  }
+
+  /** Everything committed so far; undefined when no commit frame was found. */
+  get run(): WalCommitRun | undefined {
+    return this.result;
+  }
+
+  /**
+   * Checks the frames in `bytes`, which holds the file from `this.offset` on (a whole number
+   * of frames is used; a partial frame at the end is ignored). Returns false once the scan
+   * has ended.
+   */
+  feed(bytes: Buffer): boolean {
+    if (this.stopped) return false;
+    const { header, frameSize } = this;
+    const count = Math.floor(bytes.byteLength / frameSize);
+    const aligned = HOST_LITTLE_ENDIAN && !header.bigEndian && bytes.byteOffset % 4 === 0;
+    const words = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, (count * frameSize) >>> 2) : undefined;
+    const view = aligned ? undefined : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const little = !header.bigEndian;
+    const pageWords = header.pageSize >>> 2;
+    const frameWords = frameSize >>> 2;
+    for (let i = 0; i < count; i++) {
+      const at = i * frameSize;
+      const pgno = bytes.readUInt32BE(at);
+      const commit = bytes.readUInt32BE(at + 4);
+      if (pgno === 0 || bytes.readUInt32BE(at + 8) !== header.salt1 || bytes.readUInt32BE(at + 12) !== header.salt2) return this.stop();
+      let a = this.s0;
+      let b = this.s1;
+      if (words) {
+        const w = i * frameWords;
+        a = (a + words[w]! + b) >>> 0;
+        b = (b + words[w + 1]! + a) >>> 0;
+        const end = w + 6 + pageWords;
+        for (let k = w + 6; k < end; k += 2) {
+          a = (a + words[k]! + b) >>> 0;
+          b = (b + words[k + 1]! + a) >>> 0;
+        }
+      } else {
+        a = (a + view!.getUint32(at, little) + b) >>> 0;
+        b = (b + view!.getUint32(at + 4, little) + a) >>> 0;
+        const end = at + frameSize;
+        for (let k = at + WAL_FRAME_HEADER_SIZE; k < end; k += 8) {
+          a = (a + view!.getUint32(k, little) + b) >>> 0;
+          b = (b + view!.getUint32(k + 4, little) + a) >>> 0;
+        }
+      }
+      if (a !== bytes.readUInt32BE(at + 16) || b !== bytes.readUInt32BE(at + 20)) return this.stop();
+      this.s0 = a;
+      this.s1 = b;
+      this.pending.set(pgno, this.pos + WAL_FRAME_HEADER_SIZE);
+      this.pos += frameSize;
+      this.frames += 1;
       if (commit !== 0) {
-        for (const [p, o] of pending) committed.set(p, o);
-        pending.clear();
-        result = { pages: committed, commit, endOffset: pos, checksum: [s0, s1], frames };
+        for (const [p, o] of this.pending) this.committed.set(p, o);
+        this.pending.clear();
+        this.result = { pages: this.committed, commit, endOffset: this.pos, checksum: [a, b], frames: this.frames };
       }
     }
-    if (whole * frameSize < buf.byteLength) break;
+    return true;
   }
-  return result;
+
+  private stop(): false {
+    this.stopped = true;
+    return false;
+  }
 }
 
-/**
- * The running checksum stored in the frame that ends at `offset` (the seed for reading on
- * from there), or the header's checksum when `offset` is the first frame. Undefined if that
- * frame no longer belongs to this WAL generation.
- */
-export async function checksumAt(wal: FileHandle, header: WalHeader, offset: number): Promise<readonly [number, number] | undefined> {
-  if (offset === WAL_HEADER_SIZE) return header.checksum;
-  const frameSize = WAL_FRAME_HEADER_SIZE + header.pageSize;
-  if (offset < WAL_HEADER_SIZE + frameSize || (offset - WAL_HEADER_SIZE) % frameSize !== 0) return undefined;
-  const b = Buffer.alloc(WAL_FRAME_HEADER_SIZE);
-  const { bytesRead } = await wal.read(b, 0, WAL_FRAME_HEADER_SIZE, offset - frameSize);
-  if (bytesRead < WAL_FRAME_HEADER_SIZE) return undefined;
-  if (b.readUInt32BE(8) !== header.salt1 || b.readUInt32BE(12) !== header.salt2) return undefined;
-  return [b.readUInt32BE(16), b.readUInt32BE(20)];
-}
-
-/** Reads and parses the header of the WAL file; undefined when absent or not valid. */
-export async function readWalHeader(wal: FileHandle): Promise<WalHeader | undefined> {
-  const b = Buffer.alloc(WAL_HEADER_SIZE);
-  const { bytesRead } = await wal.read(b, 0, WAL_HEADER_SIZE, 0);
-  return parseWalHeader(b.subarray(0, bytesRead));
+/** Identity and change markers of the `-wal` file, as `stat` reports them. */
+export interface WalStat {
+  readonly ino: bigint;
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
 }

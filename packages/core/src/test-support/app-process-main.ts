@@ -16,7 +16,8 @@ type Command =
   | { op: 'pragma'; sql: string }
   | { op: 'hash' }
   | { op: 'count' }
-  | { op: 'workload'; txns: number; bigTxnAt?: number; pauseEvery?: number; pauseMs?: number };
+  | { op: 'workload'; txns: number; bigTxnAt?: number; pauseEvery?: number; pauseMs?: number }
+  | { op: 'steady'; txnPerSecond: number; durationMs: number };
 
 /** Content hash of the table after each committed transaction of a workload. */
 export interface WorkloadRecord {
@@ -75,6 +76,30 @@ async function workload(cmd: Extract<Command, { op: 'workload' }>): Promise<Work
   return records;
 }
 
+/**
+ * A steady writer: small transactions at a fixed rate for a while, each inserting a short
+ * row and rewriting a random earlier one, as a busy application does. Returns how many ran.
+ */
+async function steady(cmd: Extract<Command, { op: 'steady' }>): Promise<number> {
+  const update = db.prepare('UPDATE t SET body = ? WHERE id = ?');
+  const interval = 1000 / cmd.txnPerSecond;
+  const start = Date.now();
+  let txns = 0;
+  while (Date.now() - start < cmd.durationMs) {
+    db.transaction(() => {
+      const body = `steady-${txns}-${'s'.repeat(150)}`;
+      const id = Number(insert.run(body).lastInsertRowid);
+      extendChain(id, body);
+      lastId = id;
+      update.run(`updated-${txns}-${'u'.repeat(100)}`, 1 + Math.floor(Math.random() * id));
+    })();
+    txns += 1;
+    const next = start + txns * interval;
+    await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+  }
+  return txns;
+}
+
 async function handle(cmd: Command): Promise<unknown> {
   switch (cmd.op) {
     case 'insert':
@@ -98,6 +123,8 @@ async function handle(cmd: Command): Promise<unknown> {
       return { ok: true, count: (db.prepare('SELECT COUNT(*) AS c FROM t').get() as { c: number }).c };
     case 'workload':
       return { ok: true, records: await workload(cmd) };
+    case 'steady':
+      return { ok: true, txns: await steady(cmd) };
   }
 }
 

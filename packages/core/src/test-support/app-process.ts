@@ -35,6 +35,11 @@ export class AppProcess {
     return (await this.request<{ records: WorkloadRecord[] }>({ op: 'workload', txns, ...options })).records;
   }
 
+  /** Small transactions at `txnPerSecond` for `durationMs` (see `steady` in app-process-main.ts); resolves with the count. */
+  async steady(txnPerSecond: number, durationMs: number): Promise<number> {
+    return (await this.request<{ txns: number }>({ op: 'steady', txnPerSecond, durationMs })).txns;
+  }
+
   async hash(): Promise<string> {
     return (await this.request<{ sha256: string }>({ op: 'hash' })).sha256;
   }
