@@ -1,6 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UsageError } from '../ltx/errors.ts';
+import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import type { ReplicaClient } from './replica-client.ts';
 
 /** Options every factory may receive from the host (CLI or library user). */
@@ -12,10 +12,10 @@ export interface BackendContext {
 }
 
 /**
- * A backend plugin: how to build its `ReplicaClient` from a URL or from a config entry.
- * Core never imports a backend; backends register a plugin and the host picks by scheme or type.
+ * What a host knows about a backend without loading it: the static facts that route a URL or
+ * a config entry to it and check a config's keys. Cheap to hold: no SDK behind them.
  */
-export interface BackendPlugin {
+export interface BackendInfo {
   /** Config `type` (for example `s3`). */
   readonly type: string;
   /** URL schemes, without `:` (for example `['s3']`). */
@@ -24,47 +24,106 @@ export interface BackendPlugin {
   readonly configKeys: readonly string[];
   /** One line for listings of installed backends. */
   readonly description: string;
+  /**
+   * Checks a URL's form without connecting (throws `UsageError`), so config errors surface
+   * at load time. Optional: without it the URL must parse as a WHATWG URL. A lazy backend's
+   * check must not need its SDK: the registry calls it before the backend is loaded.
+   */
+  checkURL?(url: string): void;
+}
+
+/**
+ * A backend plugin: how to build its `ReplicaClient` from a URL or from a config entry.
+ * Core never imports a backend; backends register a plugin and the host picks by scheme or type.
+ */
+export interface BackendPlugin extends BackendInfo {
   /** Builds a client from a replica URL string (the plugin parses it: some forms, such as S3 access-point ARNs, are not WHATWG URLs). */
   fromURL(url: string, context?: BackendContext): ReplicaClient | Promise<ReplicaClient>;
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): ReplicaClient | Promise<ReplicaClient>;
-  /**
-   * Checks a URL's form without connecting (throws `UsageError`), so config errors surface
-   * at load time. Optional: without it the URL must parse as a WHATWG URL.
-   */
-  checkURL?(url: string): void;
+}
+
+/**
+ * A backend known by its facts whose module (and SDK) is imported on first use of its scheme
+ * or type, through `load`. Backend packages export one from a small module that does not
+ * import their SDK (for example `@litestream-ts/backend-s3/plugin`).
+ */
+export interface LazyBackendPlugin extends BackendInfo {
+  /** What `load` imports, named in errors: a package name such as `@litestream-ts/backend-s3`, or a path. */
+  readonly module: string;
+  /** Imports the backend's module and returns its plugin. Called at most once while it succeeds. */
+  load(): Promise<BackendPlugin>;
+}
+
+/** A lazy backend's module could not be imported, or did not provide the backend it announced. */
+export class BackendLoadError extends LitestreamError {
+  /** The backend's config type. */
+  readonly type: string;
+  /** The module that failed (see `LazyBackendPlugin.module`). */
+  readonly module: string;
+  constructor(type: string, module: string, reason: string, options?: { cause?: unknown }) {
+    super(`cannot load the ${type} backend from ${module}: ${reason}`, options);
+    this.type = type;
+    this.module = module;
+  }
 }
 
 /** Config keys of a replica entry that belong to the host, not to a backend. */
 export const COMMON_REPLICA_KEYS: readonly string[] = ['type', 'url', 'name', 'path', 'sync-interval', 'validation-interval'];
 
-/** Maps URL schemes and config types to backend plugins. */
+/** One registered backend: its facts, and its plugin once there is one. */
+interface Entry {
+  /** What `register`/`registerLazy` was given: `list`, `forType` and `resolve` return it. */
+  readonly info: BackendInfo;
+  plugin: BackendPlugin | undefined;
+  readonly lazy: LazyBackendPlugin | undefined;
+  loading: Promise<BackendPlugin> | undefined;
+}
+
+/**
+ * Maps URL schemes and config types to backends. A backend is registered either as a plugin
+ * (`register`) or as a lazy entry (`registerLazy`) whose module is imported the first time a
+ * client is built for its scheme or type (`fromURL`, `fromConfig`, `load`). Routing and URL
+ * checks (`resolve`, `forType`, `list`) use only the facts and never import anything.
+ */
 export class BackendRegistry {
-  private readonly byType = new Map<string, BackendPlugin>();
-  private readonly byScheme = new Map<string, BackendPlugin>();
+  private readonly byType = new Map<string, Entry>();
+  private readonly byScheme = new Map<string, Entry>();
 
-  /** Adds a plugin; a scheme or type already taken by another plugin is an error. */
+  /** Adds a loaded plugin; a scheme or type already taken by another backend is an error. */
   register(plugin: BackendPlugin): this {
-    const existing = this.byType.get(plugin.type);
-    if (existing && existing !== plugin) throw new UsageError(`backend type "${plugin.type}" is already registered`);
-    for (const scheme of plugin.schemes) {
-      const owner = this.byScheme.get(scheme);
-      if (owner && owner !== plugin) throw new UsageError(`URL scheme "${scheme}:" is already registered by the ${owner.type} backend`);
-    }
-    this.byType.set(plugin.type, plugin);
-    for (const scheme of plugin.schemes) this.byScheme.set(scheme, plugin);
-    return this;
+    return this.add({ info: plugin, plugin, lazy: undefined, loading: undefined });
   }
 
-  /** Installed plugins, sorted by type. */
-  list(): BackendPlugin[] {
-    return [...this.byType.values()].sort((a, b) => a.type.localeCompare(b.type));
+  /**
+   * Adds a backend by its facts; `entry.load()` runs on first use of its scheme or type. A
+   * scheme or type already taken by another backend is an error.
+   */
+  registerLazy(entry: LazyBackendPlugin): this {
+    if (typeof entry.load !== 'function') throw new TypeError(`lazy backend "${entry.type}" has no load()`);
+    return this.add({ info: entry, plugin: undefined, lazy: entry, loading: undefined });
   }
 
-  /** The plugin for a config type; throws naming the installed ones when absent. */
-  forType(type: string): BackendPlugin {
-    const plugin = this.byType.get(type);
-    if (!plugin) throw new UsageError(`unknown replica type "${type}"; installed backends: ${this.describeInstalled()}`);
-    return plugin;
+  /** Installed backends (loaded or not), sorted by type. */
+  list(): BackendInfo[] {
+    return [...this.byType.values()].map((e) => e.info).sort((a, b) => a.type.localeCompare(b.type));
+  }
+
+  /** The facts of the backend for a config type, without loading it; throws naming the installed ones when absent. */
+  forType(type: string): BackendInfo {
+    return this.entryForType(type).info;
+  }
+
+  /** Whether the backend of a config type has its plugin at hand (registered eagerly, or loaded). */
+  isLoaded(type: string): boolean {
+    return this.entryForType(type).plugin !== undefined;
+  }
+
+  /**
+   * The plugin of a config type, importing a lazy backend's module on first call. A failed
+   * import is a `BackendLoadError` naming the module and why; the next call tries again.
+   */
+  async load(type: string): Promise<BackendPlugin> {
+    return this.pluginOf(this.entryForType(type));
   }
 
   /**
@@ -72,47 +131,103 @@ export class BackendRegistry {
    * goes to the backend registered for `file`.
    */
   async fromURL(urlOrPath: string, context?: BackendContext): Promise<ReplicaClient> {
-    const { plugin, url } = this.resolve(urlOrPath);
-    return plugin.fromURL(url, context);
+    const { entry, url } = this.route(urlOrPath);
+    return (await this.pluginOf(entry)).fromURL(url, context);
   }
 
   /** Builds a client from a config entry (`type` or `url` decides the backend). */
   async fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): Promise<ReplicaClient> {
-    if (typeof config.type === 'string') return this.forType(config.type).fromConfig(config, context);
-    if (typeof config.url === 'string') {
-      const { plugin } = this.resolve(config.url);
-      return plugin.fromConfig(config, context);
-    }
-    if (typeof config.path === 'string') return this.forType('file').fromConfig(config, context);
-    throw new UsageError('replica needs a "url", a "type" or a "path"');
+    let entry: Entry;
+    if (typeof config.type === 'string') entry = this.entryForType(config.type);
+    else if (typeof config.url === 'string') entry = this.route(config.url).entry;
+    else if (typeof config.path === 'string') entry = this.entryForType('file');
+    else throw new UsageError('replica needs a "url", a "type" or a "path"');
+    return (await this.pluginOf(entry)).fromConfig(config, context);
   }
 
-  /** Which plugin and URL a replica string designates. */
-  resolve(urlOrPath: string): { plugin: BackendPlugin; url: string } {
+  /** Which backend (its facts) and URL a replica string designates; checks the URL's form without loading the backend. */
+  resolve(urlOrPath: string): { plugin: BackendInfo; url: string } {
+    const { entry, url } = this.route(urlOrPath);
+    return { plugin: entry.info, url };
+  }
+
+  private add(entry: Entry): this {
+    const { type, schemes } = entry.info;
+    const existing = this.byType.get(type);
+    if (existing && existing.info !== entry.info) throw new UsageError(`backend type "${type}" is already registered`);
+    for (const scheme of schemes) {
+      const owner = this.byScheme.get(scheme);
+      if (owner && owner.info !== entry.info) throw new UsageError(`URL scheme "${scheme}:" is already registered by the ${owner.info.type} backend`);
+    }
+    if (existing) return this;
+    this.byType.set(type, entry);
+    for (const scheme of schemes) this.byScheme.set(scheme, entry);
+    return this;
+  }
+
+  private entryForType(type: string): Entry {
+    const entry = this.byType.get(type);
+    if (!entry) throw new UsageError(`unknown replica type "${type}"; installed backends: ${this.describeInstalled()}`);
+    return entry;
+  }
+
+  private route(urlOrPath: string): { entry: Entry; url: string } {
     const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(urlOrPath);
     if (!match) {
-      const plugin = this.byScheme.get('file');
-      if (!plugin) throw new UsageError(`"${urlOrPath}" is a local path, but no file backend is installed; installed backends: ${this.describeInstalled()}`);
-      return { plugin, url: pathToFileURL(resolvePath(urlOrPath)).href };
+      const entry = this.byScheme.get('file');
+      if (!entry) throw new UsageError(`"${urlOrPath}" is a local path, but no file backend is installed; installed backends: ${this.describeInstalled()}`);
+      return { entry, url: pathToFileURL(resolvePath(urlOrPath)).href };
     }
     const scheme = match[1]!.toLowerCase();
-    const plugin = this.byScheme.get(scheme);
-    if (!plugin) throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
+    const entry = this.byScheme.get(scheme);
+    if (!entry) throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
     try {
-      if (plugin.checkURL) plugin.checkURL(urlOrPath);
+      if (entry.info.checkURL) entry.info.checkURL(urlOrPath);
       else new URL(urlOrPath);
     } catch (cause) {
       if (cause instanceof UsageError) throw cause;
       throw new UsageError(`invalid replica URL "${redactURL(urlOrPath)}"`, { cause });
     }
-    return { plugin, url: urlOrPath };
+    return { entry, url: urlOrPath };
+  }
+
+  private pluginOf(entry: Entry): Promise<BackendPlugin> {
+    if (entry.plugin) return Promise.resolve(entry.plugin);
+    // Concurrent first uses share one import; a failure is forgotten so a later use retries.
+    entry.loading ??= loadLazy(entry.lazy!).then(
+      (plugin) => {
+        entry.plugin = plugin;
+        return plugin;
+      },
+      (error: unknown) => {
+        entry.loading = undefined;
+        throw error;
+      },
+    );
+    return entry.loading;
   }
 
   private describeInstalled(): string {
-    const plugins = this.list();
-    if (plugins.length === 0) return '(none)';
-    return plugins.map((p) => `${p.type} (${p.schemes.map((s) => `${s}://`).join(', ')})`).join(', ');
+    const backends = this.list();
+    if (backends.length === 0) return '(none)';
+    return backends.map((p) => `${p.type} (${p.schemes.map((s) => `${s}://`).join(', ')})`).join(', ');
   }
+}
+
+async function loadLazy(lazy: LazyBackendPlugin): Promise<BackendPlugin> {
+  let plugin: BackendPlugin;
+  try {
+    plugin = await lazy.load();
+  } catch (cause) {
+    throw new BackendLoadError(lazy.type, lazy.module, cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+  if (plugin === null || typeof plugin !== 'object' || typeof plugin.fromURL !== 'function' || typeof plugin.fromConfig !== 'function') {
+    throw new BackendLoadError(lazy.type, lazy.module, 'it did not provide a backend plugin (an object with fromURL and fromConfig)');
+  }
+  if (plugin.type !== lazy.type) throw new BackendLoadError(lazy.type, lazy.module, `it provides the "${plugin.type}" backend instead`);
+  const missing = lazy.schemes.filter((s) => !plugin.schemes.includes(s));
+  if (missing.length > 0) throw new BackendLoadError(lazy.type, lazy.module, `its plugin does not serve ${missing.map((s) => `${s}://`).join(', ')}, which its entry announced`);
+  return plugin;
 }
 
 /** Removes a password from a URL string so it can appear in an error. */
