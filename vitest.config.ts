@@ -8,11 +8,18 @@ const root = import.meta.dirname;
 const packageDirs = ['packages', 'backends']
   .flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((d) => join(root, group, d)) : []))
   .concat(['conformance', 'testcontainers'].map((d) => join(root, d)));
+const escape = (text: string) => text.replace(/[/.]/g, '\\$&');
 const alias = packageDirs
   .filter((dir) => existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src/index.ts')))
-  .map((dir) => {
-    const name = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name as string;
-    return { find: new RegExp(`^${name.replace(/[/.]/g, '\\$&')}$`), replacement: join(dir, 'src/index.ts') };
+  .flatMap((dir) => {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; exports?: Record<string, string | { default?: string }> };
+    // Subpath exports (`@litestream-ts/backend-s3/plugin` → ./dist/plugin.js) point at their source (src/plugin.ts).
+    const subpaths = Object.entries(pkg.exports ?? {}).flatMap(([key, target]) => {
+      const built = typeof target === 'string' ? target : target.default;
+      const source = key !== '.' && built ? join(dir, built.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')) : undefined;
+      return source && existsSync(source) ? [{ find: new RegExp(`^${escape(pkg.name)}/${escape(key.slice(2))}$`), replacement: source }] : [];
+    });
+    return [{ find: new RegExp(`^${escape(pkg.name)}$`), replacement: join(dir, 'src/index.ts') }, ...subpaths];
   });
 
 export default defineConfig({

@@ -1,7 +1,7 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
-import { ABS_CONFIG_KEYS, absOptionsFromConfig } from './abs-config.ts';
+import { absBackendInfo } from './plugin.ts';
+import { absOptionsFromConfig } from './abs-config.ts';
 import { AbsReplicaClient } from './abs-replica-client.ts';
-import { parseAbsUrl } from './abs-url.ts';
 
 /**
  * The `abs` backend plugin: `abs://[ACCOUNT@]CONTAINER/PATH` and
@@ -9,13 +9,7 @@ import { parseAbsUrl } from './abs-url.ts';
  * `type: abs` and Litestream's keys.
  */
 export const absBackend: BackendPlugin = {
-  type: 'abs',
-  schemes: ['abs'],
-  configKeys: Object.keys(ABS_CONFIG_KEYS),
-  description: 'Azure Blob Storage (abs://[account@]container/path)',
-  checkURL(url: string): void {
-    parseAbsUrl(url);
-  },
+  ...absBackendInfo,
   fromURL(url: string, context?: BackendContext): AbsReplicaClient {
     // A URL alone still takes the account name, key and SAS token a config gives globally.
     const { options, ignored } = absOptionsFromConfig({ url }, context?.globals ?? {});

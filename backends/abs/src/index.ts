@@ -1,6 +1,7 @@
 /** `@litestream-ts/backend-abs`: replicate to Azure Blob Storage. */
 export { AbsReplicaClient } from './abs-replica-client.ts';
 export { absBackend, registerAbsBackend } from './abs-backend.ts';
+export { absBackendInfo, lazyAbsBackend } from './plugin.ts';
 export {
   resolveAbsSettings,
   chooseAbsCredentials,

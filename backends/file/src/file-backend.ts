@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, defaultRegistry, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { fileBackendInfo } from './plugin.ts';
 import { FileReplicaClient } from './file-replica-client.ts';
 
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -11,10 +12,7 @@ const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  * into file URLs), and config entries with `path` (or `url`).
  */
 export const fileBackend: BackendPlugin = {
-  type: 'file',
-  schemes: ['file'],
-  configKeys: ['path'],
-  description: 'a local or mounted directory (file:///path/to/replica or a plain path)',
+  ...fileBackendInfo,
   fromURL(url: string): FileReplicaClient {
     return new FileReplicaClient(directoryFromURL(parseFileURL(url)));
   },

@@ -1,17 +1,12 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
-import { GCS_CONFIG_KEYS, gcsOptionsFromConfig } from './gcs-config.ts';
+import { gcsBackendInfo } from './plugin.ts';
+import { gcsOptionsFromConfig } from './gcs-config.ts';
 import { GcsReplicaClient } from './gcs-replica-client.ts';
 import { parseGcsUrl } from './gcs-url.ts';
 
 /** The `gs` backend plugin: `gs://bucket/path` URLs and config entries with `type: gs`. */
 export const gcsBackend: BackendPlugin = {
-  type: 'gs',
-  schemes: ['gs'],
-  configKeys: GCS_CONFIG_KEYS,
-  description: 'Google Cloud Storage (gs://bucket/path)',
-  checkURL(url: string): void {
-    parseGcsUrl(url);
-  },
+  ...gcsBackendInfo,
   fromURL(url: string, context?: BackendContext): GcsReplicaClient {
     const { options, ignored } = parseGcsUrl(url);
     warnIgnored(ignored, context);

@@ -1,20 +1,14 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
-import { NATS_CONFIG_KEYS, natsOptionsFromConfig } from './nats-config.ts';
+import { natsBackendInfo } from './plugin.ts';
+import { natsOptionsFromConfig } from './nats-config.ts';
 import { NatsReplicaClient } from './nats-replica-client.ts';
-import { parseNatsUrl } from './nats-url.ts';
 
 /**
  * The `nats` backend plugin: `nats://[user:pass@]host[:port]/bucket` URLs and config entries
  * with `type: nats` and Litestream's NATS keys.
  */
 export const natsBackend: BackendPlugin = {
-  type: 'nats',
-  schemes: ['nats'],
-  configKeys: Object.keys(NATS_CONFIG_KEYS),
-  description: 'NATS JetStream object store (nats://[user:pass@]host:port/bucket)',
-  checkURL(url: string): void {
-    parseNatsUrl(url);
-  },
+  ...natsBackendInfo,
   fromURL(url: string, context?: BackendContext): NatsReplicaClient {
     // A URL alone still takes credentials and connection settings from the config's globals.
     const { options, ignored } = natsOptionsFromConfig({ url }, context?.globals ?? {});

@@ -1,6 +1,7 @@
 /** `@litestream-ts/backend-s3`: replicate to Amazon S3 and S3-compatible object stores. */
 export { S3ReplicaClient } from './s3-replica-client.ts';
 export { s3Backend, registerS3Backend } from './s3-backend.ts';
+export { s3BackendInfo, lazyS3Backend } from './plugin.ts';
 export { resolveS3Settings, withScheme, type S3ReplicaClientOptions, type S3Settings, type S3Operation, type OperationHook } from './s3-settings.ts';
 export { parseS3Url, type ParsedS3Url } from './s3-url.ts';
 export { s3OptionsFromConfig, S3_CONFIG_KEYS } from './s3-config.ts';

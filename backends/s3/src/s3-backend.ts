@@ -1,5 +1,6 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
-import { S3_CONFIG_KEYS, s3OptionsFromConfig } from './s3-config.ts';
+import { s3BackendInfo } from './plugin.ts';
+import { s3OptionsFromConfig } from './s3-config.ts';
 import { S3ReplicaClient } from './s3-replica-client.ts';
 import { parseS3Url } from './s3-url.ts';
 
@@ -8,13 +9,7 @@ import { parseS3Url } from './s3-url.ts';
  * included) and config entries with `type: s3` and Litestream's S3 keys.
  */
 export const s3Backend: BackendPlugin = {
-  type: 's3',
-  schemes: ['s3'],
-  configKeys: Object.keys(S3_CONFIG_KEYS),
-  description: 'Amazon S3 and S3-compatible stores (s3://bucket/path; B2, R2, MinIO, Tigris, Spaces, …)',
-  checkURL(url: string): void {
-    parseS3Url(url);
-  },
+  ...s3BackendInfo,
   fromURL(url: string, context?: BackendContext): S3ReplicaClient {
     const { options, ignored } = parseS3Url(url);
     warnIgnored(ignored, context);

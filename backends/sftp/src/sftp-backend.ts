@@ -1,5 +1,6 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
-import { SFTP_CONFIG_KEYS, parseSftpURL, sftpSettingsFromConfig } from './sftp-config.ts';
+import { sftpBackendInfo } from './plugin.ts';
+import { parseSftpURL, sftpSettingsFromConfig } from './sftp-config.ts';
 import { SftpReplicaClient } from './sftp-replica-client.ts';
 
 /**
@@ -8,13 +9,7 @@ import { SftpReplicaClient } from './sftp-replica-client.ts';
  * `host-key`, `concurrent-writes`).
  */
 export const sftpBackend: BackendPlugin = {
-  type: 'sftp',
-  schemes: ['sftp'],
-  configKeys: SFTP_CONFIG_KEYS,
-  description: 'a directory on an SSH server over SFTP (sftp://user@host[:port]/path)',
-  checkURL(url: string): void {
-    parseSftpURL(url);
-  },
+  ...sftpBackendInfo,
   fromURL(url: string, context?: BackendContext): SftpReplicaClient {
     const { settings, ignored } = parseSftpURL(url);
     warnIgnored(ignored, context);

@@ -1,0 +1,29 @@
+/**
+ * `@litestream-ts/backend-file/plugin`: the file backend as a host needs it before any replica is built — its
+ * config type, URL schemes, config keys and URL check — plus a lazy registry entry that imports
+ * the backend itself (and nothing beyond Node) on first use. Importing this module loads no SDK.
+ *
+ * ```ts
+ * import { BackendRegistry } from '@litestream-ts/core';
+ * import lazyFileBackend from '@litestream-ts/backend-file/plugin';
+ * const registry = new BackendRegistry().registerLazy(lazyFileBackend);
+ * ```
+ */
+import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
+
+/** The static facts of the file backend (`fileBackend` is these plus its factories). */
+export const fileBackendInfo: BackendInfo = {
+  type: 'file',
+  schemes: ['file'],
+  configKeys: ['path'],
+  description: 'a local or mounted directory (file:///path/to/replica or a plain path)',
+};
+
+/** The file backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-file`'s plugin. */
+export const lazyFileBackend: LazyBackendPlugin = {
+  ...fileBackendInfo,
+  module: '@litestream-ts/backend-file',
+  load: async () => (await import('./file-backend.ts')).fileBackend,
+};
+
+export default lazyFileBackend;
