@@ -1,7 +1,7 @@
 /**
- * `@litestream-ts/backend-file/plugin`: the file backend as a host needs it before any replica is built — its
- * config type, URL schemes, config keys and URL check — plus a lazy registry entry that imports
- * the backend itself (and nothing beyond Node) on first use. Importing this module loads no SDK.
+ * `@litestream-ts/backend-file/plugin`: the file backend as a host needs it before any replica
+ * is built — its config type, URL scheme and config keys — plus a lazy registry entry that
+ * imports the backend itself on first use. Importing this module loads nothing else.
  *
  * ```ts
  * import { BackendRegistry } from '@litestream-ts/core';

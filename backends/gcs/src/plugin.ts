@@ -1,7 +1,8 @@
 /**
- * `@litestream-ts/backend-gcs/plugin`: the gs backend as a host needs it before any replica is built — its
- * config type, URL schemes, config keys and URL check — plus a lazy registry entry that imports
- * the backend itself (and the Google Cloud Storage SDK) on first use. Importing this module loads no SDK.
+ * `@litestream-ts/backend-gcs/plugin`: the gs backend as a host needs it before
+ * any replica is built — its config type, URL scheme, config keys and URL check — plus a lazy
+ * registry entry that imports the backend itself (and the Google Cloud Storage SDK) on first use. Importing
+ * this module loads no SDK.
  *
  * ```ts
  * import { BackendRegistry } from '@litestream-ts/core';
