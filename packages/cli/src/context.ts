@@ -1,7 +1,11 @@
 import { resolve } from 'node:path';
-import type { BackendRegistry, Logger, ReplicaClient } from '@litestream-ts/core';
-import { defaultConfigPath, loadConfig, parseConfig, type DatabaseConfig, type LitestreamConfig } from './config/index.ts';
+import type { Logger, ReplicaClient } from '@litestream-ts/core';
+import type { DatabaseConfig, LitestreamConfig } from './config/types.ts';
 import { CliError } from './cli-error.ts';
+import type { DeferredRegistry } from './deferred-registry.ts';
+
+// The config loader (YAML parser, core, the backends' facts) is imported by the commands that
+// read a config, when they run: `version` and `--help` do not pay for it.
 
 /** Options every config-reading command accepts. */
 export interface ConfigOptions {
@@ -10,15 +14,17 @@ export interface ConfigOptions {
 }
 
 /** Reads the config file named by `-config`, `$LITESTREAM_CONFIG` or the default path. */
-export async function readConfig(registry: BackendRegistry, options: ConfigOptions, extra: { requireDatabases?: boolean } = {}): Promise<LitestreamConfig> {
+export async function readConfig(registry: DeferredRegistry, options: ConfigOptions, extra: { requireDatabases?: boolean } = {}): Promise<LitestreamConfig> {
+  const { defaultConfigPath, loadConfig } = await import('./config/index.ts');
   const path = options.config ?? defaultConfigPath(process.env);
-  return loadConfig(path, { registry, noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
+  return loadConfig(path, { registry: await registry.get(), noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
 }
 
 /** A config for `litestream replicate DB URL`: one database, one replica, defaults for the rest. */
-export function shorthandConfig(registry: BackendRegistry, db: string, url: string): LitestreamConfig {
+export async function shorthandConfig(registry: DeferredRegistry, db: string, url: string): Promise<LitestreamConfig> {
+  const { parseConfig } = await import('./config/index.ts');
   const text = JSON.stringify({ dbs: [{ path: resolve(db), replica: { url } }] });
-  return parseConfig(text, { file: '(command line)', registry, noExpandEnv: true, requireDatabases: true });
+  return parseConfig(text, { file: '(command line)', registry: await registry.get(), noExpandEnv: true, requireDatabases: true });
 }
 
 /** The database entry of a config whose path matches `db`, or a clear error listing them. */
@@ -32,8 +38,8 @@ export function findDatabase(config: LitestreamConfig, db: string): DatabaseConf
   return found;
 }
 
-/** Builds the replica client of a configured database. */
-export async function replicaClientFor(registry: BackendRegistry, db: DatabaseConfig, logger: Logger): Promise<ReplicaClient> {
+/** Builds the replica client of a configured database (importing its backend on first use). */
+export async function replicaClientFor(registry: DeferredRegistry, db: DatabaseConfig, logger: Logger): Promise<ReplicaClient> {
   return registry.fromConfig(db.replica.settings, { warn: (message) => logger.warn(message) });
 }
 

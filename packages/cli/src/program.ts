@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { createBackendRegistry } from './backends.ts';
 import { CliError } from './cli-error.ts';
 import { normalizeArgs } from './argv.ts';
 import { registerDatabases } from './commands/databases.ts';
@@ -9,11 +8,17 @@ import { registerReset } from './commands/reset.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerVersion, version } from './commands/version.ts';
+import { DeferredRegistry } from './deferred-registry.ts';
 import { scrubSecrets } from './scrub.ts';
 
-/** Builds the `litestream` command with every sub-command. */
+/**
+ * Builds the `litestream` command with every sub-command. Only commander and the commands'
+ * options are loaded here: each command imports what it needs (core, the config loader, the
+ * backends' registry, metrics, the progress bar) when it runs, so `version` and `--help` stay
+ * fast and small.
+ */
 export function buildProgram(): Command {
-  const registry = createBackendRegistry();
+  const registry = new DeferredRegistry();
   const program = new Command('litestream')
     .description(
       'Streaming replication of SQLite databases (compatible with Litestream v0.5 configs and replicas).\n' +

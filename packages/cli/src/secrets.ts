@@ -1,5 +1,7 @@
-import type { LitestreamConfig } from './config/index.ts';
-import { isSensitiveKey } from './config/index.ts';
+import type { LitestreamConfig } from './config/types.ts';
+// The config's rule for sensitive keys, from its leaf module: the config loader (YAML, core) is
+// loaded only by commands that read a config.
+import { isSecretKey as isSensitiveKey } from './logging/secret-keys.ts';
 
 /**
  * Every credential a command knows (config values under sensitive keys, URL passwords, and

@@ -1,9 +1,9 @@
-import { redactURL, type BackendRegistry } from '@litestream-ts/core';
 import type { Command } from 'commander';
 import { readConfig } from '../context.ts';
+import type { DeferredRegistry } from '../deferred-registry.ts';
 import { printJSON, printTable } from '../output.ts';
 
-export function registerDatabases(program: Command, registry: BackendRegistry): void {
+export function registerDatabases(program: Command, registry: DeferredRegistry): void {
   program
     .command('databases')
     .summary('list the databases in the config file')
@@ -12,6 +12,7 @@ export function registerDatabases(program: Command, registry: BackendRegistry): 
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; expandEnv?: boolean; json?: boolean }) => {
       const config = await readConfig(registry, opts);
+      const { redactURL } = await import('@litestream-ts/core');
       const rows = config.dbs.map((d) => ({ path: d.path, replica: d.replica.type, url: d.replica.url ? redactURL(d.replica.url) : '' }));
       if (opts.json) printJSON(rows);
       else printTable(['PATH', 'REPLICA', 'URL'], rows.map((r) => [r.path, r.replica, r.url]));

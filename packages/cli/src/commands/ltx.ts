@@ -1,11 +1,15 @@
-import { MAX_LEVEL, formatTXID, type BackendRegistry, type LtxFileInfo } from '@litestream-ts/core';
+import type { LtxFileInfo } from '@litestream-ts/core';
 import { InvalidArgumentError, type Command } from 'commander';
 import { findDatabase, isReplicaURL, readConfig } from '../context.ts';
+import type { DeferredRegistry } from '../deferred-registry.ts';
 import { formatBytes, printJSON, printTable } from '../output.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
 
-export function registerLtx(program: Command, registry: BackendRegistry): void {
+/** The highest LTX level (core's `MAX_LEVEL`: level 9 holds snapshots), here so parsing `--level` does not load core. */
+const MAX_LEVEL = 9;
+
+export function registerLtx(program: Command, registry: DeferredRegistry): void {
   program
     .command('ltx')
     .summary("list the LTX files of a database's replica")
@@ -15,6 +19,7 @@ export function registerLtx(program: Command, registry: BackendRegistry): void {
     .option('--json', 'print JSON')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (source: string, opts: { config?: string; expandEnv?: boolean; level: number | 'all'; json?: boolean }) => {
+      const { formatTXID } = await import('@litestream-ts/core');
       let client;
       if (isReplicaURL(source)) client = await registry.fromURL(source);
       else {

@@ -1,19 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import {
-  Store,
-  enforceRetention,
-  restoreIfNotExists,
-  writeReplicaSnapshot,
-  type BackendRegistry,
-  type Logger,
-  type ReplicaClient,
-  type StoreDatabase,
-} from '@litestream-ts/core';
+import type { Logger, ReplicaClient, StoreDatabase } from '@litestream-ts/core';
 import type { Command } from 'commander';
 import type { LitestreamConfig } from '../config/index.ts';
 import { readConfig, replicaClientFor, shorthandConfig } from '../context.ts';
 import { CliError } from '../cli-error.ts';
-import { PrometheusMetrics, startMetricsServer } from '../metrics/index.ts';
+import type { DeferredRegistry } from '../deferred-registry.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
 
@@ -28,7 +19,7 @@ interface ReplicateOptions {
   expandEnv?: boolean;
 }
 
-export function registerReplicate(program: Command, registry: BackendRegistry): void {
+export function registerReplicate(program: Command, registry: DeferredRegistry): void {
   program
     .command('replicate')
     .summary('continuously replicate databases')
@@ -49,7 +40,7 @@ export function registerReplicate(program: Command, registry: BackendRegistry): 
     .action(async (db: string | undefined, url: string | undefined, opts: ReplicateOptions) => {
       if (db !== undefined && url === undefined) throw new CliError('the shorthand form needs both a database path and a replica URL: litestream replicate DB URL', 2);
       if ((opts.forceSnapshot || opts.enforceRetention) && !opts.once) throw new CliError('-force-snapshot and -enforce-retention only apply with -once', 2);
-      const config = db !== undefined && url !== undefined ? shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
+      const config = db !== undefined && url !== undefined ? await shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
       if (config.dbs.length === 0) throw new CliError('the config lists no databases (dbs:)');
       const logger = commandLogger(config.logging, opts.logLevel, collectSecrets(config, url));
       for (const warning of config.warnings) logger.warn(warning);
@@ -57,9 +48,13 @@ export function registerReplicate(program: Command, registry: BackendRegistry): 
     });
 }
 
-async function replicate(registry: BackendRegistry, config: LitestreamConfig, opts: ReplicateOptions, logger: Logger): Promise<void> {
-  const metrics = config.addr ? new PrometheusMetrics() : undefined;
-  const server = config.addr && metrics ? await startMetricsServer(config.addr, metrics) : undefined;
+async function replicate(registry: DeferredRegistry, config: LitestreamConfig, opts: ReplicateOptions, logger: Logger): Promise<void> {
+  // The engine (better-sqlite3, the LTX codec) loads when replication starts, the metrics
+  // (prom-client) only when a config serves them: `replicate --help` needs neither.
+  const { Store, enforceRetention, restoreIfNotExists, writeReplicaSnapshot } = await import('@litestream-ts/core');
+  const served = config.addr ? await import('../metrics/index.ts') : undefined;
+  const metrics = served ? new served.PrometheusMetrics() : undefined;
+  const server = config.addr && served && metrics ? await served.startMetricsServer(config.addr, metrics) : undefined;
   if (server) logger.info('serving metrics on', { url: server.url });
   const clients: ReplicaClient[] = [];
   const databases: StoreDatabase[] = [];

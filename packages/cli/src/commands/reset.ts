@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { LocalLtxFiles, defaultMetaPath, type BackendRegistry } from '@litestream-ts/core';
 import type { Command } from 'commander';
 import { findDatabase, readConfig } from '../context.ts';
+import type { DeferredRegistry } from '../deferred-registry.ts';
 
-export function registerReset(program: Command, registry: BackendRegistry): void {
+export function registerReset(program: Command, registry: DeferredRegistry): void {
   program
     .command('reset')
     .summary("remove a database's local replication state")
@@ -18,6 +18,7 @@ export function registerReset(program: Command, registry: BackendRegistry): void
     .option('--dry-run', 'print what would be removed, remove nothing')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (db: string, opts: { config?: string; expandEnv?: boolean; dryRun?: boolean }) => {
+      const { LocalLtxFiles, defaultMetaPath } = await import('@litestream-ts/core');
       const configured = opts.config ? findDatabase(await readConfig(registry, opts), db) : undefined;
       const metaPath = configured ? (configured.metaPath ?? defaultMetaPath(configured.path)) : defaultMetaPath(resolve(db));
       const files = await new LocalLtxFiles(metaPath).list();

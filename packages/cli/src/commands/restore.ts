@@ -1,18 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  NoBackupsError,
-  formatTXID,
-  ltxFileLabel,
-  planRestore,
-  restore,
-  type BackendRegistry,
-  type ReplicaClient,
-  type RestoreTarget,
-} from '@litestream-ts/core';
+import type { ReplicaClient, RestoreTarget } from '@litestream-ts/core';
 import { InvalidArgumentError, type Command } from 'commander';
 import { findDatabase, isReplicaURL, readConfig, replicaClientFor } from '../context.ts';
 import { CliError } from '../cli-error.ts';
+import type { DeferredRegistry } from '../deferred-registry.ts';
 import { createProgress } from '../progress/index.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
@@ -34,7 +26,7 @@ interface RestoreCommandOptions {
   logLevel?: string;
 }
 
-export function registerRestore(program: Command, registry: BackendRegistry): void {
+export function registerRestore(program: Command, registry: DeferredRegistry): void {
   program
     .command('restore')
     .summary('restore a database from its replica')
@@ -57,6 +49,8 @@ export function registerRestore(program: Command, registry: BackendRegistry): vo
     .option('--log-level <level>', 'trace, debug, info, warn or error')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (source: string, opts: RestoreCommandOptions) => {
+      // Core (LTX codec, checksums, LZ4) loads when a restore runs, not for `--help`.
+      const { NoBackupsError, formatTXID, ltxFileLabel, planRestore, restore } = await import('@litestream-ts/core');
       if (opts.txid !== undefined && opts.timestamp !== undefined) throw new CliError('use -txid or -timestamp, not both', 2);
       let client: ReplicaClient;
       let output: string;

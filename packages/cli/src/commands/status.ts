@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { LocalLtxFiles, defaultMetaPath, formatTXID, readRemotePosition, type BackendRegistry } from '@litestream-ts/core';
 import type { Command } from 'commander';
 import { readConfig, replicaClientFor } from '../context.ts';
+import type { DeferredRegistry } from '../deferred-registry.ts';
 import { formatBytes, printJSON, printTable } from '../output.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
@@ -19,7 +19,7 @@ export interface DatabaseStatus {
   readonly error?: string;
 }
 
-export function registerStatus(program: Command, registry: BackendRegistry): void {
+export function registerStatus(program: Command, registry: DeferredRegistry): void {
   program
     .command('status')
     .summary('local versus replica TXID, lag and sizes of each configured database')
@@ -27,6 +27,7 @@ export function registerStatus(program: Command, registry: BackendRegistry): voi
     .option('--json', 'print JSON')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (opts: { config?: string; expandEnv?: boolean; json?: boolean }) => {
+      const { LocalLtxFiles, defaultMetaPath, formatTXID, readRemotePosition } = await import('@litestream-ts/core');
       const config = await readConfig(registry, opts);
       const logger = commandLogger(config.logging, 'error', collectSecrets(config), { forceStderr: true });
       const statuses: DatabaseStatus[] = [];

@@ -1,11 +1,11 @@
-import { COMMON_REPLICA_KEYS, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { COMMON_REPLICA_KEYS, type BackendInfo, type BackendRegistry } from '@litestream-ts/core';
 import type { ConfigSource } from './config-source.ts';
 import { DURATION_SETTINGS, LITESTREAM_BACKEND_KEYS, SIZE_SETTINGS } from './known-keys.ts';
 import { readByteSize, readDuration, readSetting } from './values.ts';
 import type { Entry } from './yaml-nodes.ts';
 
 /** A backend's own config keys: its `configKeys` without the common replica keys. */
-export function backendKeys(plugin: BackendPlugin): string[] {
+export function backendKeys(plugin: BackendInfo): string[] {
   return plugin.configKeys.filter((key) => !COMMON_REPLICA_KEYS.includes(key));
 }
 
@@ -32,7 +32,7 @@ export function describeInstalled(registry: BackendRegistry): string {
  * Why a key is not accepted where it stands, when the reason is more than a typo: it
  * belongs to another installed backend, or to a Litestream backend that is not installed.
  */
-export function explainBackendKey(key: string, registry: BackendRegistry, current?: BackendPlugin): string | undefined {
+export function explainBackendKey(key: string, registry: BackendRegistry, current?: BackendInfo): string | undefined {
   const owners = registry.list().filter((p) => p !== current && backendKeys(p).includes(key));
   if (owners.length > 0) {
     const names = owners.map((p) => p.type).join(', ');

@@ -1,4 +1,4 @@
-import { COMMON_REPLICA_KEYS, UsageError, redactURL, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { COMMON_REPLICA_KEYS, UsageError, redactURL, type BackendInfo, type BackendRegistry } from '@litestream-ts/core';
 import type { Node } from 'yaml';
 import { backendKeys, explainBackendKey, readBackendSetting } from './backend-settings.ts';
 import type { ConfigSource } from './config-source.ts';
@@ -65,7 +65,7 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
   };
 }
 
-function findBackend(source: ConfigSource, mapping: Mapping, registry: BackendRegistry): BackendPlugin {
+function findBackend(source: ConfigSource, mapping: Mapping, registry: BackendRegistry): BackendInfo {
   const urlEntry = mapping.entries.get('url');
   const typeEntry = mapping.entries.get('type');
   const pathEntry = mapping.entries.get('path');

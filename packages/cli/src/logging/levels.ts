@@ -1,4 +1,4 @@
-import { UsageError } from '@litestream-ts/core';
+import { CliError } from '../cli-error.ts';
 
 /** A log level, least to most severe. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -29,5 +29,5 @@ export function parseLogLevel(text: string): LogLevel {
   if (normalized === 'warning') return 'warn';
   const found = LOG_LEVELS.find((level) => level === normalized);
   if (found) return found;
-  throw new UsageError(`invalid log level ${JSON.stringify(text)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  throw new CliError(`invalid log level ${JSON.stringify(text)}: expected one of ${LOG_LEVELS.join(', ')}`);
 }

@@ -1,4 +1,5 @@
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
 import type { Logger } from '@litestream-ts/core';
 import { BarLogger } from './bar-logger.ts';
 import { barStream } from './bar-stream.ts';
@@ -26,7 +27,7 @@ export class BarProgress implements Progress {
     this.label = options.label;
     this.state = new ProgressState(options.total, options.now);
     const columns = options.stream.columns || 80;
-    this.bar = new SingleBar({
+    this.bar = new (loadCliProgress().SingleBar)({
       stream: barStream(options.stream),
       format: '{label} [{bar}] {percentage}% | {sizes} | {rate} | ETA {remaining}',
       barsize: Math.max(10, Math.min(40, columns - TEXT_WIDTH - options.label.length)),
@@ -73,4 +74,9 @@ export class BarProgress implements Progress {
       remaining: formatDuration(reading.etaSeconds),
     };
   }
+}
+
+/** cli-progress, required when the first bar is drawn (a restore on a terminal), not when the CLI starts. */
+function loadCliProgress(): typeof import('cli-progress') {
+  return createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 }
