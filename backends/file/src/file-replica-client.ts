@@ -45,6 +45,8 @@ export class FileReplicaClient extends ReplicaClient {
     // Writes stamp the LTX timestamp as the file's mtime, which listings report.
     metadataTimestamps: true,
     rangedReads: 'native',
+    // Files are read in place: restore streams them from here instead of copying them first.
+    localReads: true,
   });
   /** Absolute path of the replica directory. */
   readonly root: string;
@@ -115,6 +117,10 @@ export class FileReplicaClient extends ReplicaClient {
     }
     const end = range.size === undefined ? Infinity : Math.min(range.offset + range.size - 1, Number.MAX_SAFE_INTEGER);
     return handle.createReadStream({ start: range.offset, end, highWaterMark: READ_CHUNK_SIZE });
+  }
+
+  protected override _localLtxPath(ref: LtxFileRef): string {
+    return this.ltxPath(ref);
   }
 
   protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {

@@ -13,7 +13,7 @@
 import { assembleModule, code, I32, I64, op, type Code, type FunctionDef, type ValType } from './wasm-assembler.ts';
 
 /** A function definition before it is given its export name. */
-type FunctionParts = Omit<FunctionDef, 'name'>;
+export type FunctionParts = Omit<FunctionDef, 'name'>;
 
 /** Bytes in one 256-entry table of u64. */
 export const TABLE_BYTES = 256 * 8;
@@ -72,7 +72,7 @@ function xorTree(parts: number[][]): number[] {
  *     crc = T0[(crc ^ mem[p]) & 0xff] ^ (crc >> 8); p += 1
  *   return crc
  */
-function updateFunction(layout: Crc64WasmLayout): FunctionParts {
+export function updateFunction(layout: Crc64WasmLayout): FunctionParts {
   const S = layout.slices;
   const CRC = 0;
   const P = 1;
@@ -137,7 +137,7 @@ function updateFunction(layout: Crc64WasmLayout): FunctionParts {
  *   lo = low(crc); hi = high(crc)
  *   return XOR over k of mem64[table + k·2048 + 8·(byte k of crc)]
  */
-function shiftFunction(): FunctionParts {
+export function shiftFunction(): FunctionParts {
   const CRC = 0;
   const TABLE = 1;
   const LO = 2;
@@ -162,7 +162,7 @@ function shiftFunction(): FunctionParts {
  *   for b in pgno's 4 bytes, big-endian: crc = T0[(crc ^ b) & 0xff] ^ (crc >> 8)
  *   return (shift(crc, table) ^ raw ^ ~0) | 1 << 63
  */
-function pageFromRawFunction(shiftIndex: number): FunctionParts {
+export function pageFromRawFunction(shiftIndex: number): FunctionParts {
   const PGNO = 0;
   const RAW = 1;
   const TABLE = 2;

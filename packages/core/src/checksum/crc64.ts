@@ -106,6 +106,22 @@ export class Crc64 {
     return this;
   }
 
+  /**
+   * The raw register (initial value applied, xor-out not): lets a batch kernel continue the
+   * stream from where it is (`crc64Raw(crc.state, bytes)`) and hand the result back with
+   * `setState`.
+   */
+  get state(): bigint {
+    return this.#register;
+  }
+
+  /** Continues from a raw register obtained from `state` and advanced over more bytes. */
+  setState(register: bigint): this {
+    checkRegister(register, 'register');
+    this.#register = register;
+    return this;
+  }
+
   /** The CRC-64/ISO of everything fed so far (xor-out applied); feeding may continue. */
   digest(): bigint {
     return this.#register ^ MASK64;

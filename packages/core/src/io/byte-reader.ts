@@ -27,6 +27,25 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * The bytes buffered right now, as a view (not consumed, not copied). Valid until the next
+   * call that pulls a chunk; pair with `skip` to consume part of it.
+   */
+  peek(): Buffer {
+    return this.chunk.subarray(this.pos);
+  }
+
+  /** Consumes `n` buffered bytes (caller checked `buffered >= n`). */
+  skip(n: number): void {
+    this.pos += n;
+    this.offset += n;
+  }
+
+  /** Waits for more bytes when none are buffered; false at the end of the stream. */
+  async fill(): Promise<boolean> {
+    return this.buffered > 0 || (await this.pull());
+  }
+
   /** Takes one buffered byte (caller checked `buffered > 0`). */
   takeByteSync(): number {
     this.offset += 1;

@@ -1,6 +1,7 @@
-import { Crc64, crc64Raw, pageChecksumFromRaw } from '../checksum/index.ts';
+import { Crc64 } from '../checksum/index.ts';
 import { ByteReader } from '../io/byte-reader.ts';
-import { compressBound, decompressBlock } from '../lz4/block.ts';
+import { compressBound } from '../lz4/bounds.ts';
+import { describeLz4Result } from '../lz4/lz4-wasm-decoder.ts';
 import {
   CHECKSUM_FLAG,
   FRAME_HEADER_SIZE,
@@ -10,6 +11,8 @@ import {
   TRAILER_SIZE,
   lockPgno,
 } from './constants.ts';
+import { acquireLocalExecutor } from './local-executor.ts';
+import { framesPerBatch, type BatchOutcome, type BatchSlot, type LocalExecutor, type PagePool } from './page-batch.ts';
 import type { LtxTrailer } from './encoder.ts';
 import { ChecksumMismatchError, CorruptError, UsageError } from './errors.ts';
 import { decodeHeader, hasNoChecksum, isSnapshot, type LtxHeader } from './header.ts';
@@ -24,6 +27,41 @@ export interface LtxPage {
   /** File offset and byte size of the page's frame (header, size and compressed block). */
   readonly frameOffset: number;
   readonly frameSize: number;
+}
+
+/**
+ * A run of decoded pages, in file order (`LtxDecoder.batches`). Everything in it is a view
+ * that stays valid only until the next batch is asked for: copy what you keep.
+ */
+export interface LtxPageBatch {
+  /** Pages in the batch. */
+  readonly count: number;
+  readonly pageSize: number;
+  /** Page number of page `i`. */
+  pgno(i: number): number;
+  /** Checksum of page `i` (bit 63 set). */
+  checksum(i: number): bigint;
+  /** File offset and size of page `i`'s frame. */
+  frameOffset(i: number): number;
+  frameSize(i: number): number;
+  /**
+   * The pages end to end (`count × pageSize` bytes), when they were decoded on this thread;
+   * undefined when a worker decoded them (and, given `fd`, wrote them itself).
+   */
+  readonly data: Uint8Array | undefined;
+}
+
+/** How `LtxDecoder.batches` decodes and where the pages go. */
+export interface LtxBatchOptions {
+  /**
+   * Writes every page to this file descriptor at `(pgno - 1) × pageSize`, one positioned
+   * write per run of consecutive pages, before the batch is yielded.
+   */
+  readonly fd?: number | undefined;
+  /** Decodes on these worker threads (see `PageWorkerPool`); otherwise on this thread. */
+  readonly pool?: PagePool | undefined;
+  /** At most this many pages per batch (default: 1 MiB of pages). */
+  readonly maxPages?: number | undefined;
 }
 
 /** What `LtxDecoder.finish()` reports once every check passed. */
@@ -42,10 +80,15 @@ export interface LtxDecodeResult extends LtxTrailer {
  * Streams an LTX v3 file and checks every rule: header fields, page order, the lock page,
  * frame sizes, each block's size, the page index against the frames, the trailer, the
  * file checksum, and for snapshots completeness and the post-apply checksum. Memory is
- * one page plus the input chunk, whatever the file size.
+ * one batch of pages plus the input chunk, whatever the file size.
  *
- * Use: `readHeader()`, then iterate `pages()`, then `finish()`. Nothing is trusted before
- * `finish()` resolves: a caller that applies pages as they come must be ready to discard them.
+ * Use: `readHeader()`, then iterate `pages()` (one page at a time) or `batches()` (runs of
+ * pages, optionally decoded on worker threads and written straight to a file), then
+ * `finish()`. Nothing is trusted before `finish()` resolves: a caller that applies pages as
+ * they come must be ready to discard them.
+ *
+ * Frames are validated here, on the calling thread, as they arrive; decompression and
+ * the checksums run in the WebAssembly page kernel a batch at a time (`page-batch.ts`).
  */
 export class LtxDecoder {
   private readonly reader: ByteReader;
@@ -58,6 +101,9 @@ export class LtxDecoder {
   private prevPgno = 0;
   private pageCount = 0;
   private dbChecksum = 0n;
+  private local: LocalExecutor | undefined;
+  /** The zero page header that ended the page block, checksummed after every batch before it. */
+  private terminator: Buffer | undefined;
   /** Page-index bytes not yet fed to the file checksum (fed in batches, not byte by byte). */
   private readonly indexPending = Buffer.allocUnsafe(4096);
   private indexPendingLength = 0;
@@ -88,45 +134,199 @@ export class LtxDecoder {
 
   /** Yields each page in file order, validating as it goes. */
   async *pages(): AsyncGenerator<LtxPage> {
+    // Small batches: a suspended consumer (the compactor holds one per input) pins little.
+    for await (const batch of this.batches({ maxPages: 32 })) {
+      const { pageSize, data } = batch;
+      for (let i = 0; i < batch.count; i++) {
+        yield {
+          pgno: batch.pgno(i),
+          data: Buffer.from(data!.subarray(i * pageSize, (i + 1) * pageSize)),
+          checksum: batch.checksum(i),
+          frameOffset: batch.frameOffset(i),
+          frameSize: batch.frameSize(i),
+        };
+      }
+    }
+  }
+
+  /**
+   * Yields the pages in batches, in file order, validating as it goes (see `LtxBatchOptions`
+   * for writing them to a file and for decoding on worker threads). With a pool, a batch
+   * goes to a worker when one has a free slot and is otherwise decoded here, so this thread
+   * works too instead of waiting; batches are still yielded, and folded into the file
+   * checksum, in order. Ending the iteration early waits for batches still on workers.
+   */
+  async *batches(options: LtxBatchOptions = {}): AsyncGenerator<LtxPageBatch> {
     const h = this.requireState('pages');
+    const pool = options.pool;
+    const local = (this.local ??= acquireLocalExecutor());
+    const pageSize = h.pageSize;
+    const perBatch = Math.max(1, Math.min(options.maxPages ?? Infinity, framesPerBatch(pageSize)));
+    const fd = options.fd;
+    const inFlight: Job[] = [];
+    let slot: BatchSlot | undefined;
+    try {
+      for (;;) {
+        if (pool) {
+          // Hand finished batches over first, so their slots take the next ones.
+          while (inFlight[0]?.done) yield* this.deliver(inFlight.shift()!, pageSize, pool, local);
+          slot = pool.take() ?? local.take();
+          while (slot === undefined) {
+            // Every slot holds a batch: wait for the oldest.
+            const oldest = inFlight.shift();
+            if (oldest === undefined) throw new UsageError('LTX decoder has no free batch slot (another iteration of this decoder is still open)');
+            await oldest.outcome;
+            yield* this.deliver(oldest, pageSize, pool, local);
+            slot = pool.take() ?? local.take();
+          }
+        } else {
+          slot = local.take();
+          if (slot === undefined) throw new UsageError('LTX decoder has no free batch slot (another iteration of this decoder is still open)');
+        }
+        const ended = await this.fillBatch(slot, h, perBatch);
+        if (slot.frames > 0) {
+          if (!pool) {
+            // Alone on this thread: continue the file checksum straight through the batch.
+            const outcome = local.decode(slot, pageSize, this.crc.state, fd);
+            if (outcome.failedAt >= 0) throw this.undecodable(slot, outcome, pageSize);
+            this.crc.setState(slot.segment());
+            this.account(slot);
+            yield batchView(slot, pageSize, local.pages(slot.frames, pageSize));
+            local.release(slot);
+          } else {
+            inFlight.push(slot.worker >= 0 ? new Job(slot, pool.decode(slot, pageSize, fd)) : new Job(slot, local.decode(slot, pageSize, 0n, fd)));
+          }
+        } else {
+          (slot.worker >= 0 ? pool! : local).release(slot);
+        }
+        slot = undefined;
+        if (ended) break;
+      }
+      while (inFlight.length > 0) {
+        const oldest = inFlight.shift()!;
+        await oldest.outcome;
+        yield* this.deliver(oldest, pageSize, pool!, local);
+      }
+      this.endPages(h);
+    } finally {
+      // Workers may still be writing pages of batches nobody will read: wait for them, so
+      // the caller can close (or delete) the file as soon as this returns.
+      await Promise.allSettled(inFlight.map((job) => job.outcome));
+      for (const job of inFlight) (job.slot.worker >= 0 ? pool! : local).release(job.slot);
+      if (slot !== undefined) (slot.worker >= 0 ? pool! : local).release(slot);
+    }
+  }
+
+  /**
+   * Folds a batch decoded out of order (on a worker, or here while the workers were busy)
+   * into the file state, in file order, and yields it. Its register started from zero, so
+   * ours is shifted past the batch and combined. The slot is freed when the consumer moves on.
+   */
+  private *deliver(job: Job, pageSize: number, pool: PagePool, local: LocalExecutor): Generator<LtxPageBatch> {
+    const { slot } = job;
+    try {
+      const outcome = job.result!;
+      if (outcome.failedAt >= 0) throw this.undecodable(slot, outcome, pageSize);
+      this.crc.updateRaw(slot.segment(), slot.frames * (FRAME_HEADER_SIZE + pageSize));
+      this.account(slot);
+      yield batchView(slot, pageSize, undefined);
+    } finally {
+      (slot.worker >= 0 ? pool : local).release(slot);
+    }
+  }
+
+  private account(slot: BatchSlot): void {
+    this.dbChecksum ^= slot.xor();
+    this.pageCount += slot.frames;
+  }
+
+  private undecodable(slot: BatchSlot, outcome: BatchOutcome, pageSize: number): CorruptError {
+    const pgno = slot.pgnos[outcome.failedAt]!;
+    return this.corrupt('page', `page ${pgno} does not decompress: ${describeLz4Result(outcome.detail, pageSize)}`);
+  }
+
+  /**
+   * Copies whole, validated frames into `slot` until it holds `perBatch` frames or the
+   * page block ends (then returns true, keeping the terminator for `endPages` to checksum
+   * once every batch before it is folded in). Frames inside the current input chunk are scanned without
+   * awaiting and copied in one piece; a frame split across chunks is read on its own.
+   */
+  private async fillBatch(slot: BatchSlot, h: LtxHeader, perBatch: number): Promise<boolean> {
+    const reader = this.reader;
     const lock = lockPgno(h.pageSize);
     const maxBlock = compressBound(h.pageSize);
-    for (;;) {
-      const frameOffset = this.reader.offset;
+    while (slot.frames < perBatch) {
+      if (!(await reader.fill())) throw this.corrupt('page', `truncated: file ends at offset ${reader.offset} while reading page header (${PAGE_HEADER_SIZE} bytes from offset ${reader.offset})`);
+      const view = reader.peek();
+      const base = reader.offset;
+      let pos = 0;
+      while (slot.frames < perBatch && view.byteLength - pos >= FRAME_HEADER_SIZE) {
+        const pgno = view.readUInt32BE(pos);
+        const flags = view.readUInt16BE(pos + 4);
+        if (pgno === 0 && flags === 0) break;
+        this.checkFrameHeader(h, pgno, flags, base + pos, lock);
+        const blockSize = view.readUInt32BE(pos + PAGE_HEADER_SIZE);
+        this.checkBlockSize(pgno, blockSize, maxBlock);
+        const frameSize = FRAME_HEADER_SIZE + blockSize;
+        if (view.byteLength - pos < frameSize) break;
+        slot.addFrame(pgno, base + pos, frameSize);
+        this.frames.add(pgno, base + pos, frameSize);
+        this.prevPgno = pgno;
+        pos += frameSize;
+      }
+      if (pos > 0) {
+        slot.append(view.subarray(0, pos));
+        reader.skip(pos);
+      }
+      if (slot.frames >= perBatch) return false;
+      // Fewer than a whole frame left in this chunk: the terminator, or a frame split across chunks.
+      const frameOffset = reader.offset;
       const head = await this.readExactly(PAGE_HEADER_SIZE, 'page', 'page header');
       const pgno = head.readUInt32BE(0);
       const flags = head.readUInt16BE(4);
       if (pgno === 0 && flags === 0) {
-        this.crc.update(head);
-        this.state = 'index';
-        this.checkComplete(h, lock);
-        return;
+        this.terminator = Buffer.from(head);
+        return true;
       }
-      if (pgno === 0) throw this.corrupt('page', `page header at offset ${frameOffset} has page number 0`);
-      if (flags !== PAGE_FLAG_SIZE) {
-        throw this.corrupt('page', `page ${pgno} has flags 0x${flags.toString(16).padStart(4, '0')}; LTX v3 needs 0x0001 (LZ4 block with size)`);
-      }
-      this.checkOrder(h, pgno, lock);
+      this.checkFrameHeader(h, pgno, flags, frameOffset, lock);
+      // Each piece is copied before the next read: a source may reuse its chunk buffers.
+      slot.append(head);
       const sizeBytes = await this.readExactly(4, 'page', `size of page ${pgno}`);
       const blockSize = sizeBytes.readUInt32BE(0);
-      if (blockSize === 0 || blockSize > maxBlock) {
-        throw this.corrupt('page', `page ${pgno} claims a compressed size of ${blockSize} bytes (valid: 1..${maxBlock})`);
-      }
-      const block = await this.readExactly(blockSize, 'page', `data of page ${pgno}`);
-      let data: Buffer;
-      try {
-        data = decompressBlock(block, h.pageSize);
-      } catch (cause) {
-        throw this.corrupt('page', `page ${pgno} does not decompress: ${(cause as Error).message}`, cause);
-      }
-      const raw = crc64Raw(0n, data);
-      this.crc.update(head).update(sizeBytes).updateRaw(raw, data.byteLength);
-      const checksum = pageChecksumFromRaw(pgno, raw, data.byteLength);
-      this.dbChecksum ^= checksum;
+      this.checkBlockSize(pgno, blockSize, maxBlock);
+      slot.append(sizeBytes);
+      slot.append(await this.readExactly(blockSize, 'page', `data of page ${pgno}`));
+      slot.addFrame(pgno, frameOffset, FRAME_HEADER_SIZE + blockSize);
       this.frames.add(pgno, frameOffset, FRAME_HEADER_SIZE + blockSize);
       this.prevPgno = pgno;
-      this.pageCount += 1;
-      yield { pgno, data, checksum, frameOffset, frameSize: FRAME_HEADER_SIZE + blockSize };
+    }
+    return false;
+  }
+
+  private endPages(h: LtxHeader): void {
+    this.crc.update(this.terminator!);
+    this.terminator = undefined;
+    this.state = 'index';
+    this.releaseLocal();
+    this.checkComplete(h, lockPgno(h.pageSize));
+  }
+
+  private releaseLocal(): void {
+    this.local?.close();
+    this.local = undefined;
+  }
+
+  private checkFrameHeader(h: LtxHeader, pgno: number, flags: number, frameOffset: number, lock: number): void {
+    if (pgno === 0) throw this.corrupt('page', `page header at offset ${frameOffset} has page number 0`);
+    if (flags !== PAGE_FLAG_SIZE) {
+      throw this.corrupt('page', `page ${pgno} has flags 0x${flags.toString(16).padStart(4, '0')}; LTX v3 needs 0x0001 (LZ4 block with size)`);
+    }
+    this.checkOrder(h, pgno, lock);
+  }
+
+  private checkBlockSize(pgno: number, blockSize: number, maxBlock: number): void {
+    if (blockSize === 0 || blockSize > maxBlock) {
+      throw this.corrupt('page', `page ${pgno} claims a compressed size of ${blockSize} bytes (valid: 1..${maxBlock})`);
     }
   }
 
@@ -136,7 +336,7 @@ export class LtxDecoder {
    */
   async finish(): Promise<LtxDecodeResult> {
     if (this.state === 'header') await this.readHeader();
-    if (this.state === 'pages') for await (const _ of this.pages());
+    if (this.state === 'pages') for await (const _ of this.batches());
     const h = this.requireState('index');
     const indexStart = this.reader.offset;
     const parsed = new IndexFingerprint();
@@ -163,9 +363,9 @@ export class LtxDecoder {
     }
     const trailer = await this.readExactly(TRAILER_SIZE, 'trailer', 'trailer');
     this.crc.update(trailer.subarray(0, 8));
-    if (!(await this.reader.atEnd())) throw this.corrupt('file', `unexpected bytes after the trailer at offset ${this.reader.offset}`);
     const postApplyChecksum = trailer.readBigUInt64BE(0);
     const fileChecksum = trailer.readBigUInt64BE(8);
+    if (!(await this.reader.atEnd())) throw this.corrupt('file', `unexpected bytes after the trailer at offset ${this.reader.offset}`);
     this.state = 'done';
     const computed = CHECKSUM_FLAG | this.crc.digest();
     if (fileChecksum !== computed) throw new ChecksumMismatchError('file', fileChecksum, computed, { file: this.file });
@@ -183,6 +383,7 @@ export class LtxDecoder {
 
   /** Stops reading early and releases the source. */
   async cancel(): Promise<void> {
+    this.releaseLocal();
     await this.reader.cancel();
   }
 
@@ -258,10 +459,49 @@ export class LtxDecoder {
   }
 }
 
-/** Decodes a whole LTX stream, checking everything, without keeping pages. */
-export async function verifyLtx(source: AsyncIterable<Uint8Array>, options: { file?: string | undefined } = {}): Promise<LtxDecodeResult> {
+/** A batch handed to a worker (or decoded here, out of order): done once its outcome is known. */
+class Job {
+  readonly slot: BatchSlot;
+  readonly outcome: Promise<BatchOutcome>;
+  result: BatchOutcome | undefined;
+  constructor(slot: BatchSlot, outcome: Promise<BatchOutcome> | BatchOutcome) {
+    this.slot = slot;
+    if (outcome instanceof Promise) {
+      this.outcome = outcome.then((result) => (this.result = result));
+      // Awaited in order later; until then a failure must not count as unhandled.
+      this.outcome.catch(() => {});
+    } else {
+      this.result = outcome;
+      this.outcome = Promise.resolve(outcome);
+    }
+  }
+  get done(): boolean {
+    return this.result !== undefined;
+  }
+}
+
+/** A batch as `batches()` yields it: views over the slot's records. */
+function batchView(slot: BatchSlot, pageSize: number, data: Uint8Array | undefined): LtxPageBatch {
+  return {
+    count: slot.frames,
+    pageSize,
+    pgno: (i) => slot.pgnos[i]!,
+    checksum: (i) => slot.checksum(i),
+    frameOffset: (i) => slot.frameOffsets[i]!,
+    frameSize: (i) => slot.frameSizes[i]!,
+    data,
+  };
+}
+
+/**
+ * Decodes a whole LTX stream, checking everything, without keeping pages. With `pool`,
+ * pages are decompressed and checksummed on its worker threads.
+ */
+export async function verifyLtx(source: AsyncIterable<Uint8Array>, options: { file?: string | undefined; pool?: PagePool | undefined } = {}): Promise<LtxDecodeResult> {
   const decoder = new LtxDecoder(source, options);
   try {
+    await decoder.readHeader();
+    for await (const _ of decoder.batches({ pool: options.pool }));
     return await decoder.finish();
   } finally {
     await decoder.cancel();

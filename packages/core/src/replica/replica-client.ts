@@ -33,6 +33,14 @@ export interface ReplicaCapabilities {
   readonly metadataTimestamps: boolean;
   /** `native` when the store serves byte ranges; `emulated` when the client skips bytes itself. */
   readonly rangedReads: 'native' | 'emulated';
+  /**
+   * Stored files are local (or mounted) files: reading one is as cheap as reading any file,
+   * with nothing to transfer or retry. The backend then implements `_localLtxPath`, and
+   * restore reads each file in place while applying it instead of downloading it ahead into
+   * a staging directory beside the output. Optional; absent means false, which remote stores
+   * should keep (their transfers are better overlapped with applying, and retried, there).
+   */
+  readonly localReads?: boolean;
 }
 
 export interface ListLtxOptions {
@@ -146,6 +154,16 @@ export abstract class ReplicaClient {
     return this.observed('GET', () => this._openLtxFile(ref, { offset, size: options.size }), () => 0);
   }
 
+  /**
+   * Where a stored LTX file lives on this machine, for backends that declare `localReads`
+   * (undefined otherwise): a reader may open it and read it in place, with its own buffers.
+   * The path is only a location; whether the file exists is found out by opening it.
+   */
+  localLtxPath(ref: LtxFileRef): string | undefined {
+    assertRef(ref);
+    return this.capabilities.localReads === true ? this._localLtxPath(ref) : undefined;
+  }
+
   /** Stores a whole LTX file from a stream, replacing any file of the same name. */
   async writeLtxFile(ref: LtxFileRef, data: ByteSource, options: WriteLtxOptions = {}): Promise<WriteLtxResult> {
     assertRef(ref);
@@ -192,6 +210,11 @@ export abstract class ReplicaClient {
   protected abstract _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult>;
   protected abstract _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void>;
   protected abstract _deleteAll(): Promise<void>;
+
+  /** The local path of a stored file; backends declaring `localReads` override it. */
+  protected _localLtxPath(_ref: LtxFileRef): string | undefined {
+    return undefined;
+  }
 
   protected _readObject(_name: string): Promise<StoredObject | undefined> {
     throw new UsageError(`the ${this.type} backend does not support conditional writes`);

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { rm } from 'node:fs/promises';
 import { IntegrityCheckError } from './restore-errors.ts';
 
@@ -15,6 +14,8 @@ export type IntegrityCheckMode = 'none' | 'quick' | 'full';
 export async function checkIntegrity(path: string, mode: 'quick' | 'full', name: string = path): Promise<void> {
   let rows: string[];
   try {
+    // Loaded here: a restore without a check never needs SQLite in this process.
+    const { default: Database } = await import('better-sqlite3');
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       rows = db

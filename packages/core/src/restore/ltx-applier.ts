@@ -3,14 +3,15 @@ import { pageChecksum } from '../checksum/index.ts';
 import { PageChecksums } from '../engine/page-checksums.ts';
 import { lockPgno } from '../ltx/constants.ts';
 import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
+import type { PagePool } from '../ltx/page-batch.ts';
 import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/errors.ts';
 import { hasNoChecksum, isSnapshot, type LtxHeader } from '../ltx/header.ts';
 import type { Position } from '../ltx/position.ts';
 import { formatTXID } from '../ltx/txid.ts';
 import { readSqliteHeader } from '../sqlite/database-header.ts';
 
-/** Largest run of adjacent pages gathered into one positioned write. */
-const WRITE_BATCH_BYTES = 1 << 20;
+/** Start an early writeback after this many bytes (see `LtxApplier.apply`). */
+const WRITEBACK_BYTES = 64 * 1024 * 1024;
 
 /**
  * Applies LTX files, in order, to a database file: a snapshot first (or an existing
@@ -18,6 +19,9 @@ const WRITE_BATCH_BYTES = 1 << 20;
  * check each file's pre-apply checksum against the database and the database against each
  * post-apply checksum. Pages are written as they are decoded; if any check fails the file
  * is left half-written, so callers write to a temporary path and rename on success.
+ *
+ * While a large file is written, an `fdatasync` runs in the background every 64 MiB, so
+ * the disk writes overlap decoding instead of all waiting for the final `close({ sync })`.
  */
 export class LtxApplier {
   private readonly path: string;
@@ -26,6 +30,13 @@ export class LtxApplier {
   private readonly sums = new PageChecksums();
   private txid = 0;
   private verifyChecksums = true;
+  /** Size of the file as written (after the last file's truncate), so equal sizes skip the call. */
+  private size = -1;
+  /** Bytes written since the last early writeback was started. */
+  private unflushed = 0;
+  /** An `fdatasync` started while writing, so the final fsync has little left to wait for. */
+  private flushing: Promise<unknown> | undefined;
+  private flushError: unknown;
 
   constructor(path: string) {
     this.path = path;
@@ -49,6 +60,7 @@ export class LtxApplier {
     const { pageSize, pageCount } = await readSqliteHeader(this.path);
     await this.close({ sync: false });
     this.fh = await open(this.path, 'r+');
+    this.size = (await this.fh.stat()).size;
     this.pageSize = pageSize;
     this.sums.clear();
     this.sums.resize(pageCount);
@@ -63,34 +75,22 @@ export class LtxApplier {
     this.txid = txid;
   }
 
-  /** Applies one LTX file read from `source`. Throws naming `name` on any failure. */
-  async apply(source: AsyncIterable<Uint8Array>, name: string): Promise<LtxDecodeResult> {
+  /**
+   * Applies one LTX file read from `source`. Throws naming `name` on any failure. With
+   * `pool`, pages are decompressed, checksummed and written by its worker threads.
+   */
+  async apply(source: AsyncIterable<Uint8Array>, name: string, options: { pool?: PagePool | undefined } = {}): Promise<LtxDecodeResult> {
     const decoder = new LtxDecoder(source, { file: name });
     try {
       const header = await decoder.readHeader();
       await this.begin(header, name);
-      const lock = lockPgno(this.pageSize);
-      let batch: Buffer[] = [];
-      let batchStart = 0;
-      let batchNext = 0;
-      const flush = async () => {
-        if (batch.length === 0) return;
-        const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
-        await this.fh!.write(data, 0, data.byteLength, (batchStart - 1) * this.pageSize);
-        batch = [];
-      };
-      for await (const page of decoder.pages()) {
-        if (page.pgno !== batchNext || batch.length * this.pageSize >= WRITE_BATCH_BYTES) {
-          await flush();
-          batchStart = page.pgno;
-        }
-        batch.push(page.data);
-        batchNext = page.pgno + 1;
-        if (page.pgno !== lock) {
-          this.sums.set(page.pgno, page.checksum);
-        }
+      const sums = this.sums;
+      for await (const batch of decoder.batches({ fd: this.fh!.fd, pool: options.pool })) {
+        // The decoder refuses the lock page, so every page here has a checksum to record.
+        for (let i = 0; i < batch.count; i++) sums.set(batch.pgno(i), batch.checksum(i));
+        this.unflushed += batch.count * batch.pageSize;
+        if (this.unflushed >= WRITEBACK_BYTES) this.startWriteback();
       }
-      await flush();
       const result = await decoder.finish();
       await this.end(header, result, name);
       return result;
@@ -102,15 +102,36 @@ export class LtxApplier {
   /** Flushes to disk and closes the file. */
   async close(options: { sync?: boolean } = {}): Promise<void> {
     if (!this.fh) return;
-    if (options.sync ?? true) await this.fh.sync();
+    const sync = options.sync ?? true;
+    await this.flushing;
+    this.flushing = undefined;
+    const flushError = this.flushError;
+    this.flushError = undefined;
+    if (sync && flushError !== undefined) throw flushError;
+    if (sync) await this.fh.sync();
     await this.fh.close();
     this.fh = undefined;
+    this.size = -1;
+  }
+
+  /** Starts an `fdatasync` in the background unless one is still running. */
+  private startWriteback(): void {
+    if (this.flushing !== undefined || this.fh === undefined) return;
+    this.unflushed = 0;
+    this.flushing = this.fh.datasync().then(
+      () => (this.flushing = undefined),
+      (error: unknown) => {
+        this.flushError ??= error;
+        this.flushing = undefined;
+      },
+    );
   }
 
   private async begin(header: LtxHeader, name: string): Promise<void> {
     if (isSnapshot(header)) {
-      await this.fh?.close();
+      await this.close({ sync: false });
       this.fh = await open(this.path, 'w+');
+      this.size = 0;
       this.pageSize = header.pageSize;
       this.sums.clear();
       this.sums.resize(header.commit);
@@ -137,7 +158,10 @@ export class LtxApplier {
 
   private async end(header: LtxHeader, result: LtxDecodeResult, name: string): Promise<void> {
     if (header.commit < this.sums.commit) this.sums.resize(header.commit);
-    await this.fh!.truncate(header.commit * this.pageSize);
+    // Pages never reach past commit, so the file is already this size unless commit changed.
+    const size = header.commit * this.pageSize;
+    if (size !== this.size) await this.fh!.truncate(size);
+    this.size = size;
     this.txid = header.maxTXID;
     if (this.verifyChecksums && result.postApplyChecksum !== this.databaseChecksum) {
       throw new ChecksumMismatchError('post-apply', result.postApplyChecksum, this.databaseChecksum, {

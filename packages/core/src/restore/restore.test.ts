@@ -129,8 +129,9 @@ describe('restore', () => {
   });
 
   it('parallelism 1, 2 and 8 give identical bytes', async () => {
-    const c = await copy();
-    await c.deleteLtxFiles([ref(9, 1, 3), ref(1, 2, 5)]);
+    const base = await copy();
+    await base.deleteLtxFiles([ref(9, 1, 3), ref(1, 2, 5)]);
+    const c = new RemoteLikeReplica(base.root);
     const outputs: Buffer[] = [];
     for (const parallelism of [1, 2, 8]) {
       const output = join(await outDir(), 'db');
@@ -143,7 +144,7 @@ describe('restore', () => {
   });
 
   it('downloads at most `parallelism` files at once, and several at once when allowed', async () => {
-    class CountingReplica extends FileReplicaClient {
+    class CountingReplica extends RemoteLikeReplica {
       open = 0;
       peak = 0;
       protected override async _openLtxFile(r: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
@@ -338,8 +339,16 @@ describe('restore failures leave no output and no temporary files', () => {
   });
 });
 
-/** A real file replica whose reads fail on cue: at open, or after part of the bytes. */
-class FlakyReplica extends FileReplicaClient {
+/**
+ * A real file replica that does not declare `localReads`, so restore treats it as it treats
+ * a remote store: files are downloaded ahead into a staging directory, with retries.
+ */
+class RemoteLikeReplica extends FileReplicaClient {
+  override readonly capabilities = Object.freeze({ ...new FileReplicaClient('.').capabilities, localReads: false });
+}
+
+/** A real file replica, read like a remote store, whose reads fail on cue: at open, or after part of the bytes. */
+class FlakyReplica extends RemoteLikeReplica {
   /** Per file (`level/min-max` in decimal), the failures still to inject, in order. */
   readonly failures = new Map<string, Array<'open' | 'midstream'>>();
   protected override async _openLtxFile(r: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from '../engine/logger.ts';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
+import { defaultPageWorkers, PageWorkerPool } from '../ltx/page-workers.ts';
 import { formatTXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
-import { DownloadWindow } from './download-window.ts';
 import { checkIntegrity, type IntegrityCheckMode } from './integrity-check.ts';
 import { LtxApplier } from './ltx-applier.ts';
 import { checkOutputFree, publishDatabase, removeDatabaseFiles } from './output-file.ts';
+import { createPlanReader } from './plan-reader.ts';
 import { ltxFileLabel, planRestore, type RestorePlan, type RestoreTarget } from './restore-plan.ts';
 
 /** What to restore, from where, to where, and how. `txid`/`timestamp` pick the state (default: latest). */
@@ -17,8 +17,16 @@ export interface RestoreOptions extends RestoreTarget {
   readonly client: ReplicaClient;
   /** Path of the database to create. */
   readonly outputPath: string;
-  /** Files downloaded at once, and the most kept waiting on disk (default 8). */
+  /** Files downloaded at once, and the most kept waiting on disk (default 8). Not used for replicas read in place (`localReads`). */
   readonly parallelism?: number;
+  /**
+   * Worker threads that decompress, checksum and write the pages of large files (default:
+   * one per core up to 4, none on a single core; 0 keeps all work on the calling thread).
+   * Small files are always applied on the calling thread.
+   */
+  readonly workers?: number;
+  /** Files at least this large (as stored) go to the worker threads (default `WORKER_FILE_BYTES`, 16 MiB). */
+  readonly workerFileBytes?: number;
   /** SQLite check of the result before it takes its name (default `none`). */
   readonly integrityCheck?: IntegrityCheckMode;
   /** Replace an existing output database (and remove its `-wal`/`-shm`/`-journal`). Default false. */
@@ -47,11 +55,16 @@ export interface RestoreResult {
 
 const DEFAULT_PARALLELISM = 8;
 
+/** Files at least this large (as stored) are decoded on worker threads; starting them costs more than smaller files save. */
+export const WORKER_FILE_BYTES = 16 * 1024 * 1024;
+
 /**
- * Rebuilds a database from a replica. Files are streamed to a temporary directory beside
- * the output, up to `parallelism` at once, and applied strictly in plan order as each
- * next one completes, so applying overlaps downloading; each file's checksums and the
- * pre/post-apply chain are checked. The result is written to `<output>.tmp-<random>`,
+ * Rebuilds a database from a replica. A replica read in place (`capabilities.localReads`,
+ * the file backend) is read directly, file after file; from any other, files are streamed
+ * to a temporary directory beside the output, up to `parallelism` at once, and applied
+ * strictly in plan order as each next one completes, so applying overlaps downloading.
+ * Files of `WORKER_FILE_BYTES` or more are decompressed, checksummed and written by worker
+ * threads. Each file's checksums and the pre/post-apply chain are checked. The result is written to `<output>.tmp-<random>`,
  * fsynced, optionally checked by SQLite, and only then renamed into place. On any failure
  * every temporary file is removed, no output is left, and the error names the failing
  * file (`<level>/<min>-<max>.ltx`) and what failed.
@@ -65,6 +78,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const overwrite = options.overwrite ?? false;
   if (typeof options.outputPath !== 'string' || options.outputPath === '') throw new UsageError('restore needs an output path');
   if (!Number.isSafeInteger(parallelism) || parallelism < 1) throw new UsageError(`parallelism must be a positive integer, got ${parallelism}`);
+  if (options.workers !== undefined && (!Number.isSafeInteger(options.workers) || options.workers < 0)) throw new UsageError(`workers must be a non-negative integer, got ${options.workers}`);
   if (!['none', 'quick', 'full'].includes(mode)) throw new UsageError(`integrity check must be none, quick or full, got ${String(mode)}`);
   const output = resolve(options.outputPath);
 
@@ -76,22 +90,24 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 
   await mkdir(dirname(output), { recursive: true });
   const temp = `${output}.tmp-${randomBytes(6).toString('hex')}`;
-  const downloads = await mkdtemp(join(dirname(output), `.${basename(output)}.restore-`));
   let done = 0;
-  const window = new DownloadWindow(client, plan.files, downloads, parallelism, {
-    onBytes: (bytes) => {
-      done += bytes;
-      options.onProgress?.(done, plan.size);
-    },
+  const reader = await createPlanReader(client, plan.files, output, parallelism, (bytes) => {
+    done += bytes;
+    options.onProgress?.(done, plan.size);
   });
+  const workers = options.workers ?? defaultPageWorkers();
+  const workerFileBytes = options.workerFileBytes ?? WORKER_FILE_BYTES;
+  let pool: PageWorkerPool | undefined;
   const applier = new LtxApplier(temp);
   try {
     for (let i = 0; i < plan.files.length; i++) {
       const info = plan.files[i]!;
-      const local = await window.take(i);
-      await applier.apply(createReadStream(local, { highWaterMark: 1 << 20 }), ltxFileLabel(info));
+      const source = await reader.open(i);
+      const large = workers > 0 && info.size >= workerFileBytes;
+      if (large) pool ??= new PageWorkerPool(workers);
+      await applier.apply(source, ltxFileLabel(info), { pool: large ? pool : undefined });
       logger.debug('applied ltx file', { file: ltxFileLabel(info), txid: formatTXID(applier.position.txid) });
-      await window.release(i);
+      await reader.done(i);
     }
     await applier.close({ sync: true });
     if (applier.position.txid !== plan.txid) {
@@ -104,12 +120,13 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     }
     await publishDatabase(temp, output, overwrite);
   } catch (error) {
-    await window.abort();
+    await reader.abort();
     await applier.close({ sync: false }).catch(() => {});
     await removeDatabaseFiles(temp);
     throw error;
   } finally {
-    await rm(downloads, { recursive: true, force: true });
+    await pool?.close();
+    await reader.close();
   }
 
   const durationMs = Math.round(performance.now() - started);

@@ -1,0 +1,208 @@
+/**
+ * Page batches: the unit in which the codec hands page frames to the WebAssembly page
+ * kernel, on this thread (`LocalPageExecutor`) or on worker threads (`page-workers.ts`).
+ *
+ * A batch is up to `framesPerBatch(pageSize)` frames (1 MiB of pages), copied end to end
+ * into a slot of kernel memory. The kernel decodes them into the output area, checksums
+ * every page and folds the frames into the file checksum; the pages are then written to
+ * the output file with one positioned write per run of consecutive page numbers.
+ */
+import { writeSync } from 'node:fs';
+import { compressBound } from '../lz4/bounds.ts';
+import { LZ4_SLACK } from '../lz4/lz4-wasm-decoder.ts';
+import { FRAME_HEADER_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE } from './constants.ts';
+import { RESULT_BYTES, RESULT_DETAIL, RESULT_SEGMENT, RESULT_XOR, WORK_OFFSET } from './page-kernel-module.ts';
+
+/** Bytes of pages per batch. */
+export const BATCH_PAGE_BYTES = 1 << 20;
+
+/** Frames per batch for a page size (a fixed count, so every full batch has the same checksum length). */
+export function framesPerBatch(pageSize: number): number {
+  return Math.max(1, Math.floor(BATCH_PAGE_BYTES / pageSize));
+}
+
+/** Most frames any batch holds (smallest pages). */
+export const MAX_BATCH_FRAMES = framesPerBatch(MIN_PAGE_SIZE);
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/** Largest byte size of a full batch of frames, over every page size. */
+function maxBatchInput(): number {
+  let max = 0;
+  for (let size = MIN_PAGE_SIZE; size <= MAX_PAGE_SIZE; size *= 2) {
+    max = Math.max(max, framesPerBatch(size) * (FRAME_HEADER_SIZE + compressBound(size)));
+  }
+  return max;
+}
+
+/** Room for one batch of frames, whatever the page size. */
+export const BATCH_INPUT_BYTES = maxBatchInput();
+
+/** Offsets of one slot inside kernel memory: the frames, their checksums and page numbers, the result record. */
+export interface SlotLayout {
+  readonly input: number;
+  readonly sums: number;
+  readonly pgnos: number;
+  readonly result: number;
+}
+
+const INPUT_ROOM = align8(BATCH_INPUT_BYTES + LZ4_SLACK);
+
+/** Bytes one slot takes. */
+export const SLOT_BYTES = INPUT_ROOM + MAX_BATCH_FRAMES * 8 + MAX_BATCH_FRAMES * 4 + align8(RESULT_BYTES);
+/** Bytes of the output area the kernel decodes a batch into. */
+export const OUTPUT_BYTES = align8(BATCH_PAGE_BYTES + LZ4_SLACK);
+
+/** The layout of slot `index` when slots are laid end to end from the work area. */
+export function slotLayout(index: number): SlotLayout {
+  const input = WORK_OFFSET + index * SLOT_BYTES;
+  const sums = input + INPUT_ROOM;
+  const pgnos = sums + MAX_BATCH_FRAMES * 8;
+  return { input, sums, pgnos, result: pgnos + MAX_BATCH_FRAMES * 4 };
+}
+
+/** Where the output area starts after `slots` slots. */
+export function outputOffset(slots: number): number {
+  return WORK_OFFSET + slots * SLOT_BYTES;
+}
+
+/** Kernel memory for `slots` slots and one output area. */
+export function kernelBytes(slots: number): number {
+  return outputOffset(slots) + OUTPUT_BYTES;
+}
+
+/** The page numbers of slot `layout`'s frames, as a view of `memory` (host byte order: both sides are this process). */
+export function slotPgnos(memory: Uint8Array, layout: SlotLayout): Uint32Array {
+  return new Uint32Array(memory.buffer, memory.byteOffset + layout.pgnos, MAX_BATCH_FRAMES);
+}
+
+/**
+ * A slot as the thread that fills it sees it: where to copy frames, and the facts about
+ * each frame it copied. Page numbers are kept in kernel memory, where a worker reads them
+ * to place its writes; frame offsets and sizes stay on this side.
+ */
+export class BatchSlot {
+  /** View of the memory holding the slot (a worker's shared memory, or a local kernel's). */
+  readonly memory: Uint8Array;
+  readonly layout: SlotLayout;
+  /** Which worker owns the slot (-1: this thread). */
+  readonly worker: number;
+  /** The slot's index in its memory. */
+  readonly index: number;
+  readonly pgnos: Uint32Array;
+  readonly frameOffsets = new Float64Array(MAX_BATCH_FRAMES);
+  readonly frameSizes = new Uint32Array(MAX_BATCH_FRAMES);
+  /** Frames and bytes copied in so far. */
+  frames = 0;
+  used = 0;
+  private readonly view: DataView;
+
+  constructor(memory: Uint8Array, layout: SlotLayout, worker: number, index: number) {
+    this.memory = memory;
+    this.view = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
+    this.layout = layout;
+    this.worker = worker;
+    this.index = index;
+    this.pgnos = slotPgnos(memory, layout);
+  }
+
+  /** Empties the slot for the next batch. */
+  reset(): void {
+    this.frames = 0;
+    this.used = 0;
+  }
+
+  /** Appends frame bytes (whole frames, already validated). */
+  append(bytes: Uint8Array): void {
+    this.memory.set(bytes, this.layout.input + this.used);
+    this.used += bytes.byteLength;
+  }
+
+  /** Records one frame copied in by `append`. */
+  addFrame(pgno: number, offset: number, size: number): void {
+    const i = this.frames++;
+    this.pgnos[i] = pgno;
+    this.frameOffsets[i] = offset;
+    this.frameSizes[i] = size;
+  }
+
+  /** Raw CRC register the kernel left for the batch's frames. */
+  segment(): bigint {
+    return this.view.getBigUint64(this.layout.result + RESULT_SEGMENT, true);
+  }
+
+  /** XOR of the batch's page checksums (no flag bit). */
+  xor(): bigint {
+    return this.view.getBigUint64(this.layout.result + RESULT_XOR, true);
+  }
+
+  /** The decoder result of the page that failed. */
+  detail(): number {
+    return this.view.getInt32(this.layout.result + RESULT_DETAIL, true);
+  }
+
+  /** Checksum of page `i` of the batch (bit 63 set). */
+  checksum(i: number): bigint {
+    return this.view.getBigUint64(this.layout.sums + 8 * i, true);
+  }
+}
+
+/** What decoding a batch found: all frames decoded, or the index of the first that did not. */
+export interface BatchOutcome {
+  /** Index of the first frame that failed to decode, or -1. */
+  readonly failedAt: number;
+  /** For a failure: the LZ4 decoder's result for that frame. */
+  readonly detail: number;
+}
+
+/**
+ * Writes the decoded pages of a batch to `fd`, page `pgnos[i]` at `(pgno - 1) · pageSize`,
+ * one positioned write per run of consecutive page numbers.
+ */
+export function writePageRuns(fd: number, memory: Uint8Array, out: number, pageSize: number, count: number, pgnos: Uint32Array): void {
+  let i = 0;
+  while (i < count) {
+    const first = pgnos[i]!;
+    let j = i + 1;
+    while (j < count && pgnos[j] === first + (j - i)) j++;
+    writeFully(fd, memory, out + i * pageSize, (j - i) * pageSize, (first - 1) * pageSize);
+    i = j;
+  }
+}
+
+function writeFully(fd: number, memory: Uint8Array, offset: number, length: number, position: number): void {
+  let done = 0;
+  while (done < length) {
+    done += writeSync(fd, memory, offset + done, length - done, position + done);
+  }
+}
+
+/** Decodes batches on the calling thread (`local-executor.ts`). */
+export interface LocalExecutor {
+  /** The slot, emptied, or undefined while it holds a batch not yet released. */
+  take(): BatchSlot | undefined;
+  /**
+   * Decodes the slot's frames with the file checksum continuing from `register` (the slot's
+   * `segment()` is then the register after them), and writes the pages to `fd` when given.
+   */
+  decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): BatchOutcome;
+  /** The decoded pages of the last batch, end to end. */
+  pages(count: number, pageSize: number): Uint8Array;
+  release(slot: BatchSlot): void;
+  /** Gives the executor's memory back for reuse; the executor is unusable afterwards. */
+  close(): void;
+}
+
+/** Decodes batches on other threads (`PageWorkerPool`). */
+export interface PagePool {
+  /** A free slot, emptied, or undefined when every slot holds a batch. */
+  take(): BatchSlot | undefined;
+  /**
+   * Decodes the slot's frames with the file checksum starting from zero (the caller shifts
+   * its register past the batch and combines), writing the pages to `fd` when given.
+   */
+  decode(slot: BatchSlot, pageSize: number, fd: number | undefined): Promise<BatchOutcome>;
+  release(slot: BatchSlot): void;
+}

@@ -1,0 +1,189 @@
+/**
+ * Source of the LTX page kernel: one WebAssembly module holding the CRC-64 functions of
+ * `checksum/crc64-wasm-module.ts`, the LZ4 block decoder of `lz4/lz4-wasm-decoder.ts`, and
+ * the loops that run them over a whole batch of page frames, so a batch costs one call
+ * from JS and no allocation.
+ *
+ * Memory layout (bytes):
+ *
+ *   [0, 32 KiB)            slicing-by-16 CRC tables
+ *   [32 KiB, 48 KiB)       shift table "feed one page of zero bytes" for the current page size
+ *   [48 KiB, 64 KiB)       unused
+ *   [64 KiB, …)            work area, laid out by the caller (`page-kernel.ts`)
+ */
+import {
+  crc64WasmLayout,
+  pageFromRawFunction,
+  shiftFunction,
+  updateFunction,
+  type FunctionParts,
+  type WasmMemory,
+} from '../checksum/crc64-wasm-module.ts';
+import { assembleModule, code, I32, I64, op, type Code, type MemoryOptions } from '../checksum/wasm-assembler.ts';
+import { lz4DecodeFunction } from '../lz4/lz4-wasm-decoder.ts';
+
+export const KERNEL_SLICES = 16;
+/** Where the page-size shift table lives. */
+export const PAGE_SHIFT_TABLE = 32 * 1024;
+/** Start of the caller's work area. */
+export const WORK_OFFSET = 64 * 1024;
+
+/** Function indices, in assembly order (bodies `call` each other by index). */
+const UPDATE = 0;
+const SHIFT = 1;
+const PAGE_FROM_RAW = 2;
+const LZ4_DECODE = 3;
+const DECODE_FRAMES = 4;
+const CHECKSUM_FRAMES = 5;
+
+/** Bytes of a page frame header: pgno (4), flags (2), compressed size (4). */
+const FRAME_HEADER = 10;
+
+/** Byte offsets inside the 24-byte result record the batch functions fill. */
+export const RESULT_SEGMENT = 0;
+export const RESULT_XOR = 8;
+export const RESULT_DETAIL = 16;
+export const RESULT_BYTES = 24;
+
+const get = op.localGet;
+const set = op.localSet;
+
+/** Big-endian u32 at the address on the stack: a little-endian load with its bytes swapped. */
+function loadU32BE(address: Code, offset: number, scratch: number): number[] {
+  return code(
+    address, op.i32Load(offset), op.localTee(scratch), op.i32Const(8), op.i32Rotl, op.i32Const(0x00ff00ff), op.i32And,
+    get(scratch), op.i32Const(8), op.i32Rotr, op.i32Const(0xff00ff00 | 0), op.i32And,
+    op.i32Or,
+  );
+}
+
+/**
+ * `decodeFrames(p, n, out, pageSize, sums, result, segment) -> i32`: decodes `n` page frames
+ * laid end to end from `p` (each: BE pgno, flags, BE compressed size, LZ4 block; already
+ * validated by the caller) into pages laid end to end from `out`, and for each page stores
+ * its LTX page checksum at `sums + 8·i`. It also folds the frames into `segment`, the raw
+ * CRC register of the file checksum (frame header, then the *decompressed* page), and XORs
+ * the page checksums. Returns `n`; or, at the first page that does not decode to exactly
+ * `pageSize` bytes, its index, with the decoder's result in `result + RESULT_DETAIL`.
+ *
+ *   for i in 0..n:
+ *     got = lz4Decode(p + 10, size(p), out, pageSize); if got != pageSize: fail i
+ *     raw = update(0, out, pageSize); sum = pageFromRaw(pgno(p), raw)
+ *     sums[i] = sum; xor ^= sum
+ *     segment = shift(update(segment, p, 10), pageTable) ^ raw
+ *     p += 10 + size; out += pageSize
+ *   result[SEGMENT] = segment; result[XOR] = xor
+ */
+function decodeFramesFunction(): FunctionParts {
+  const P = 0;
+  const N = 1;
+  const OUT = 2;
+  const PAGE_SIZE = 3;
+  const SUMS = 4;
+  const RESULT = 5;
+  const SEGMENT = 6;
+  const I = 7;
+  const SIZE = 8;
+  const GOT = 9;
+  const TMP = 10;
+  const RAW = 11;
+  const SUM = 12;
+  const XOR = 13;
+  const body = code(
+    op.i64Const(0n), set(XOR),
+    op.i32Const(0), set(I),
+    op.block,
+    op.loop,
+    get(I), get(N), op.i32GeU, op.brIf(1),
+    loadU32BE(get(P), 6, TMP), set(SIZE),
+    get(P), op.i32Const(FRAME_HEADER), op.i32Add, get(SIZE), get(OUT), get(PAGE_SIZE), op.call(LZ4_DECODE), op.localTee(GOT),
+    get(PAGE_SIZE), op.i32Ne, op.if,
+    get(RESULT), get(GOT), op.i32Store(RESULT_DETAIL),
+    get(I), op.return,
+    op.end,
+    op.i64Const(0n), get(OUT), get(PAGE_SIZE), op.call(UPDATE), set(RAW),
+    loadU32BE(get(P), 0, TMP), get(RAW), op.i32Const(PAGE_SHIFT_TABLE), op.call(PAGE_FROM_RAW), op.localTee(SUM),
+    get(XOR), op.i64Xor, set(XOR),
+    get(SUMS), get(I), op.i32Const(3), op.i32Shl, op.i32Add, get(SUM), op.i64Store(0),
+    get(SEGMENT), get(P), op.i32Const(FRAME_HEADER), op.call(UPDATE), op.i32Const(PAGE_SHIFT_TABLE), op.call(SHIFT),
+    get(RAW), op.i64Xor, set(SEGMENT),
+    get(P), op.i32Const(FRAME_HEADER), op.i32Add, get(SIZE), op.i32Add, set(P),
+    get(OUT), get(PAGE_SIZE), op.i32Add, set(OUT),
+    get(I), op.i32Const(1), op.i32Add, set(I),
+    op.br(0),
+    op.end,
+    op.end,
+    get(RESULT), get(SEGMENT), op.i64Store(RESULT_SEGMENT),
+    get(RESULT), get(XOR), op.i64Store(RESULT_XOR),
+    get(N),
+  );
+  return { params: [I32, I32, I32, I32, I32, I32, I64], results: [I32], locals: [I32, I32, I32, I32, I64, I64, I64], body };
+}
+
+/**
+ * `checksumFrames(p, n, pages, pageSize, sums, result, segment)`: the encoder's half. The
+ * frames at `p` already hold their headers (the compressed blocks may follow or not: only
+ * each header's 10 bytes and size field are read); `pages` holds the uncompressed pages end
+ * to end. Stores each page checksum at `sums + 8·i`, and folds header + page into `segment`
+ * and the XOR exactly as `decodeFrames` does.
+ */
+function checksumFramesFunction(): FunctionParts {
+  const P = 0;
+  const N = 1;
+  const PAGES = 2;
+  const PAGE_SIZE = 3;
+  const SUMS = 4;
+  const RESULT = 5;
+  const SEGMENT = 6;
+  const I = 7;
+  const TMP = 8;
+  const RAW = 9;
+  const SUM = 10;
+  const XOR = 11;
+  const body = code(
+    op.i64Const(0n), set(XOR),
+    op.i32Const(0), set(I),
+    op.block,
+    op.loop,
+    get(I), get(N), op.i32GeU, op.brIf(1),
+    op.i64Const(0n), get(PAGES), get(PAGE_SIZE), op.call(UPDATE), set(RAW),
+    loadU32BE(get(P), 0, TMP), get(RAW), op.i32Const(PAGE_SHIFT_TABLE), op.call(PAGE_FROM_RAW), op.localTee(SUM),
+    get(XOR), op.i64Xor, set(XOR),
+    get(SUMS), get(I), op.i32Const(3), op.i32Shl, op.i32Add, get(SUM), op.i64Store(0),
+    get(SEGMENT), get(P), op.i32Const(FRAME_HEADER), op.call(UPDATE), op.i32Const(PAGE_SHIFT_TABLE), op.call(SHIFT),
+    get(RAW), op.i64Xor, set(SEGMENT),
+    get(P), op.i32Const(FRAME_HEADER), op.i32Add, loadU32BE(get(P), 6, TMP), op.i32Add, set(P),
+    get(PAGES), get(PAGE_SIZE), op.i32Add, set(PAGES),
+    get(I), op.i32Const(1), op.i32Add, set(I),
+    op.br(0),
+    op.end,
+    op.end,
+    get(RESULT), get(SEGMENT), op.i64Store(RESULT_SEGMENT),
+    get(RESULT), get(XOR), op.i64Store(RESULT_XOR),
+  );
+  return { params: [I32, I32, I32, I32, I32, I32, I64], results: [], locals: [I32, I32, I64, I64, I64], body };
+}
+
+/** The kernel's exports as JS sees them (i64 crosses the boundary as BigInt). */
+export interface PageKernelExports {
+  memory: WasmMemory;
+  update(crc: bigint, p: number, n: number): bigint;
+  shift(crc: bigint, table: number): bigint;
+  pageFromRaw(pgno: number, raw: bigint, table: number): bigint;
+  lz4Decode(src: number, srcLen: number, dst: number, dstLen: number): number;
+  decodeFrames(p: number, n: number, out: number, pageSize: number, sums: number, result: number, segment: bigint): number;
+  checksumFrames(p: number, n: number, pages: number, pageSize: number, sums: number, result: number, segment: bigint): void;
+}
+
+/** Assembles the page kernel. With `memory.import`, the memory comes from the host as `env.memory`. */
+export function buildPageKernelModule(initialPages: number, memory: MemoryOptions = {}): Uint8Array {
+  const layout = crc64WasmLayout(KERNEL_SLICES);
+  const functions = [];
+  functions[UPDATE] = { name: 'update', ...updateFunction(layout) };
+  functions[SHIFT] = { name: 'shift', ...shiftFunction() };
+  functions[PAGE_FROM_RAW] = { name: 'pageFromRaw', ...pageFromRawFunction(SHIFT) };
+  functions[LZ4_DECODE] = { name: 'lz4Decode', ...lz4DecodeFunction() };
+  functions[DECODE_FRAMES] = { name: 'decodeFrames', ...decodeFramesFunction() };
+  functions[CHECKSUM_FRAMES] = { name: 'checksumFrames', ...checksumFramesFunction() };
+  return assembleModule(initialPages, functions, memory);
+}
