@@ -17,7 +17,7 @@
  * full run, or BENCH_DOCS=1) `docs/BENCHMARKS.md` with `docs/benchmarks/*.svg`.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { cpuModel, dataDir, ensureDataDir, repoRoot } from './common.ts';
@@ -33,13 +33,22 @@ import { steady } from './peer/scenarios/steady.ts';
 import { version } from './peer/scenarios/version.ts';
 import { writerKept } from './peer/scenarios/writer-kept.ts';
 import { settings } from './peer/settings.ts';
-import { ours, peer } from './peer/tools.ts';
+import { OURS_BIN, ours, peer } from './peer/tools.ts';
 
 const ALL: Scenario[] = [steady, idle, fresh, restore, snapshot, writerKept, lag, version];
 
 function git(args: string[]): string {
   try {
     return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** When the CLI's dist/ was built (what actually runs), from its entry module's mtime. */
+function builtAt(): string {
+  try {
+    return statSync(join(OURS_BIN, '..', '..', 'dist', 'main.js')).mtime.toISOString();
   } catch {
     return 'unknown';
   }
@@ -75,6 +84,8 @@ async function main(): Promise<void> {
     oursVersion: ours.version(),
     peerVersion: peer.version(),
     commit: git(['rev-parse', '--short', 'HEAD']),
+    oursBin: OURS_BIN,
+    oursBuilt: builtAt(),
     dirtyFiles: dirty ? dirty.split('\n').length : 0,
     loadBefore: loadavg(),
     loadAfter: [],

@@ -91,8 +91,36 @@ export async function startReplication(
   return { tool, service, dbs, configFile, replicasDir, snapshotsNs: lastNs, rssAtSnapshotsKiB: rss };
 }
 
-/** Stops the replicator (SIGTERM, clean exit, no error lines) and returns nothing; throws otherwise. */
-export async function stopReplication(r: Replication): Promise<void> {
-  await r.service.stop();
+/**
+ * Waits (not measured) until the replicator has caught up: no new replica file for `quietMs`
+ * (2.5 s, more than two default sync intervals) and less than 5% of a core used over the last
+ * second (a replicator still copying a large WAL writes no file for a while), or `maxMs` at most
+ * (a replicator that writes a file every second while idle never gets quiet). Stopping a
+ * replicator in the middle of shipping a large backlog makes Litestream v0.3.13 fail its closing
+ * checkpoint and exit 1, which is not what the figures are about. Returns whether it got quiet.
+ */
+export async function drain(r: Replication, quietMs = 2500, maxMs = 60_000): Promise<boolean> {
+  let last = performance.now();
+  const end = last + maxMs;
+  const watcher = new ReplicaWatcher(r.replicasDir).onFile(() => (last = performance.now())).start();
+  const cpu: { t: number; ms: number }[] = [];
+  const idle = () => {
+    const now = performance.now();
+    cpu.push({ t: now, ms: r.service.cpuMs() });
+    while (cpu.length > 2 && now - cpu[1]!.t >= 1000) cpu.shift();
+    const first = cpu[0]!;
+    return now - first.t >= 1000 && (cpu[cpu.length - 1]!.ms - first.ms) / (now - first.t) < 0.05;
+  };
+  let quiet = false;
+  try {
+    await waitFor(
+      'the replicator to catch up',
+      () => (quiet = idle() && performance.now() - last > quietMs) || performance.now() > end,
+      r.service,
+      maxMs + 5000,
+    );
+  } finally {
+    watcher.stop();
+  }
+  return quiet;
 }
-

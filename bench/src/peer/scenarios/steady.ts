@@ -9,7 +9,7 @@ import type { BenchDatabase } from '../../make-db.ts';
 import { sourceDatabase, workingCopy } from '../databases.ts';
 import { makeTempDir, msBetween, nowNs, removeTempDir, sleep } from '../proc.ts';
 import { ReplicaWatcher } from '../replica-watch.ts';
-import { entries, startReplication } from '../replication.ts';
+import { drain, entries, startReplication } from '../replication.ts';
 import type { Scenario } from '../scenario.ts';
 import { settings } from '../settings.ts';
 import { TOOLS, type ToolId } from '../tools.ts';
@@ -60,6 +60,7 @@ export const steady: Scenario = {
         const files = watcher.stop();
         r.service.check();
         const logs = r.service.lines.slice(logFrom).map((l) => l.text);
+        const quietBeforeStop = await drain(r);
         await r.service.stop();
         const kinds = files.map((f) => ({ f, k: tool.classify(f.rel) }));
         return {
@@ -79,6 +80,7 @@ export const steady: Scenario = {
             fullImageLogLines: logs.filter((t) => t.includes('writing a full database image') || t.includes('new generation')).length,
             logLines: logs.length,
             watchFailures: watcher.watchFailures,
+            quietBeforeStop,
           },
         };
       } finally {

@@ -10,6 +10,7 @@ import { MB, srcDir } from '../../common.ts';
 import { makeTempDir, removeTempDir, runMeasured } from '../proc.ts';
 import type { Scenario } from '../scenario.ts';
 import { settings } from '../settings.ts';
+import { OURS_BIN } from '../tools.ts';
 
 const STARTUP = join(srcDir, 'startup.ts');
 
@@ -32,7 +33,7 @@ export const version: Scenario = {
     const dir = makeTempDir('version');
     try {
       const json = join(dir, 'startup.json');
-      await runMeasured(process.execPath, [STARTUP], { env: { ...process.env, BENCH_RUNS: String(settings.quick ? 3 : 5), BENCH_JSON: json } });
+      await runMeasured(process.execPath, [STARTUP], { env: { ...process.env, BENCH_RUNS: String(settings.quick ? 3 : 5), BENCH_JSON: json, LITESTREAM_BIN: OURS_BIN } });
       const runs = (JSON.parse(readFileSync(json, 'utf8')) as Record<string, { wallMs: number; maxRssKiB: number }[]>).version;
       if (!runs || runs.length === 0) throw new Error('startup.ts wrote no `version` runs');
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

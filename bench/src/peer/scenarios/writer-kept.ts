@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BenchDatabase } from '../../make-db.ts';
 import { sourceDatabase, workingCopy } from '../databases.ts';
 import { makeTempDir, removeTempDir, sleep } from '../proc.ts';
-import { entries, startReplication, type Replication } from '../replication.ts';
+import { drain, entries, startReplication, type Replication } from '../replication.ts';
 import type { Scenario } from '../scenario.ts';
 import { settings } from '../settings.ts';
 import { TOOLS, type ToolId } from '../tools.ts';
@@ -22,7 +22,7 @@ export const writerKept: Scenario = {
   method:
     `A working copy of the ${settings.scale === 1 ? '200 MB' : 'scaled'} database; the writer process of the steady figure commits its transaction (INSERT of a 200-byte row + UPDATE of a random row) ` +
     `as fast as it can for ${settings.writerSeconds} s: with no replicator, then with ours replicating, then with the peer (each after its initial snapshot is on the replica and ` +
-    `${settings.settleSeconds} s more), each tool's defaults. Kept = transactions/s with replication ÷ without, same round.`,
+    `${settings.settleSeconds} s more), each tool's defaults. Kept = transactions/s with replication ÷ without, same round. After the writer stops, the replicator is given time to catch up (no new replica file for 2.5 s) before SIGTERM (at most 30 s); a replicator that logs an error or exits non-zero fails the figure.`,
   series: ['none', 'ours', 'peer'],
   figures: [
     { key: 'tps', label: 'transactions/s', unit: '/s', digits: 0 },
@@ -44,9 +44,13 @@ export const writerKept: Scenario = {
       try {
         const w = await writerResult(startWriter(db, 'max', [settings.writerSeconds]), settings.writerSeconds * 1000 + 60_000);
         const tps = w.commits / w.seconds;
-        if (r) await r.service.stop();
+        let quiet: boolean | undefined;
+        if (r) {
+          quiet = await drain(r);
+          await r.service.stop();
+        }
         const none = ctx.sameRound.none?.values.tps;
-        return { values: series === 'none' ? { tps } : { tps, ...(none ? { kept: tps / none } : {}) }, detail: { commits: w.commits, seconds: w.seconds } };
+        return { values: series === 'none' ? { tps } : { tps, ...(none ? { kept: tps / none } : {}) }, detail: { commits: w.commits, seconds: w.seconds, quietBeforeStop: quiet } };
       } finally {
         r?.service.kill();
       }
