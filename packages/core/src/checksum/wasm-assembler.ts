@@ -75,6 +75,7 @@ export const op = {
   i32Store: (offset: number): Code => [0x36, ...memarg(0, offset)],
   i64Store: (offset: number): Code => [0x37, ...memarg(0, offset)],
   i32Store8: (offset: number): Code => [0x3a, ...memarg(0, offset)],
+  i32Store16: (offset: number): Code => [0x3b, ...memarg(0, offset)],
 
   i32Const: (value: number): Code => [0x41, ...sleb(BigInt(value))],
   i64Const: (value: bigint): Code => [0x42, ...sleb(BigInt.asIntN(64, value))],
@@ -95,13 +96,17 @@ export const op = {
   i32ShrU: [0x76] as Code,
   i32Rotl: [0x77] as Code,
   i32Rotr: [0x78] as Code,
+  i32Mul: [0x6c] as Code,
 
+  i64Eqz: [0x50] as Code,
+  i64Ctz: [0x7a] as Code,
   i64And: [0x83] as Code,
   i64Or: [0x84] as Code,
   i64Xor: [0x85] as Code,
   i64ShrU: [0x88] as Code,
 
   i32WrapI64: [0xa7] as Code,
+  i32GtS: [0x4a] as Code,
 
   /** `memory.copy`: pops destination, source, length; copies like memmove. */
   memoryCopy: [0xfc, ...uleb(10), 0x00, 0x00] as Code,

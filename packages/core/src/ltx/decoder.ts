@@ -241,7 +241,7 @@ export class LtxDecoder {
   }
 
   private undecodable(slot: BatchSlot, outcome: BatchOutcome, pageSize: number): CorruptError {
-    const pgno = slot.pgnos[outcome.failedAt]!;
+    const pgno = slot.pgno(outcome.failedAt);
     return this.corrupt('page', `page ${pgno} does not decompress: ${describeLz4Result(outcome.detail, pageSize)}`);
   }
 
@@ -485,7 +485,7 @@ function batchView(slot: BatchSlot, pageSize: number, data: Uint8Array | undefin
   return {
     count: slot.frames,
     pageSize,
-    pgno: (i) => slot.pgnos[i]!,
+    pgno: (i) => slot.pgno(i),
     checksum: (i) => slot.checksum(i),
     frameOffset: (i) => slot.frameOffsets[i]!,
     frameSize: (i) => slot.frameSizes[i]!,

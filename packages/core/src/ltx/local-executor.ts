@@ -4,10 +4,19 @@
  * work frame by frame. Both leave their results in the same slot layout.
  */
 import { crc64Raw, crc64Shift, pageChecksumFromRaw } from '../checksum/index.ts';
-import { decompressBlock } from '../lz4/block.ts';
+import { decompressBlock, lz4Napi } from '../lz4/block.ts';
 import { LZ4_ERR_TRUNCATED } from '../lz4/lz4-wasm-decoder.ts';
-import { FRAME_HEADER_SIZE, PAGE_HEADER_SIZE } from './constants.ts';
-import { BatchSlot, kernelBytes, outputOffset, slotLayout, writePageRuns, type BatchOutcome, type LocalExecutor } from './page-batch.ts';
+import { FRAME_HEADER_SIZE, PAGE_FLAG_SIZE, PAGE_HEADER_SIZE } from './constants.ts';
+import {
+  BatchSlot,
+  kernelBytes,
+  outputOffset,
+  slotLayout,
+  writePageRuns,
+  type BatchOutcome,
+  type EncodeOutcome,
+  type LocalExecutor,
+} from './page-batch.ts';
 import { PageKernel } from './page-kernel.ts';
 import { RESULT_DETAIL, RESULT_SEGMENT, RESULT_XOR } from './page-kernel-module.ts';
 
@@ -65,13 +74,15 @@ abstract class SlotExecutor implements LocalExecutor {
   decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): BatchOutcome {
     const done = this.run(slot, pageSize, register);
     if (done !== slot.frames) return { failedAt: done, detail: slot.detail() };
-    if (fd !== undefined) writePageRuns(fd, slot.memory, OUT, pageSize, slot.frames, slot.pgnos);
+    if (fd !== undefined) writePageRuns(fd, slot.memory, OUT, pageSize, slot.frames, (i) => slot.pgno(i));
     return { failedAt: -1, detail: 0 };
   }
 
   pages(count: number, pageSize: number): Uint8Array {
     return this.all[0]!.memory.subarray(OUT, OUT + count * pageSize);
   }
+
+  abstract encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome;
 
   release(slot: BatchSlot): void {
     if (this.all.includes(slot) && !this.free.includes(slot)) this.free.push(slot);
@@ -85,6 +96,7 @@ abstract class SlotExecutor implements LocalExecutor {
 
   /** Decodes the slot's frames into the output area; returns how many decoded. */
   protected abstract run(slot: BatchSlot, pageSize: number, register: bigint): number;
+
   protected abstract memoryToKeep(): PageKernel | Uint8Array;
 }
 
@@ -98,6 +110,11 @@ class WasmExecutor extends SlotExecutor {
     this.kernel.usePageSize(pageSize);
     const { input, sums, result } = slot.layout;
     return this.kernel.exports.decodeFrames(input, slot.frames, OUT, pageSize, sums, result, register);
+  }
+  encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome {
+    this.kernel.usePageSize(pageSize);
+    const { input, frames, pgnos, sums, result } = slot.layout;
+    return { bytes: this.kernel.exports.encodeFrames(input, slot.frames, pageSize, frames, pgnos, sums, result, register) };
   }
   protected memoryToKeep(): PageKernel {
     return this.kernel;
@@ -138,6 +155,32 @@ class JsExecutor extends SlotExecutor {
     view.setBigUint64(result + RESULT_SEGMENT, register, true);
     view.setBigUint64(result + RESULT_XOR, xor, true);
     return slot.frames;
+  }
+  encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome {
+    const memory = this.memory;
+    const view = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
+    const { input, frames, sums, result } = slot.layout;
+    const lz4 = lz4Napi();
+    let p = frames;
+    let xor = 0n;
+    for (let i = 0; i < slot.frames; i++) {
+      const pgno = slot.pgno(i);
+      const page = Buffer.from(memory.buffer, memory.byteOffset + input + i * pageSize, pageSize);
+      const block = lz4.compressSync(page).subarray(4);
+      view.setUint32(p, pgno);
+      view.setUint16(p + 4, PAGE_FLAG_SIZE);
+      view.setUint32(p + PAGE_HEADER_SIZE, block.byteLength);
+      memory.set(block, p + FRAME_HEADER_SIZE);
+      const raw = crc64Raw(0n, page);
+      const sum = pageChecksumFromRaw(pgno, raw, pageSize);
+      view.setBigUint64(sums + 8 * i, sum, true);
+      xor ^= sum;
+      register = crc64Shift(crc64Raw(register, memory.subarray(p, p + FRAME_HEADER_SIZE)), pageSize) ^ raw;
+      p += FRAME_HEADER_SIZE + block.byteLength;
+    }
+    view.setBigUint64(result + RESULT_SEGMENT, register, true);
+    view.setBigUint64(result + RESULT_XOR, xor, true);
+    return { bytes: p - frames };
   }
   protected memoryToKeep(): Uint8Array {
     return this.memory;

@@ -40,9 +40,14 @@ function maxBatchInput(): number {
 /** Room for one batch of frames, whatever the page size. */
 export const BATCH_INPUT_BYTES = maxBatchInput();
 
-/** Offsets of one slot inside kernel memory: the frames, their checksums and page numbers, the result record. */
+/**
+ * Offsets of one slot inside kernel memory. Decoding: frames in `input`. Encoding: pages in
+ * `input`, their frames written to `frames`. Then each page's checksum and number, and the
+ * result record.
+ */
 export interface SlotLayout {
   readonly input: number;
+  readonly frames: number;
   readonly sums: number;
   readonly pgnos: number;
   readonly result: number;
@@ -51,16 +56,17 @@ export interface SlotLayout {
 const INPUT_ROOM = align8(BATCH_INPUT_BYTES + LZ4_SLACK);
 
 /** Bytes one slot takes. */
-export const SLOT_BYTES = INPUT_ROOM + MAX_BATCH_FRAMES * 8 + MAX_BATCH_FRAMES * 4 + align8(RESULT_BYTES);
+export const SLOT_BYTES = 2 * INPUT_ROOM + MAX_BATCH_FRAMES * 8 + MAX_BATCH_FRAMES * 4 + align8(RESULT_BYTES);
 /** Bytes of the output area the kernel decodes a batch into. */
 export const OUTPUT_BYTES = align8(BATCH_PAGE_BYTES + LZ4_SLACK);
 
 /** The layout of slot `index` when slots are laid end to end from the work area. */
 export function slotLayout(index: number): SlotLayout {
   const input = WORK_OFFSET + index * SLOT_BYTES;
-  const sums = input + INPUT_ROOM;
+  const frames = input + INPUT_ROOM;
+  const sums = frames + INPUT_ROOM;
   const pgnos = sums + MAX_BATCH_FRAMES * 8;
-  return { input, sums, pgnos, result: pgnos + MAX_BATCH_FRAMES * 4 };
+  return { input, frames, sums, pgnos, result: pgnos + MAX_BATCH_FRAMES * 4 };
 }
 
 /** Where the output area starts after `slots` slots. */
@@ -73,15 +79,15 @@ export function kernelBytes(slots: number): number {
   return outputOffset(slots) + OUTPUT_BYTES;
 }
 
-/** The page numbers of slot `layout`'s frames, as a view of `memory` (host byte order: both sides are this process). */
-export function slotPgnos(memory: Uint8Array, layout: SlotLayout): Uint32Array {
-  return new Uint32Array(memory.buffer, memory.byteOffset + layout.pgnos, MAX_BATCH_FRAMES);
+/** Page number `i` of a slot: little-endian u32s, as the kernel reads them on any host. */
+export function slotPgno(view: DataView, layout: SlotLayout, i: number): number {
+  return view.getUint32(layout.pgnos + 4 * i, true);
 }
 
 /**
  * A slot as the thread that fills it sees it: where to copy frames, and the facts about
- * each frame it copied. Page numbers are kept in kernel memory, where a worker reads them
- * to place its writes; frame offsets and sizes stay on this side.
+ * each frame it copied. Page numbers are kept in kernel memory, where a worker or the
+ * kernel reads them; frame offsets and sizes stay on this side.
  */
 export class BatchSlot {
   /** View of the memory holding the slot (a worker's shared memory, or a local kernel's). */
@@ -91,7 +97,6 @@ export class BatchSlot {
   readonly worker: number;
   /** The slot's index in its memory. */
   readonly index: number;
-  readonly pgnos: Uint32Array;
   readonly frameOffsets = new Float64Array(MAX_BATCH_FRAMES);
   readonly frameSizes = new Uint32Array(MAX_BATCH_FRAMES);
   /** Frames and bytes copied in so far. */
@@ -105,7 +110,16 @@ export class BatchSlot {
     this.layout = layout;
     this.worker = worker;
     this.index = index;
-    this.pgnos = slotPgnos(memory, layout);
+  }
+
+  /** Page number of frame `i`. */
+  pgno(i: number): number {
+    return this.view.getUint32(this.layout.pgnos + 4 * i, true);
+  }
+
+  /** The memory as a DataView (for `slotPgno`). */
+  get dataView(): DataView {
+    return this.view;
   }
 
   /** Empties the slot for the next batch. */
@@ -120,10 +134,23 @@ export class BatchSlot {
     this.used += bytes.byteLength;
   }
 
+  /** Copies `count` pages, end to end in `pages`, and their numbers into the slot for encoding. */
+  setPages(pages: Uint8Array, pgnos: ArrayLike<number>, count: number): void {
+    this.memory.set(pages, this.layout.input);
+    for (let i = 0; i < count; i++) this.view.setUint32(this.layout.pgnos + 4 * i, pgnos[i]!, true);
+    this.frames = count;
+    this.used = pages.byteLength;
+  }
+
+  /** The frames an encode left in the slot. */
+  encodedFrames(bytes: number): Uint8Array {
+    return this.memory.subarray(this.layout.frames, this.layout.frames + bytes);
+  }
+
   /** Records one frame copied in by `append`. */
   addFrame(pgno: number, offset: number, size: number): void {
     const i = this.frames++;
-    this.pgnos[i] = pgno;
+    this.view.setUint32(this.layout.pgnos + 4 * i, pgno, true);
     this.frameOffsets[i] = offset;
     this.frameSizes[i] = size;
   }
@@ -158,15 +185,15 @@ export interface BatchOutcome {
 }
 
 /**
- * Writes the decoded pages of a batch to `fd`, page `pgnos[i]` at `(pgno - 1) · pageSize`,
+ * Writes the decoded pages of a batch to `fd`, page `pgno(i)` at `(pgno - 1) · pageSize`,
  * one positioned write per run of consecutive page numbers.
  */
-export function writePageRuns(fd: number, memory: Uint8Array, out: number, pageSize: number, count: number, pgnos: Uint32Array): void {
+export function writePageRuns(fd: number, memory: Uint8Array, out: number, pageSize: number, count: number, pgno: (i: number) => number): void {
   let i = 0;
   while (i < count) {
-    const first = pgnos[i]!;
+    const first = pgno(i);
     let j = i + 1;
-    while (j < count && pgnos[j] === first + (j - i)) j++;
+    while (j < count && pgno(j) === first + (j - i)) j++;
     writeFully(fd, memory, out + i * pageSize, (j - i) * pageSize, (first - 1) * pageSize);
     i = j;
   }
@@ -190,9 +217,19 @@ export interface LocalExecutor {
   decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): BatchOutcome;
   /** The decoded pages of the last batch, end to end. */
   pages(count: number, pageSize: number): Uint8Array;
+  /**
+   * Compresses the slot's pages (in `input`, numbered by `pgnos`) into frames in `frames`,
+   * checksumming them with the file checksum continuing from `register`.
+   */
+  encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome;
   release(slot: BatchSlot): void;
   /** Gives the executor's memory back for reuse; the executor is unusable afterwards. */
   close(): void;
+}
+
+/** What encoding a batch produced: the byte length of its frames. */
+export interface EncodeOutcome {
+  readonly bytes: number;
 }
 
 /** Decodes batches on other threads (`PageWorkerPool`). */
@@ -204,5 +241,8 @@ export interface PagePool {
    * its register past the batch and combines), writing the pages to `fd` when given.
    */
   decode(slot: BatchSlot, pageSize: number, fd: number | undefined): Promise<BatchOutcome>;
+  /** Compresses and checksums the slot's pages (file checksum from zero, as for `decode`). */
+  encode(slot: BatchSlot, pageSize: number): Promise<EncodeOutcome>;
   release(slot: BatchSlot): void;
 }
+

@@ -51,12 +51,14 @@ export class PageKernel {
   #bytes: Uint8Array;
   #pageSize = 0;
 
-  private constructor(exports: PageKernelExports, memory: WasmMemory) {
+  private constructor(exports: PageKernelExports, memory: WasmMemory, fillTables: boolean) {
     this.exports = exports;
     this.memory = memory;
     this.#bytes = new Uint8Array(memory.buffer);
-    slicingTables ??= makeSlicingTables(KERNEL_SLICES);
-    this.writeTable(slicingTables, 0);
+    if (fillTables) {
+      slicingTables ??= makeSlicingTables(KERNEL_SLICES);
+      this.writeTable(slicingTables, 0);
+    }
   }
 
   /**
@@ -69,12 +71,26 @@ export class PageKernel {
       const module = compiled('own', () => buildPageKernelModule(wasmPagesFor(WORK_OFFSET) + 1));
       const instance = new wasm.Instance(module);
       const exports = instance.exports as PageKernelExports;
-      return new PageKernel(exports, exports.memory);
+      return new PageKernel(exports, exports.memory, true);
     }
+    const instance = new wasm.Instance(PageKernel.sharedModule(shared), { env: { memory: shared } });
+    return new PageKernel(instance.exports as PageKernelExports, shared, true);
+  }
+
+  /** The compiled module for a shared memory of that size: pass it to a worker with the memory. */
+  static sharedModule(shared: WasmMemory): object {
     const pages = shared.buffer.byteLength / WASM_PAGE_BYTES;
-    const module = compiled(`shared-${pages}`, () => buildPageKernelModule(pages, { import: { maximumPages: pages, shared: true } }));
-    const instance = new wasm.Instance(module, { env: { memory: shared } });
-    return new PageKernel(instance.exports as PageKernelExports, shared);
+    return compiled(`shared-${pages}`, () => buildPageKernelModule(pages, { import: { maximumPages: pages, shared: true } }));
+  }
+
+  /**
+   * A kernel on a shared memory whose tables another thread already filled (with
+   * `create(shared)`), from the module `sharedModule` compiled there: a worker starts
+   * without assembling, compiling or building tables.
+   */
+  static attach(shared: WasmMemory, module: object): PageKernel {
+    const instance = new (api().Instance)(module, { env: { memory: shared } });
+    return new PageKernel(instance.exports as PageKernelExports, shared, false);
   }
 
   /** A view of the whole memory (renewed when the memory grows). */

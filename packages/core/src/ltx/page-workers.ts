@@ -11,12 +11,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WasmMemory } from '../checksum/crc64-wasm-module.ts';
-import { BatchSlot, kernelBytes, slotLayout, type BatchOutcome, type PagePool } from './page-batch.ts';
-import { createSharedKernelMemory } from './page-kernel.ts';
+import { BatchSlot, kernelBytes, slotLayout, type BatchOutcome, type EncodeOutcome, type PagePool } from './page-batch.ts';
+import { createSharedKernelMemory, PageKernel } from './page-kernel.ts';
 
-/** A job for a worker: the frames in slot `slot`. */
+/** A job for a worker: decode the frames in slot `slot`, or compress its pages into frames. */
 export interface PageWorkerRequest {
   readonly id: number;
+  readonly op: 'decode' | 'encode';
   readonly slot: number;
   readonly frames: number;
   readonly pageSize: number;
@@ -27,6 +28,7 @@ export interface PageWorkerRequest {
 /** A worker's answer: the batch's outcome, or what went wrong (a failed write, say). */
 export type PageWorkerReply =
   | { readonly id: number; readonly failedAt: number; readonly detail: number }
+  | { readonly id: number; readonly bytes: number }
   | { readonly id: number; readonly error: { readonly message: string; readonly code: string | undefined } };
 
 /** Batches one worker holds at once: one being worked on, one waiting. */
@@ -57,7 +59,7 @@ interface PoolWorker {
 
 interface Pending {
   readonly slot: BatchSlot;
-  readonly resolve: (outcome: BatchOutcome) => void;
+  readonly resolve: (outcome: unknown) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -90,7 +92,11 @@ export class PageWorkerPool implements PagePool {
     const slotsByWorker: BatchSlot[][] = [];
     for (let w = 0; w < this.size; w++) {
       const memory = createSharedKernelMemory(kernelBytes(SLOTS_PER_WORKER));
-      const worker = new Worker(workerUrl(), { workerData: { memory, slots: SLOTS_PER_WORKER } });
+      // Tables filled and the module compiled here, once: the worker only instantiates it.
+      const module = PageKernel.sharedModule(memory);
+      PageKernel.create(memory);
+      // The workers allocate next to nothing: a small young generation keeps their heaps small.
+      const worker = new Worker(workerUrl(), { workerData: { memory, module, slots: SLOTS_PER_WORKER }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       worker.unref();
       worker.on('message', (reply: PageWorkerReply) => this.settle(reply));
       worker.on('error', (error) => this.fail(error));
@@ -113,15 +119,22 @@ export class PageWorkerPool implements PagePool {
   }
 
   decode(slot: BatchSlot, pageSize: number, fd: number | undefined): Promise<BatchOutcome> {
+    return this.run<BatchOutcome>(slot, { op: 'decode', slot: slot.index, frames: slot.frames, pageSize, fd: fd ?? -1 });
+  }
+
+  encode(slot: BatchSlot, pageSize: number): Promise<EncodeOutcome> {
+    return this.run<EncodeOutcome>(slot, { op: 'encode', slot: slot.index, frames: slot.frames, pageSize, fd: -1 });
+  }
+
+  private run<T>(slot: BatchSlot, job: Omit<PageWorkerRequest, 'id'>): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const request: PageWorkerRequest = { id, slot: slot.index, frames: slot.frames, pageSize, fd: fd ?? -1 };
-    return new Promise<BatchOutcome>((resolve, reject) => {
-      this.pending.set(id, { slot, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { slot, resolve: resolve as (outcome: unknown) => void, reject });
       const { worker } = this.workers[slot.worker]!;
       // A job in flight keeps the process alive until its answer arrives.
       worker.ref();
-      worker.postMessage(request);
+      worker.postMessage({ id, ...job } satisfies PageWorkerRequest);
     });
   }
 
@@ -146,6 +159,8 @@ export class PageWorkerPool implements PagePool {
       const error = new Error(reply.error.message) as NodeJS.ErrnoException;
       if (reply.error.code !== undefined) error.code = reply.error.code;
       job.reject(error);
+    } else if ('bytes' in reply) {
+      job.resolve({ bytes: reply.bytes });
     } else {
       job.resolve({ failedAt: reply.failedAt, detail: reply.detail });
     }
