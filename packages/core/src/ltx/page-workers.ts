@@ -32,7 +32,7 @@ export type PageWorkerReply =
   | { readonly id: number; readonly error: { readonly message: string; readonly code: string | undefined } };
 
 /** Batches one worker holds at once: one being worked on, one waiting. */
-export const SLOTS_PER_WORKER = 4;
+export const SLOTS_PER_WORKER = 2;
 
 /** Most workers a pool starts by default, whatever the core count. */
 const MAX_DEFAULT_WORKERS = 3;

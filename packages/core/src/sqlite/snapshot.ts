@@ -20,6 +20,8 @@ export interface SnapshotOptions {
   readonly workers?: number;
   /** Databases at least this large use the workers (default 64 MiB). */
   readonly workerBytes?: number;
+  /** Reuse output chunks once the sink is done with them (see `LtxEncoderOptions.recycleChunks`). */
+  readonly recycleChunks?: boolean;
 }
 
 /** Below this, starting worker threads costs more than they save. */
@@ -41,7 +43,7 @@ export async function snapshotDatabaseFile(path: string, sink: ByteSink, options
     const encoder = new LtxEncoder(
       sink,
       { pageSize, commit: pageCount, minTXID: 1, maxTXID: options.txid ?? 1, timestamp: options.timestamp ?? Date.now() },
-      { file: path, pool },
+      { file: path, pool, ...(options.recycleChunks !== undefined ? { recycleChunks: options.recycleChunks } : {}) },
     );
     const pagesPerRead = Math.max(1, Math.floor(BATCH_PAGE_BYTES / pageSize));
     const buffer = Buffer.allocUnsafeSlow(pagesPerRead * pageSize);
