@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WasmMemory } from '../checksum/crc64-wasm-module.ts';
+import { webAssemblyApi } from '../checksum/crc64-wasm.ts';
 import { BatchSlot, kernelBytes, slotLayout, type BatchOutcome, type EncodeOutcome, type PagePool } from './page-batch.ts';
 import { createSharedKernelMemory, PageKernel } from './page-kernel.ts';
 
@@ -39,9 +40,12 @@ const MAX_DEFAULT_WORKERS = 3;
 
 /**
  * Workers worth starting on this machine: one per core but the calling thread's (which
- * decodes too whenever the workers are busy), up to 3; none on one core.
+ * decodes too whenever the workers are busy), up to 3; none on one core, or where
+ * WebAssembly cannot run.
  */
 export function defaultPageWorkers(): number {
+  // Workers run the WebAssembly kernel; without WebAssembly (node --jitless) this thread does all.
+  if (webAssemblyApi() === undefined) return 0;
   const cores = availableParallelism();
   return Math.max(0, Math.min(cores - 1, MAX_DEFAULT_WORKERS));
 }
