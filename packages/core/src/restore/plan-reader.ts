@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -31,7 +30,7 @@ export async function createPlanReader(
 ): Promise<PlanReader> {
   if (client.capabilities.localReads === true) return new DirectReader(client, files, onBytes);
   const dir = await mkdtemp(join(dirname(output), `.${basename(output)}.restore-`));
-  return new StagedReader(new DownloadWindow(client, files, dir, parallelism, { onBytes }), dir);
+  return new StagedReader(new DownloadWindow(client, files, dir, parallelism, { onBytes }), files, dir);
 }
 
 /** Files up to this size are read whole, a few ahead of the one being applied. */
@@ -184,15 +183,19 @@ async function* fileChunks(path: string, info: LtxFileInfo, onBytes: (bytes: num
 /** Downloads ahead into a staging directory beside the output (remote stores). */
 class StagedReader implements PlanReader {
   private readonly window: DownloadWindow;
+  private readonly files: readonly LtxFileInfo[];
   private readonly dir: string;
 
-  constructor(window: DownloadWindow, dir: string) {
+  constructor(window: DownloadWindow, files: readonly LtxFileInfo[], dir: string) {
     this.window = window;
+    this.files = files;
     this.dir = dir;
   }
 
   async open(index: number): Promise<AsyncIterable<Uint8Array>> {
-    return createReadStream(await this.window.take(index), { highWaterMark: 1 << 20 });
+    const path = await this.window.take(index);
+    // Progress was counted as the file arrived; reading the staged copy adds none.
+    return fileChunks(path, this.files[index]!, () => {});
   }
 
   done(index: number): Promise<void> {
