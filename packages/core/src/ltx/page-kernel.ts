@@ -15,8 +15,18 @@ interface WebAssemblyWithImports {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 
-let slicingTables: BigUint64Array | undefined;
+/** Table images (little-endian bytes), built once per process and copied into each kernel. */
+let slicingImage: Uint8Array | undefined;
+const shiftImages = new Map<number, Uint8Array>();
 const modules = new Map<string, object>();
+
+/** A table as the little-endian bytes WebAssembly memory holds. */
+function tableImage(table: BigUint64Array): Uint8Array {
+  const bytes = new Uint8Array(table.length * 8);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < table.length; i++) view.setBigUint64(8 * i, table[i]!, true);
+  return bytes;
+}
 
 function api(): WebAssemblyWithImports {
   const wasm = webAssemblyApi() as WebAssemblyWithImports | undefined;
@@ -56,8 +66,8 @@ export class PageKernel {
     this.memory = memory;
     this.#bytes = new Uint8Array(memory.buffer);
     if (fillTables) {
-      slicingTables ??= makeSlicingTables(KERNEL_SLICES);
-      this.writeTable(slicingTables, 0);
+      slicingImage ??= tableImage(makeSlicingTables(KERNEL_SLICES));
+      this.#bytes.set(slicingImage, 0);
     }
   }
 
@@ -109,16 +119,13 @@ export class PageKernel {
   /** Loads the shift table for `pageSize` unless it is already the current one. */
   usePageSize(pageSize: number): void {
     if (pageSize === this.#pageSize) return;
-    this.writeTable(makeShiftTable(pageSize), PAGE_SHIFT_TABLE);
-    this.#pageSize = pageSize;
-  }
-
-  private writeTable(table: BigUint64Array, offset: number): void {
-    if (offset + table.length * 8 > (offset === PAGE_SHIFT_TABLE ? PAGE_SHIFT_TABLE + SHIFT_TABLE_BYTES : PAGE_SHIFT_TABLE)) {
-      throw new RangeError('table does not fit its slot');
+    let image = shiftImages.get(pageSize);
+    if (image === undefined) {
+      image = tableImage(makeShiftTable(pageSize));
+      shiftImages.set(pageSize, image);
     }
-    // DataView with explicit little-endian: WASM memory is little-endian on every host.
-    const view = new DataView(this.memory.buffer);
-    for (let i = 0; i < table.length; i++) view.setBigUint64(offset + 8 * i, table[i]!, true);
+    if (image.byteLength !== SHIFT_TABLE_BYTES) throw new RangeError('shift table does not fit its slot');
+    this.#bytes.set(image, PAGE_SHIFT_TABLE);
+    this.#pageSize = pageSize;
   }
 }
