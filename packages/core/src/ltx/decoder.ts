@@ -342,15 +342,58 @@ export class LtxDecoder {
     const parsed = new IndexFingerprint();
     const entries: PageIndexEntry[] | undefined = this.collectIndex ? [] : undefined;
     let prev = 0;
-    for (;;) {
-      const pgno = await this.readUvarint('page index');
-      if (pgno === 0) break;
-      const offset = await this.readUvarint('page index');
-      const size = await this.readUvarint('page index');
+    // Entries are (pgno, offset, size) uvarints; `field` says which comes next.
+    const values = [0, 0, 0];
+    let field = 0;
+    const take = (value: number): boolean => {
+      values[field] = value;
+      if (field === 0 && value === 0) return true;
+      if (field < 2) {
+        field += 1;
+        return false;
+      }
+      field = 0;
+      const [pgno, offset, size] = values as [number, number, number];
       if (pgno <= prev) throw this.corrupt('page-index', `entries out of order: page ${pgno} after ${prev}`);
       prev = pgno;
       parsed.add(pgno, offset, size);
       entries?.push({ pgno, offset, size });
+      return false;
+    };
+    let ended = false;
+    while (!ended) {
+      // The uvarints that lie whole in the current chunk, without awaiting per byte...
+      const start = this.reader.offset;
+      if (!(await this.reader.fill())) throw this.corrupt('page-index', `truncated: file ends at offset ${start} inside the page index`);
+      const view = this.reader.peek();
+      let pos = 0;
+      while (!ended) {
+        let value = 0;
+        let scale = 1;
+        let i = pos;
+        let whole = false;
+        while (i < view.byteLength && i - pos < 10) {
+          const byte = view[i++]!;
+          value += (byte & 0x7f) * scale;
+          if (byte < 0x80) {
+            whole = true;
+            break;
+          }
+          scale *= 0x80;
+        }
+        if (!whole) {
+          if (i - pos >= 10) throw this.corrupt('page-index', `varint longer than 10 bytes at offset ${start + i}`);
+          break;
+        }
+        if (!Number.isSafeInteger(value)) throw this.corrupt('page-index', `value out of range at offset ${start + pos}`);
+        pos = i;
+        ended = take(value);
+      }
+      this.flushIndexPending();
+      this.crc.update(view.subarray(0, pos));
+      this.reader.skip(pos);
+      // ...and one split across chunks, a byte at a time.
+      if (!ended) ended = take(await this.readUvarint('page index'));
     }
     this.flushIndexPending();
     const indexBytes = this.reader.offset - indexStart;
