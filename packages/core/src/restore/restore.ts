@@ -90,22 +90,28 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 
   await mkdir(dirname(output), { recursive: true });
   const temp = `${output}.tmp-${randomBytes(6).toString('hex')}`;
-  let done = 0;
-  const reader = await createPlanReader(client, plan.files, output, parallelism, (bytes) => {
-    done += bytes;
-    options.onProgress?.(done, plan.size);
-  });
   const workers = options.workers ?? defaultPageWorkers();
   const workerFileBytes = options.workerFileBytes ?? WORKER_FILE_BYTES;
-  let pool: PageWorkerPool | undefined;
+  const isLarge = (info: { size: number }) => workers > 0 && info.size >= workerFileBytes;
+  // Started before the first file is opened, so the threads are up by the time it is read.
+  const pool = plan.files.some(isLarge) ? new PageWorkerPool(workers) : undefined;
+  let done = 0;
   const applier = new LtxApplier(temp);
+  let reader;
+  try {
+    reader = await createPlanReader(client, plan.files, output, parallelism, (bytes) => {
+      done += bytes;
+      options.onProgress?.(done, plan.size);
+    });
+  } catch (error) {
+    await pool?.close();
+    throw error;
+  }
   try {
     for (let i = 0; i < plan.files.length; i++) {
       const info = plan.files[i]!;
       const source = await reader.open(i);
-      const large = workers > 0 && info.size >= workerFileBytes;
-      if (large) pool ??= new PageWorkerPool(workers);
-      await applier.apply(source, ltxFileLabel(info), { pool: large ? pool : undefined });
+      await applier.apply(source, ltxFileLabel(info), { pool: isLarge(info) ? pool : undefined });
       logger.debug('applied ltx file', { file: ltxFileLabel(info), txid: formatTXID(applier.position.txid) });
       await reader.done(i);
     }
