@@ -19,8 +19,8 @@
 import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { cpuModel, dataDir, ensureDataDir, repoRoot } from './common.ts';
+import { dirname, join } from 'node:path';
+import { cpuModel, dataDir, ensureDataDir } from './common.ts';
 import { installCleanup } from './peer/proc.ts';
 import { consoleSummary, writeDocs, type RunInfo } from './peer/report.ts';
 import { runScenario, type Scenario, type ScenarioResult } from './peer/scenario.ts';
@@ -37,9 +37,10 @@ import { OURS_BIN, ours, peer } from './peer/tools.ts';
 
 const ALL: Scenario[] = [steady, idle, fresh, restore, snapshot, writerKept, lag, version];
 
+/** Git, in the checkout the measured bin comes from (this one, or BENCH_OURS_BIN's). */
 function git(args: string[]): string {
   try {
-    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8' }).trim();
+    return execFileSync('git', args, { cwd: dirname(OURS_BIN), encoding: 'utf8' }).trim();
   } catch {
     return 'unknown';
   }
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   installCleanup();
   ensureDataDir();
   const started = new Date();
-  const dirty = git(['status', '--porcelain', '--', 'packages', 'backends']);
+  const dirty = git(['status', '--porcelain', '--', ':/packages', ':/backends']);
   const info: RunInfo = {
     date: started.toISOString(),
     cpuModel: cpuModel(),

@@ -157,7 +157,9 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   md.push(`| memory | ${fmt(info.memoryGiB, 1)} GiB |`);
   md.push(`| kernel | ${info.kernel} |`);
   md.push(`| Node | ${info.node} |`);
-  md.push(`| ours | ${info.oursVersion}, commit ${info.commit}${info.dirtyFiles ? ` (+ ${info.dirtyFiles} uncommitted files in packages/ and backends/)` : ''}, \`dist/\` built ${info.oursBuilt} |`);
+  const bin = relative(repoRoot, info.oursBin);
+  const where = bin.startsWith('..') ? `a separate checkout (\`${info.oursBin}\`)` : `\`${bin}\``;
+  md.push(`| ours | ${info.oursVersion}: ${where} at commit ${info.commit}${info.dirtyFiles ? ` (+ ${info.dirtyFiles} uncommitted files in packages/ and backends/)` : ''}, \`dist/\` built ${info.oursBuilt} |`);
   md.push(`| peer | Litestream ${info.peerVersion} |`);
   md.push(`| rounds | ${info.rounds} |`);
   md.push(`| load average (1, 5, 15 min) | before ${load(info.loadBefore)}, after ${load(info.loadAfter)} |`);

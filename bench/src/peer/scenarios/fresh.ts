@@ -23,9 +23,9 @@ export const fresh: Scenario = {
     'Storage requests: replica files created in those seconds (the initial snapshots included).',
   series: ['ours', 'peer'],
   figures: [
-    { key: 'cpu_s', label: `CPU over the first ${settings.freshSeconds} s`, unit: 's', digits: 2, target: { kind: 'ratio-max', value: 1.0 }, targetText: '≤ 1.0× peer' },
-    { key: 'requests', label: `storage requests in the first ${settings.freshSeconds} s`, unit: '', digits: 0 },
-    { key: 'peak_rss_mb', label: 'peak RSS', unit: 'MB', digits: 0 },
+    { key: 'cpu_s', label: `${settings.freshCount} fresh databases: CPU over the first ${settings.freshSeconds} s`, unit: 's', digits: 2, target: { kind: 'ratio-max', value: 1.0 }, targetText: '≤ 1.0× peer' },
+    { key: 'requests', label: `${settings.freshCount} fresh: storage requests in the first ${settings.freshSeconds} s`, unit: '', digits: 0 },
+    { key: 'peak_rss_mb', label: `${settings.freshCount} fresh: peak RSS`, unit: 'MB', digits: 0 },
   ],
   async run(series) {
     const tool = TOOLS[series as ToolId];

@@ -60,7 +60,7 @@ export const steady: Scenario = {
         const files = watcher.stop();
         r.service.check();
         const logs = r.service.lines.slice(logFrom).map((l) => l.text);
-        const quietBeforeStop = await drain(r);
+        const quietBeforeStop = await drain(r, 2500, 10_000);
         await r.service.stop();
         const kinds = files.map((f) => ({ f, k: tool.classify(f.rel) }));
         return {

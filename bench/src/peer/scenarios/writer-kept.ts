@@ -46,7 +46,7 @@ export const writerKept: Scenario = {
         const tps = w.commits / w.seconds;
         let quiet: boolean | undefined;
         if (r) {
-          quiet = await drain(r);
+          quiet = await drain(r, 2500, 30_000);
           await r.service.stop();
         }
         const none = ctx.sameRound.none?.values.tps;
