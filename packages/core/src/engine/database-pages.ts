@@ -17,8 +17,10 @@ export async function forEachDatabasePage(
   visit: (pgno: number, data: Buffer) => Promise<void> | void,
 ): Promise<void> {
   const lock = lockPgno(pageSize);
-  const pagesPerChunk = Math.max(1, Math.floor((1 << 20) / pageSize));
-  const chunk = Buffer.alloc(pagesPerChunk * pageSize);
+  // Sized to the database when it is small: a 1 MiB buffer per call is pure garbage for a
+  // database of a few pages (and thousands of them start at once).
+  const pagesPerChunk = Math.max(1, Math.min(commit, Math.floor((1 << 20) / pageSize)));
+  const chunk = Buffer.allocUnsafe(pagesPerChunk * pageSize);
   for (let first = 1; first <= commit; first += pagesPerChunk) {
     const count = Math.min(pagesPerChunk, commit - first + 1);
     const { bytesRead } = await db.read(chunk, 0, count * pageSize, (first - 1) * pageSize);

@@ -54,6 +54,9 @@ const MAX_IN_MEMORY_PAGES_BYTES = 8 << 20;
  */
 const RACY_MTIME_NS = 50_000_000n;
 
+/** A database idle this long gives back its large WAL read buffer. */
+const IDLE_BUFFER_MS = 30_000;
+
 /** Thrown inside a checkpoint's write barrier when a full image turns out to be needed. */
 class FullImageDeferred extends Error {}
 
@@ -79,8 +82,6 @@ export class DB {
   private readonly logger: Logger;
   private readonly metrics: EngineMetrics;
   private conn: Database.Database | undefined;
-  /** Second connection, used only to hold the write lock around a PASSIVE checkpoint. */
-  private barrier: Database.Database | undefined;
   /**
    * The one descriptor we read the database file through, open from `open()` to `close()`.
    * Closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
@@ -104,8 +105,8 @@ export class DB {
    * state) blocks any further backfill. A restart seen while still at this point is safe.
    */
   private safeRestart: { readonly salt1: number; readonly salt2: number; readonly walOffset: number } | undefined;
-  /** Stat signature of the `-wal` file after which nothing changed; undefined when unknown. */
-  private quiet: string | undefined;
+  /** How the `-wal` file looked (null: absent) when a sync last read all of it; undefined when unknown. */
+  private quiet: WalStat | null | undefined;
   /** True while a checkpoint holds the write barrier: a full image must wait until it is released. */
   private deferFullImages = false;
   /** Syncs, checkpoints and close run one at a time, in call order. */
@@ -136,6 +137,18 @@ export class DB {
   /** True while the next sync must write a full image (none written yet, or the chain was lost). */
   get fullImagePending(): boolean {
     return this.fullImageReason !== undefined || this.point === undefined;
+  }
+
+  /**
+   * True when a sync now would find nothing to do: no full image pending, no checkpoint due,
+   * and the `-wal` file unchanged since a sync read all of it. Costs one `stat`.
+   */
+  idle(): boolean {
+    if (!this.conn || this.fullImageReason || !this.point || this.quiet === undefined) return false;
+    if (this.checkpoints.due(this.walFrameCount()) !== undefined) return false;
+    if (!sameWal(this.quiet, this.wal.peek() ?? null)) return false;
+    this.wal.trim(IDLE_BUFFER_MS);
+    return true;
   }
 
   get isOpen(): boolean {
@@ -249,8 +262,6 @@ export class DB {
   private async closeNow(): Promise<void> {
     if (!this.conn) return;
     this.releaseReadLock();
-    this.barrier?.close();
-    this.barrier = undefined;
     this.conn.close();
     this.conn = undefined;
     this.wal.close();
@@ -261,10 +272,13 @@ export class DB {
   }
 
   private async passiveCheckpoint(): Promise<void> {
-    const barrier = (this.barrier ??= this.connect());
+    // A second connection of ours holds the write lock; it lives only for the checkpoint, so an
+    // idle database keeps one connection (opening one costs well under a millisecond).
+    const barrier = this.connect();
     try {
       barrier.exec('BEGIN IMMEDIATE');
     } catch (err) {
+      barrier.close();
       this.logger.debug('checkpoint skipped: the database is busy', { error: (err as Error).message });
       return;
     }
@@ -292,6 +306,7 @@ export class DB {
       this.logger.debug('checkpoint skipped: a full image is due first', { reason: err.message });
     } finally {
       if (barrier.inTransaction) barrier.exec('ROLLBACK');
+      barrier.close();
     }
   }
 
@@ -345,20 +360,25 @@ export class DB {
   /** The idle check, then a real sync; remembers the WAL's signature when it can be trusted. */
   private async syncWal(): Promise<SyncResult | undefined> {
     const now = BigInt(Date.now()) * 1_000_000n;
-    const walStat = this.wal.stat();
-    const signature = signatureOf(walStat);
-    if (this.quiet === signature && !this.fullImageReason && this.point) return undefined;
+    const walStat = this.wal.stat() ?? null;
+    if (this.quiet !== undefined && sameWal(this.quiet, walStat) && !this.fullImageReason && this.point) return undefined;
     this.quiet = undefined;
     const result = await this.syncWalNow();
-    // Any later write changes the signature, unless it lands in the same mtime tick as the
-    // last one we saw: a signature that young is not trusted, the next sync reads again.
-    if (!walStat || now - walStat.mtimeNs > RACY_MTIME_NS) this.quiet = signature;
+    // Any later write changes these, unless it lands in the same mtime tick as the last one
+    // we saw: a stat that young is not trusted, the next sync reads again.
+    if (!walStat || now - walStat.mtimeNs > RACY_MTIME_NS) this.quiet = walStat;
     return result;
   }
 
   private async syncWalNow(): Promise<SyncResult | undefined> {
-    const header = this.wal.readHeader();
+    let header = this.wal.readHeader();
     if (this.fullImageReason || !this.point) return this.writeFullImage(header, this.fullImageReason ?? 'initial snapshot');
+    let seed: readonly [number, number] | undefined;
+    if (header && !this.isRestart(header)) {
+      seed = this.wal.checksumAt(header, this.point.walOffset);
+      // The WAL may have restarted (and overwritten that frame) since its header was read.
+      if (!seed) header = this.wal.readHeader();
+    }
     let point = this.point;
     if (!header) {
       // No WAL content: the main file is the whole state. It may only have changed through
@@ -370,21 +390,25 @@ export class DB {
       }
       return undefined;
     }
-    let seed: readonly [number, number] | undefined;
-    if (point.walOffset === 0 || header.salt1 !== point.salt1 || header.salt2 !== point.salt2) {
+    if (this.isRestart(header)) {
       if (point.walOffset > WAL_HEADER_SIZE && !this.restartIsSafe(point) && !(await this.databaseFileMatches())) {
         return this.writeFullImage(header, 'the WAL was restarted by another process before all of it was copied');
       }
       point = this.point = { ...point, salt1: header.salt1, salt2: header.salt2, walOffset: WAL_HEADER_SIZE };
       this.safeRestart = undefined;
       seed = header.checksum;
-    } else {
-      seed = this.wal.checksumAt(header, point.walOffset);
-      if (!seed) return this.writeFullImage(header, 'the WAL was rewritten below the last copied frame');
+    } else if (!seed) {
+      return this.writeFullImage(header, 'the WAL was rewritten below the last copied frame');
     }
     const region = await this.wal.readCommitted(header, point.walOffset, seed);
     if (!region) return undefined;
     return this.writeIncremental(header, point, region);
+  }
+
+  /** The WAL holds another generation than the one the position is in (or the position has none). */
+  private isRestart(header: WalHeader): boolean {
+    const point = this.point!;
+    return point.walOffset === 0 || header.salt1 !== point.salt1 || header.salt2 !== point.salt2;
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -478,7 +502,7 @@ export class DB {
       return at === undefined ? undefined : region.page(at);
     });
     const produce = async (sink: ByteSink): Promise<LtxEncodeResult> => {
-      const encoder = new LtxEncoder(sink, init, { file: formatLtxFilename(1, txid) });
+      const encoder = new LtxEncoder(sink, init, { file: formatLtxFilename(1, txid), chunkSize: Math.min(1 << 20, commit * this.pageSize + 4096) });
       await forEachDatabasePage(this.file!, overlay, this.pageSize, commit, async (pgno, data) => {
         sums.set(pgno, await encoder.writePage(pgno, data));
       });
@@ -602,8 +626,10 @@ export function defaultMetaPath(dbPath: string): string {
   return join(dirname(dbPath), `.${basename(dbPath)}-litestream`);
 }
 
-function signatureOf(s: WalStat | undefined): string {
-  return s ? `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : 'absent';
+/** Same file, same size, same modification and change times (or absent both times). */
+function sameWal(a: WalStat | null, b: WalStat | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 function sizeOf(path: string): number {

@@ -1,5 +1,5 @@
 import { createReadStream, closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
@@ -127,9 +127,11 @@ export class LocalLtxFiles {
       walSize: position.walSize,
       timestamp: position.timestamp,
     });
+    // Not fsynced: after a crash the record may be missing or torn, which reads as "no
+    // record" and costs one full image, never a wrong position.
     await mkdir(dirname(this.positionPath), { recursive: true });
     const temp = `${this.positionPath}.${process.pid}.tmp`;
-    await writeDurably(temp, Buffer.from(`${text}\n`));
+    await writeFile(temp, `${text}\n`);
     await rename(temp, this.positionPath);
   }
 

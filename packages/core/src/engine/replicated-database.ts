@@ -58,6 +58,8 @@ export class ReplicatedDatabase {
   private readonly abort = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
   private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
+  /** Every maintenance task and its interval. */
+  private readonly tasks: ReadonlyArray<readonly [string, number]>;
 
   constructor(
     path: string,
@@ -75,6 +77,7 @@ export class ReplicatedDatabase {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
     this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
     this.schedule = options.schedule;
+    this.tasks = [...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const), ['snapshot', options.schedule.snapshotInterval] as const];
     this.logger = options.logger.child({ db: path });
     this.metrics = options.metrics;
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
@@ -176,6 +179,13 @@ export class ReplicatedDatabase {
   private async run(): Promise<void> {
     while (this.running) {
       try {
+        // The common case of an idle database: one stat, no promise chain, no request.
+        if (this.quiet()) {
+          // Woken on the interval's grid, so idle databases share timer wake-ups.
+          const interval = this.schedule.monitorInterval;
+          await this.sleep(interval - (Date.now() % interval));
+          continue;
+        }
         await this.syncOnce();
         if (this.failures > 0) this.logger.info('sync resumed', { after: this.failures });
         this.failures = 0;
@@ -189,14 +199,43 @@ export class ReplicatedDatabase {
       }
       if (!this.running) break;
       const delay = this.failures === 0 ? this.schedule.monitorInterval : Math.min(this.schedule.maxBackoff, this.schedule.syncInterval * 2 ** this.failures);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.sleep(delay);
     }
+  }
+
+  /** Nothing to sync, upload or maintain: the database is idle and the replica has it all. */
+  private quiet(): boolean {
+    if (this.failures > 0 || !this.replica.positionKnown || !this.db.idle()) return false;
+    const txid = this.replica.position?.txid ?? 0;
+    if (txid < (this.db.position?.txid ?? 0)) return false;
+    return !this.maintenanceDue(txid);
+  }
+
+  /** Some maintenance task would run now (see `isDue`). */
+  private maintenanceDue(txid: number): boolean {
+    const now = Date.now();
+    for (const [task, interval] of this.tasks) if (this.isDue(task, interval, txid, now)) return true;
+    return false;
+  }
+
+  /**
+   * A task is due when the replica moved past the TXID it last saw and its interval has passed
+   * since it last ran (the first interval counts from start).
+   */
+  private isDue(task: string, interval: number, txid: number, now: number): boolean {
+    let last = this.maintainedAt.get(task);
+    if (!last) this.maintainedAt.set(task, (last = { txid: 0, time: now }));
+    return txid > last.txid && now - last.time >= interval;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Compaction, snapshots and retention, each when due and only if the replica moved on. */
@@ -205,7 +244,7 @@ export class ReplicatedDatabase {
     const txid = this.replica.position?.txid ?? 0;
     let changed = false;
     for (const level of this.schedule.levels) {
-      if (await this.due(`compact-${level.level}`, level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger }))) changed = true;
+      if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger }))) changed = true;
     }
     if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger }))) changed = true;
     if (changed) {
@@ -221,10 +260,9 @@ export class ReplicatedDatabase {
   }
 
   private async due(task: string, interval: number, txid: number, run: () => Promise<unknown>): Promise<boolean> {
-    const last = this.maintainedAt.get(task) ?? { txid: 0, time: Date.now() };
-    if (!this.maintainedAt.has(task)) this.maintainedAt.set(task, last);
-    if (txid <= last.txid || Date.now() - last.time < interval) return false;
-    this.maintainedAt.set(task, { txid, time: Date.now() });
+    const now = Date.now();
+    if (!this.isDue(task, interval, txid, now)) return false;
+    this.maintainedAt.set(task, { txid, time: now });
     return (await run()) !== undefined;
   }
 
@@ -252,4 +290,8 @@ export class ReplicatedDatabase {
       this.logger.debug('staged files removed', { count: old.length, through: formatTXID(old[old.length - 1]!.maxTXID) });
     }
   }
+}
+
+function compactTask(level: number): string {
+  return `compact-${level}`;
 }

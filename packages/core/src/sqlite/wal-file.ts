@@ -5,6 +5,8 @@ import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE, WalScanner, parseWalHeader, typ
 
 /** New WAL bytes up to this size are read in one go and kept for encoding (no second read). */
 const MAX_BUFFERED_REGION = 8 << 20;
+/** A read buffer up to this size is kept however long the database stays idle. */
+const KEPT_BUFFER = 64 << 10;
 /** Larger regions are scanned in chunks of about this size, yielding to the event loop between them. */
 const SCAN_CHUNK = 1 << 20;
 
@@ -35,6 +37,8 @@ export class WalFile {
   /** Size at the last `stat()`: new frames are read up to there (later ones wait for the next sync). */
   private size = 0;
   private buffer: Buffer = Buffer.alloc(0);
+  /** When the buffer was last used, for `trim()`. */
+  private bufferUsedAt = 0;
   private readonly scratch = Buffer.alloc(WAL_HEADER_SIZE);
   private pageScratch: Buffer = Buffer.alloc(0);
 
@@ -70,6 +74,15 @@ export class WalFile {
       this.size = Number(stats.size);
     }
     return { ino: stats.ino, size: Number(stats.size), mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs };
+  }
+
+  /**
+   * Stats the WAL path without touching the descriptor (safe while a read is under way):
+   * for a quick "did anything change" check. Undefined when absent.
+   */
+  peek(): WalStat | undefined {
+    const stats = statSync(this.path, { bigint: true, throwIfNoEntry: false });
+    return stats && { ino: stats.ino, size: Number(stats.size), mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs };
   }
 
   /** The WAL header; undefined when the file is absent, empty or torn. Call `stat()` first. */
@@ -131,6 +144,14 @@ export class WalFile {
     return run && { run, page: (at) => this.readPage(at, header.pageSize) };
   }
 
+  /**
+   * Drops a large read buffer that has not been used for `idleMs`: a busy database keeps
+   * its buffer (no garbage per sync), while thousands of idle ones do not each hold one.
+   */
+  trim(idleMs: number, now = Date.now()): void {
+    if (this.buffer.byteLength > KEPT_BUFFER && now - this.bufferUsedAt > idleMs) this.buffer = Buffer.alloc(0);
+  }
+
   /** Closes the descriptor (the next `stat()` reopens it). */
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
@@ -147,8 +168,9 @@ export class WalFile {
 
   /** The reusable buffer, grown (to a power of two) when needed; kept between syncs. */
   private reserve(length: number): Buffer {
+    this.bufferUsedAt = Date.now();
     if (this.buffer.byteLength < length) {
-      let size = 64 << 10;
+      let size = 16 << 10;
       while (size < length) size *= 2;
       // allocUnsafeSlow: its own ArrayBuffer, so the 4-byte alignment the scanner relies on holds.
       this.buffer = Buffer.allocUnsafeSlow(size);
