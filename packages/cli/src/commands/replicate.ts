@@ -72,12 +72,15 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       replicaName: d.replica.type,
       db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
       ...(d.lease ? { lease: d.lease } : {}),
+      // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
+      watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
     });
   }
   const store = new Store({
     databases,
-    monitorInterval: Math.min(...config.dbs.map((d) => d.monitorInterval)),
-    syncInterval: Math.min(...config.dbs.map((d) => d.replica.syncInterval)),
+    // 0 (event-driven) keeps a 1 s tick as a safety net, and a 1 s base for retry backoff.
+    monitorInterval: smallestPositive(config.dbs.map((d) => d.monitorInterval)),
+    syncInterval: smallestPositive(config.dbs.map((d) => d.replica.syncInterval)),
     levels: config.levels,
     snapshotInterval: config.snapshot.interval,
     snapshotRetention: config.snapshot.retention,
@@ -151,4 +154,9 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
 
 function signalNumber(signal: NodeJS.Signals): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1;
+}
+
+function smallestPositive(values: readonly number[]): number {
+  const positive = values.filter((v) => v > 0);
+  return positive.length > 0 ? Math.min(...positive) : 1000;
 }

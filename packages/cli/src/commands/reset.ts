@@ -18,12 +18,15 @@ export function registerReset(program: Command, registry: DeferredRegistry): voi
     .option('--dry-run', 'print what would be removed, remove nothing')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (db: string, opts: { config?: string; expandEnv?: boolean; dryRun?: boolean }) => {
-      const { LocalLtxFiles, defaultMetaPath } = await import('@litestream-ts/core');
+      const { LocalLtxFiles, defaultMetaPath, formatTXID } = await import('@litestream-ts/core');
       const configured = opts.config ? findDatabase(await readConfig(registry, opts), db) : undefined;
       const metaPath = configured ? (configured.metaPath ?? defaultMetaPath(configured.path)) : defaultMetaPath(resolve(db));
-      const files = await new LocalLtxFiles(metaPath).list();
+      const local = new LocalLtxFiles(metaPath);
+      const files = await local.list();
+      const position = await local.lastPosition().catch(() => undefined);
+      const holds = `${position ? `local position TXID ${formatTXID(position.txid)}, ` : ''}${files.length} staged LTX file(s)`;
       if (opts.dryRun) {
-        process.stdout.write(`would remove ${metaPath} (${files.length} staged LTX file(s))\n`);
+        process.stdout.write(`would remove ${metaPath} (${holds})\n`);
         return;
       }
       if (!existsSync(metaPath)) {
@@ -31,6 +34,6 @@ export function registerReset(program: Command, registry: DeferredRegistry): voi
         return;
       }
       await rm(metaPath, { recursive: true, force: true });
-      process.stdout.write(`removed ${metaPath} (${files.length} staged LTX file(s)); the next replicate starts with a snapshot\n`);
+      process.stdout.write(`removed ${metaPath} (${holds}); the next replicate starts with a snapshot\n`);
     });
 }

@@ -33,8 +33,8 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
       const statuses: DatabaseStatus[] = [];
       for (const d of config.dbs) {
         const local = new LocalLtxFiles(d.metaPath ?? defaultMetaPath(d.path));
-        const last = (await local.list()).at(-1);
-        const localTXID = last ? last.maxTXID : null;
+        // The last staged file, or a full image that went straight to the replica.
+        const localTXID = (await local.lastPosition())?.txid ?? null;
         let replicaTXID: number | null = null;
         let lastReplicatedAt: string | null = null;
         let error: string | undefined;

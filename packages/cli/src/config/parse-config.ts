@@ -114,7 +114,7 @@ function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sh
   const sync = root?.entries.get('sync-interval');
   const validation = root?.entries.get('validation-interval');
   return {
-    syncInterval: sync && readDuration(source, sync, 'positive'),
+    syncInterval: sync && readDuration(source, sync, 'non-negative'),
     validationInterval: validation && readDuration(source, validation, 'non-negative'),
     settings,
   };

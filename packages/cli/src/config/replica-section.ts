@@ -59,7 +59,7 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
     type: plugin.type,
     ...(url !== undefined ? { url } : {}),
     ...(name ? { name } : {}),
-    syncInterval: (syncEntry && readDuration(source, syncEntry, 'positive')) ?? defaults.syncInterval ?? CONFIG_DEFAULTS.syncInterval,
+    syncInterval: (syncEntry && readDuration(source, syncEntry, 'non-negative')) ?? defaults.syncInterval ?? CONFIG_DEFAULTS.syncInterval,
     ...(validationInterval !== undefined ? { validationInterval } : {}),
     settings,
   };

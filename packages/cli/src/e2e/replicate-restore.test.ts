@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,6 +69,26 @@ describe('litestream replicate and restore (real bin)', () => {
     expect(files.every((f) => f.size > 0)).toBe(true);
     const level0 = litestream(['ltx', '-config', config, '-level', '0', '-json', db]);
     expect((JSON.parse(level0.stdout) as unknown[]).length).toBe(files.filter((f) => f.level === 0).length);
+    await app.close();
+  }, 60_000);
+
+  it('with sync-interval: 0, ships each commit as it lands, not on the (hour-long) monitor tick', async () => {
+    const db = join(dir, 'event.db');
+    const replica = join(dir, 'event-replica');
+    const app = new AppProcess(db);
+    await app.insert(2);
+    const config = await writeConfig('event.yml', `dbs:\n  - path: ${db}\n    monitor-interval: 1h\n    replica:\n      url: file://${replica}\n      sync-interval: 0\n`);
+    const cli = new RunningCli(['replicate', '-config', config]);
+    await cli.waitFor('snapshot written');
+    const level0 = async () => (await readdir(join(replica, 'ltx', '0'))).filter((n) => n.endsWith('.ltx')).length;
+    for (let i = 0; i < 3; i++) {
+      const before = await level0();
+      await app.insert(1);
+      for (let wait = 0; wait < 100 && (await level0()) === before; wait++) await sleep(20);
+      expect(await level0()).toBe(before + 1);
+    }
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code, cli.stderr).toBe(0);
     await app.close();
   }, 60_000);
 

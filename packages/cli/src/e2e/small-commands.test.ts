@@ -60,7 +60,8 @@ describe('smaller commands and flags (real bin)', () => {
     await app.insert(5);
     expect(litestream(['replicate', '-once', db, replica]).status).toBe(0);
     const dry = litestream(['reset', '-dry-run', db]);
-    expect(dry.stdout).toMatch(/would remove .*\.reset\.db-litestream \(1 staged LTX file\(s\)\)/);
+    // The snapshot went straight to the replica: nothing is staged, the position is recorded.
+    expect(dry.stdout).toMatch(/would remove .*\.reset\.db-litestream \(local position TXID 0000000000000001, 0 staged LTX file\(s\)\)/);
     expect(existsSync(join(dir, '.reset.db-litestream'))).toBe(true);
     const real = litestream(['reset', db]);
     expect(real.status, real.stderr).toBe(0);

@@ -12,6 +12,7 @@ import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Replica } from './replica.ts';
 import { writeReplicaSnapshot } from './replica-snapshot.ts';
+import { WalWatcher } from './wal-watcher.ts';
 
 /** Timing settings shared by every database of a store. */
 export interface ReplicationSchedule {
@@ -22,6 +23,8 @@ export interface ReplicationSchedule {
   readonly snapshotRetention: number;
   readonly l0Retention: number;
   readonly maxBackoff: number;
+  /** Sync as soon as the `-wal` file changes (debounced), not only on the monitor tick. */
+  readonly watchWal?: boolean;
 }
 
 /** Replication status of one database: local versus replica. */
@@ -58,6 +61,9 @@ export class ReplicatedDatabase {
   private readonly abort = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
   private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
+  private readonly watcher: WalWatcher | undefined;
+  /** A change was seen while no sleep was under way: the next sleep ends at once. */
+  private changedMeanwhile = false;
   /** Every maintenance task and its interval. */
   private readonly tasks: ReadonlyArray<readonly [string, number]>;
 
@@ -77,6 +83,12 @@ export class ReplicatedDatabase {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
     this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
     this.schedule = options.schedule;
+    this.watcher = options.schedule.watchWal
+      ? new WalWatcher(this.db.walPath, () => {
+          this.changedMeanwhile = true;
+          this.wake?.();
+        })
+      : undefined;
     this.tasks = [...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const), ['snapshot', options.schedule.snapshotInterval] as const];
     this.logger = options.logger.child({ db: path });
     this.metrics = options.metrics;
@@ -108,6 +120,7 @@ export class ReplicatedDatabase {
   /** Stops the loop, then syncs until the replica has everything or `timeout` passes. */
   async stop(timeout: number): Promise<void> {
     this.running = false;
+    this.watcher?.close();
     this.abort.abort();
     this.wake?.();
     await this.loop;
@@ -178,6 +191,7 @@ export class ReplicatedDatabase {
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.watcher?.rearm();
       try {
         // The common case of an idle database: one stat, no promise chain, no request.
         if (this.quiet()) {
@@ -229,11 +243,20 @@ export class ReplicatedDatabase {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.changedMeanwhile) {
+      this.changedMeanwhile = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
+      const done = () => {
         clearTimeout(timer);
+        this.wake = undefined;
         resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = () => {
+        this.changedMeanwhile = false;
+        done();
       };
     });
   }

@@ -125,6 +125,29 @@ describe('Store', () => {
     await app.close();
   });
 
+  it('with watchWal, ships each commit as the WAL changes, without waiting for the monitor tick', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(5);
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    // The tick would not come for a minute: only the watcher can ship these commits in time.
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 60_000, watchWal: true });
+    await store.start();
+    await store.syncAndWait(path);
+    for (let i = 0; i < 5; i++) {
+      const before = store.syncStatus()[0]!.remoteTXID;
+      await app.insert(1 + i);
+      for (let wait = 0; wait < 100 && store.syncStatus()[0]!.remoteTXID === before; wait++) await sleep(20);
+      expect(store.syncStatus()[0]!.remoteTXID).toBe(before + 1);
+    }
+    const sha = await app.hash();
+    await store.stop();
+    const out = join(dir, 'out.db');
+    await restore({ client, outputPath: out });
+    expect(await sha256(out)).toBe(sha);
+    await app.close();
+  });
+
   it('continues after the replica when the local meta directory was deleted', async () => {
     const path = join(dir, 'app.db');
     const app = new AppProcess(path);

@@ -17,6 +17,8 @@ export interface StoreDatabase {
    * to the replica; others wait and take over when it expires. Needs conditional writes.
    */
   readonly lease?: { readonly ttl: number };
+  /** Event-driven sync for this database (default: the store's `watchWal`). */
+  readonly watchWal?: boolean;
 }
 
 /** Settings of a store; names and defaults follow Litestream v0.5. */
@@ -26,6 +28,13 @@ export interface StoreOptions {
   readonly monitorInterval?: number;
   /** Base of the retry backoff, ms (default 1000); backoff doubles up to 5 minutes. */
   readonly syncInterval?: number;
+  /**
+   * Event-driven sync: ship a commit as soon as the `-wal` file changes (a file watcher,
+   * debounced by a couple of milliseconds) instead of at the next monitor tick. Commits that
+   * arrive while an upload is under way go out together in the next one. The monitor tick
+   * goes on as a safety net. Default false.
+   */
+  readonly watchWal?: boolean;
   /** Compaction levels (default L1 30 s, L2 5 min, L3 1 h). */
   readonly levels?: readonly CompactionLevel[];
   /** How often a level-9 snapshot is written, ms (default 24 h). */
@@ -66,9 +75,13 @@ export class Store {
   constructor(options: StoreOptions) {
     const levels = options.levels ?? DEFAULT_COMPACTION_LEVELS;
     validateCompactionLevels(levels);
+    for (const [name, value] of [['monitorInterval', options.monitorInterval], ['syncInterval', options.syncInterval]] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new UsageError(`${name} must be a positive number of milliseconds, got ${value}`);
+    }
     const schedule: ReplicationSchedule = {
       monitorInterval: options.monitorInterval ?? 1000,
       syncInterval: options.syncInterval ?? 1000,
+      watchWal: options.watchWal ?? false,
       levels,
       snapshotInterval: options.snapshotInterval ?? 24 * HOUR,
       snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
@@ -84,7 +97,7 @@ export class Store {
       return new ReplicatedDatabase(d.path, d.replica, {
         db: d.db,
         replicaName: d.replicaName,
-        schedule,
+        schedule: d.watchWal === undefined ? schedule : { ...schedule, watchWal: d.watchWal },
         logger,
         metrics,
         ...(d.lease ? { lease: d.lease } : {}),
