@@ -187,7 +187,7 @@ export class LtxDecoder {
         if (slot.frames > 0) {
           if (!pool) {
             // Alone on this thread: continue the file checksum straight through the batch.
-            const outcome = local.decode(slot, pageSize, this.crc.state, fd);
+            const outcome = await local.decode(slot, pageSize, this.crc.state, fd);
             if (outcome.failedAt >= 0) throw this.undecodable(slot, outcome, pageSize);
             this.crc.setState(slot.segment());
             this.account(slot);
@@ -207,11 +207,13 @@ export class LtxDecoder {
         await oldest.outcome;
         yield* this.deliver(oldest, pageSize, pool!, local);
       }
+      await local.flush();
       this.endPages(h);
     } finally {
-      // Workers may still be writing pages of batches nobody will read: wait for them, so
-      // the caller can close (or delete) the file as soon as this returns.
+      // Workers, or this thread's writes, may still be writing pages of batches nobody will
+      // read: wait for them, so the caller can close (or delete) the file once this returns.
       await Promise.allSettled(inFlight.map((job) => job.outcome));
+      await local.settle();
       for (const job of inFlight) (job.slot.worker >= 0 ? pool! : local).release(job.slot);
       if (slot !== undefined) (slot.worker >= 0 ? pool! : local).release(slot);
     }

@@ -7,12 +7,12 @@ import { crc64Raw, crc64Shift, pageChecksumFromRaw } from '../checksum/index.ts'
 import { decompressBlock, lz4Napi } from '../lz4/block.ts';
 import { LZ4_ERR_TRUNCATED } from '../lz4/lz4-wasm-decoder.ts';
 import { FRAME_HEADER_SIZE, PAGE_FLAG_SIZE, PAGE_HEADER_SIZE } from './constants.ts';
+import { write } from 'node:fs';
 import {
   BatchSlot,
-  kernelBytes,
+  OUTPUT_BYTES,
   outputOffset,
   slotLayout,
-  writePageRuns,
   type BatchOutcome,
   type EncodeOutcome,
   type LocalExecutor,
@@ -22,7 +22,14 @@ import { RESULT_DETAIL, RESULT_SEGMENT, RESULT_XOR } from './page-kernel-module.
 
 /** Two slots: with workers, this thread may hold a decoded batch while decoding the next. */
 const LOCAL_SLOTS = 2;
+/**
+ * Output areas, used in turn: a batch's pages are written from its area by the libuv
+ * threadpool while the next batches are decoded into the others, so decoding and writing
+ * overlap even without worker threads.
+ */
+const LOCAL_OUTPUTS = 3;
 const OUT = outputOffset(LOCAL_SLOTS);
+const LOCAL_BYTES = OUT + LOCAL_OUTPUTS * OUTPUT_BYTES;
 
 /** Memories kept for reuse (one per decoder at a time): a restore of 1,000 files makes one. */
 const idle: (PageKernel | Uint8Array)[] = [];
@@ -40,26 +47,38 @@ export function acquireLocalExecutor(options: { js?: boolean } = {}): LocalExecu
   if (!js) {
     try {
       const kernel = PageKernel.create();
-      kernel.ensure(kernelBytes(LOCAL_SLOTS));
+      kernel.ensure(LOCAL_BYTES);
       return new WasmExecutor(kernel);
     } catch {
       wasmUnavailable = true;
     }
   }
-  return new JsExecutor(new Uint8Array(kernelBytes(LOCAL_SLOTS)));
+  return new JsExecutor(new Uint8Array(LOCAL_BYTES));
 }
 
 function keep(memory: PageKernel | Uint8Array): void {
   if (idle.length < MAX_IDLE && !idle.includes(memory)) idle.push(memory);
 }
 
-/** Slots decoded synchronously on this thread; pages written with synchronous positioned writes. */
+/**
+ * Slots decoded on this thread, synchronously, each into the next output area; the pages
+ * are then written to the file asynchronously (one positioned write per run of pages), and
+ * an area is reused only once its writes are done. The kernel's memory never grows after
+ * creation, so the views handed to pending writes stay valid.
+ */
 abstract class SlotExecutor implements LocalExecutor {
+  protected readonly memory: Uint8Array;
   private readonly free: BatchSlot[];
   private readonly all: BatchSlot[];
+  /** Writes still running from each output area. */
+  private readonly writes: (Promise<void> | undefined)[] = new Array(LOCAL_OUTPUTS).fill(undefined);
+  private writeError: unknown;
+  private nextArea = 0;
+  private lastOut = OUT;
   private closed = false;
 
   constructor(memory: Uint8Array) {
+    this.memory = memory;
     this.all = Array.from({ length: LOCAL_SLOTS }, (_, i) => new BatchSlot(memory, slotLayout(i), -1, i));
     this.free = [...this.all];
   }
@@ -71,15 +90,36 @@ abstract class SlotExecutor implements LocalExecutor {
     return slot;
   }
 
-  decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): BatchOutcome {
-    const done = this.run(slot, pageSize, register);
+  async decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): Promise<BatchOutcome> {
+    const area = this.nextArea;
+    this.nextArea = (area + 1) % LOCAL_OUTPUTS;
+    await this.writes[area];
+    this.throwWriteError();
+    const out = OUT + area * OUTPUT_BYTES;
+    this.lastOut = out;
+    const done = this.run(slot, pageSize, register, out);
     if (done !== slot.frames) return { failedAt: done, detail: slot.detail() };
-    if (fd !== undefined) writePageRuns(fd, slot.memory, OUT, pageSize, slot.frames, (i) => slot.pgno(i));
+    if (fd !== undefined) {
+      const pgnos = Array.from({ length: slot.frames }, (_, i) => slot.pgno(i));
+      this.writes[area] = writePages(fd, this.memory, out, pageSize, pgnos).catch((error: unknown) => {
+        this.writeError ??= error;
+      });
+    }
     return { failedAt: -1, detail: 0 };
   }
 
+  async flush(): Promise<void> {
+    await this.settle();
+    this.throwWriteError();
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all(this.writes);
+    this.writes.fill(undefined);
+  }
+
   pages(count: number, pageSize: number): Uint8Array {
-    return this.all[0]!.memory.subarray(OUT, OUT + count * pageSize);
+    return this.memory.subarray(this.lastOut, this.lastOut + count * pageSize);
   }
 
   abstract encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome;
@@ -91,13 +131,45 @@ abstract class SlotExecutor implements LocalExecutor {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    keep(this.memoryToKeep());
+    // Reusable once its writes are done (a failed write's error was already reported or dropped).
+    void this.settle().then(() => keep(this.memoryToKeep()));
   }
 
-  /** Decodes the slot's frames into the output area; returns how many decoded. */
-  protected abstract run(slot: BatchSlot, pageSize: number, register: bigint): number;
+  private throwWriteError(): void {
+    const error = this.writeError;
+    if (error === undefined) return;
+    this.writeError = undefined;
+    throw error;
+  }
+
+  /** Decodes the slot's frames into the output area at `out`; returns how many decoded. */
+  protected abstract run(slot: BatchSlot, pageSize: number, register: bigint, out: number): number;
 
   protected abstract memoryToKeep(): PageKernel | Uint8Array;
+}
+
+/** Writes pages `pgnos` (laid end to end from `out`) at their places, one positioned write per run, all at once. */
+function writePages(fd: number, memory: Uint8Array, out: number, pageSize: number, pgnos: readonly number[]): Promise<void> {
+  const runs: Promise<void>[] = [];
+  let i = 0;
+  while (i < pgnos.length) {
+    const first = pgnos[i]!;
+    let j = i + 1;
+    while (j < pgnos.length && pgnos[j] === first + (j - i)) j++;
+    runs.push(writeFully(fd, memory, out + i * pageSize, (j - i) * pageSize, (first - 1) * pageSize));
+    i = j;
+  }
+  return Promise.all(runs).then(() => {});
+}
+
+function writeFully(fd: number, memory: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= length) return resolve();
+      write(fd, memory, offset + done, length - done, position + done, (error, written) => (error ? reject(error) : step(done + written)));
+    };
+    step(0);
+  });
 }
 
 class WasmExecutor extends SlotExecutor {
@@ -106,10 +178,10 @@ class WasmExecutor extends SlotExecutor {
     super(kernel.bytes);
     this.kernel = kernel;
   }
-  protected run(slot: BatchSlot, pageSize: number, register: bigint): number {
+  protected run(slot: BatchSlot, pageSize: number, register: bigint, out: number): number {
     this.kernel.usePageSize(pageSize);
     const { input, sums, result } = slot.layout;
-    return this.kernel.exports.decodeFrames(input, slot.frames, OUT, pageSize, sums, result, register);
+    return this.kernel.exports.decodeFrames(input, slot.frames, out, pageSize, sums, result, register);
   }
   encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome {
     this.kernel.usePageSize(pageSize);
@@ -123,12 +195,10 @@ class WasmExecutor extends SlotExecutor {
 
 /** The same work with lz4-napi and the CRC-64 module, frame by frame. */
 class JsExecutor extends SlotExecutor {
-  private readonly memory: Uint8Array;
   constructor(memory: Uint8Array) {
     super(memory);
-    this.memory = memory;
   }
-  protected run(slot: BatchSlot, pageSize: number, register: bigint): number {
+  protected run(slot: BatchSlot, pageSize: number, register: bigint, out: number): number {
     const memory = this.memory;
     const view = new DataView(memory.buffer, memory.byteOffset, memory.byteLength);
     const { input, sums, result } = slot.layout;
@@ -144,7 +214,7 @@ class JsExecutor extends SlotExecutor {
         view.setInt32(result + RESULT_DETAIL, LZ4_ERR_TRUNCATED, true);
         return i;
       }
-      memory.set(page, OUT + i * pageSize);
+      memory.set(page, out + i * pageSize);
       const raw = crc64Raw(0n, page);
       const sum = pageChecksumFromRaw(pgno, raw, pageSize);
       view.setBigUint64(sums + 8 * i, sum, true);

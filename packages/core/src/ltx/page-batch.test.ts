@@ -70,7 +70,7 @@ async function decodeBatches(source: AsyncIterable<Uint8Array>, options: { pool?
 }
 
 describe('page batches: executors agree', () => {
-  it('the WebAssembly kernel and the JS fallback decode a batch to the same pages, checksums and file checksum', () => {
+  it('the WebAssembly kernel and the JS fallback decode a batch to the same pages, checksums and file checksum', async () => {
     const wasm = acquireLocalExecutor();
     const js = acquireLocalExecutor({ js: true });
     try {
@@ -85,8 +85,8 @@ describe('page batches: executors agree', () => {
         }
         p += size;
       }
-      expect(wasm.decode(a, 4096, 12345n, undefined)).toEqual({ failedAt: -1, detail: 0 });
-      expect(js.decode(b, 4096, 12345n, undefined)).toEqual({ failedAt: -1, detail: 0 });
+      expect(await wasm.decode(a, 4096, 12345n, undefined)).toEqual({ failedAt: -1, detail: 0 });
+      expect(await js.decode(b, 4096, 12345n, undefined)).toEqual({ failedAt: -1, detail: 0 });
       expect(Buffer.from(wasm.pages(200, 4096)).equals(Buffer.from(js.pages(200, 4096)))).toBe(true);
       expect(a.segment()).toBe(b.segment());
       expect(a.xor()).toBe(b.xor());
@@ -101,7 +101,7 @@ describe('page batches: executors agree', () => {
     }
   });
 
-  it('the WebAssembly compressor and lz4-napi encode frames that checksum the same', () => {
+  it('the WebAssembly compressor and lz4-napi encode frames that checksum the same', async () => {
     const wasm = acquireLocalExecutor();
     const js = acquireLocalExecutor({ js: true });
     try {
@@ -128,7 +128,7 @@ describe('page batches: executors agree', () => {
           p += size;
         }
         expect(p).toBe(bytes);
-        expect(executor.decode(other, 4096, 0n, undefined).failedAt).toBe(-1);
+        expect((await executor.decode(other, 4096, 0n, undefined)).failedAt).toBe(-1);
         expect(Buffer.from(executor.pages(100, 4096)).equals(pages)).toBe(true);
         executor.release(other);
       }
@@ -191,23 +191,24 @@ describe('LtxDecoder.batches', () => {
     expect(again.data.equals(readFileSync(database))).toBe(true);
   });
 
-  it("reports a worker's failed write with its error code", async () => {
+  it('reports a failed write with its error code, from a worker and from this thread', async () => {
     const out = join(scratch, 'read-only.db');
     closeSync(openSync(out, 'w'));
     // Open for reading only: every write to it fails with EBADF.
     const fd = openSync(out, 'r');
-    const decoder = new LtxDecoder(chunked(ltx, 1 << 16));
-    await decoder.readHeader();
-    const workers = pool(1);
-    const err = await (async () => {
-      for await (const _ of decoder.batches({ fd, pool: workers }));
-    })().then(
-      () => undefined,
-      (e: unknown) => e as NodeJS.ErrnoException,
-    );
-    await decoder.cancel();
+    for (const workers of [pool(1), undefined]) {
+      const decoder = new LtxDecoder(chunked(ltx, 1 << 16));
+      await decoder.readHeader();
+      const err = await (async () => {
+        for await (const _ of decoder.batches({ fd, pool: workers }));
+      })().then(
+        () => undefined,
+        (e: unknown) => e as NodeJS.ErrnoException,
+      );
+      await decoder.cancel();
+      expect(err?.code, workers ? 'on a worker' : 'on this thread').toBe('EBADF');
+    }
     closeSync(fd);
-    expect(err?.code).toBe('EBADF');
   });
 });
 

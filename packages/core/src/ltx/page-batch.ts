@@ -208,13 +208,18 @@ function writeFully(fd: number, memory: Uint8Array, offset: number, length: numb
 
 /** Decodes batches on the calling thread (`local-executor.ts`). */
 export interface LocalExecutor {
-  /** The slot, emptied, or undefined while it holds a batch not yet released. */
+  /** A free slot, emptied, or undefined while every slot holds a batch not yet released. */
   take(): BatchSlot | undefined;
   /**
    * Decodes the slot's frames with the file checksum continuing from `register` (the slot's
-   * `segment()` is then the register after them), and writes the pages to `fd` when given.
+   * `segment()` is then the register after them). With `fd`, starts writing the pages there;
+   * the writes finish in the background (`flush` waits for them and reports their errors).
    */
-  decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): BatchOutcome;
+  decode(slot: BatchSlot, pageSize: number, register: bigint, fd: number | undefined): Promise<BatchOutcome>;
+  /** Waits for the pages' writes; throws the first write error. */
+  flush(): Promise<void>;
+  /** Waits for the pages' writes, whatever their outcome. */
+  settle(): Promise<void>;
   /** The decoded pages of the last batch, end to end. */
   pages(count: number, pageSize: number): Uint8Array;
   /**
@@ -223,7 +228,7 @@ export interface LocalExecutor {
    */
   encode(slot: BatchSlot, pageSize: number, register: bigint): EncodeOutcome;
   release(slot: BatchSlot): void;
-  /** Gives the executor's memory back for reuse; the executor is unusable afterwards. */
+  /** Gives the executor's memory back for reuse (once its writes are done); the executor is unusable afterwards. */
   close(): void;
 }
 
