@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { pageChecksum } from '../checksum/index.ts';
 import type { ByteSink } from '../io/chunk-writer.ts';
 import { LtxEncoder, type LtxEncodeResult } from '../ltx/encoder.ts';
+import { defaultPageWorkers, PageWorkerPool } from '../ltx/page-workers.ts';
 import { CHECKSUM_FLAG } from '../ltx/constants.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import type { LtxHeaderInit } from '../ltx/header.ts';
@@ -14,7 +15,7 @@ import { readSqliteHeaderFrom } from '../sqlite/database-header.ts';
 import { WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE, type WalHeader, type WalStat } from '../sqlite/wal.ts';
 import { WalFile, type WalRegion } from '../sqlite/wal-file.ts';
 import { CheckpointSchedule } from './checkpoint-schedule.ts';
-import { forEachDatabasePage, type PageOverlay } from './database-pages.ts';
+import { forEachDatabasePage, forEachDatabaseRun, type PageOverlay } from './database-pages.ts';
 import { DB_DEFAULTS, type DBOptions } from './db-options.ts';
 import { LocalLtxFiles, type LocalLtxFile } from './local-ltx-files.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -54,6 +55,8 @@ const MAX_IN_MEMORY_PAGES_BYTES = 8 << 20;
  */
 const RACY_MTIME_NS = 50_000_000n;
 
+/** Full images at least this large are encoded on worker threads. */
+const WORKER_IMAGE_BYTES = 64 << 20;
 /** A database idle this long gives back its large WAL read buffer. */
 const IDLE_BUFFER_MS = 30_000;
 
@@ -502,11 +505,24 @@ export class DB {
       return at === undefined ? undefined : region.page(at);
     });
     const produce = async (sink: ByteSink): Promise<LtxEncodeResult> => {
-      const encoder = new LtxEncoder(sink, init, { file: formatLtxFilename(1, txid), chunkSize: Math.min(1 << 20, commit * this.pageSize + 4096) });
-      await forEachDatabasePage(this.file!, overlay, this.pageSize, commit, async (pgno, data) => {
-        sums.set(pgno, await encoder.writePage(pgno, data));
-      });
-      return encoder.finish(sums.checksum);
+      // Large images are compressed and checksummed on worker threads, runs of pages at a time.
+      const workers = commit * this.pageSize >= WORKER_IMAGE_BYTES ? defaultPageWorkers() : 0;
+      const pool = workers > 0 ? new PageWorkerPool(workers) : undefined;
+      try {
+        const encoder = new LtxEncoder(sink, init, {
+          file: formatLtxFilename(1, txid),
+          chunkSize: Math.min(1 << 20, commit * this.pageSize + 4096),
+          pool,
+          onPageChecksum: (pgno, checksum) => sums.set(pgno, checksum),
+        });
+        await forEachDatabaseRun(this.file!, overlay, this.pageSize, commit, (first, data) => encoder.writePages(first, data));
+        const result = await encoder.finish();
+        // Every page's checksum arrived through onPageChecksum; they must add up to the file's.
+        if (result.postApplyChecksum !== sums.checksum) throw new LitestreamError('page checksums of the full image do not add up to its post-apply checksum', { file: formatLtxFilename(1, txid) });
+        return result;
+      } finally {
+        await pool?.close();
+      }
     };
     let result: LtxEncodeResult;
     let file: LocalLtxFile | undefined;
