@@ -47,6 +47,8 @@ export class FileReplicaClient extends ReplicaClient {
     rangedReads: 'native',
     // Files are read in place: restore streams them from here instead of copying them first.
     localReads: true,
+    // copyInto writes or copies every chunk before it pulls the next.
+    releasesChunks: true,
   });
   /** Absolute path of the replica directory. */
   readonly root: string;

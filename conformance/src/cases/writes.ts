@@ -1,14 +1,14 @@
 import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '@litestream-ts/core';
-import { CLOCK_TOLERANCE_MS, type CaseContext } from '../case-context.ts';
+import { CLOCK_TOLERANCE_MS, skipNote, type CaseContext } from '../case-context.ts';
 import { forEachConcurrently } from '../support/concurrency.ts';
 import { pseudoRandomBytes, pseudoRandomStream } from '../support/pseudo-random.ts';
 import { listAll, ref } from '../support/replica.ts';
 import { asBuffer, digestOf, readAll } from '../support/streams.ts';
 
 /** Writing files: sources, sizes, replacement, atomicity and parallel writers. */
-export function writeCases({ client, largeFileSize }: CaseContext): void {
+export function writeCases({ client, capabilities, largeFileSize }: CaseContext): void {
   it('writes a file from a Uint8Array and reads the same bytes back', async () => {
     const content = pseudoRandomBytes(10_001, 1);
     await client().writeLtxFile(ref(0, 1, 1), content);
@@ -83,6 +83,17 @@ export function writeCases({ client, largeFileSize }: CaseContext): void {
     expect((await listAll(client(), 0)).map((f) => f.size)).toEqual([30_000]);
   });
 
+  it.skipIf(!capabilities.releasesChunks)(
+    `is done with each chunk when it asks for the next: a source that reuses one buffer stores the right bytes${skipNote(capabilities, 'releasesChunks')}`,
+    async () => {
+      const content = pseudoRandomBytes(3_000_003, 9);
+      const file = ref(9, 1, 2);
+      const written = await client().writeLtxFile(file, reusingOneBuffer(content, 65_536));
+      expect(written.size).toBe(content.byteLength);
+      expect((await readAll(await client().openLtxFile(file))).equals(asBuffer(content))).toBe(true);
+    },
+  );
+
   it('rejects a level outside 0..9 or a TXID range that is empty or starts at 0 with UsageError', async () => {
     const bytes = new Uint8Array(1);
     for (const bad of [ref(10, 1, 1), ref(-1, 1, 1), ref(0, 0, 1), ref(0, 5, 4), ref(0, 1.5, 2), ref(0, 1, 2 ** 53)]) {
@@ -94,6 +105,21 @@ export function writeCases({ client, largeFileSize }: CaseContext): void {
 /** Yields `bytes` in pieces of `size`. */
 async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
+}
+
+/**
+ * Yields `bytes` in pieces of `size` through one buffer, overwritten for each piece as soon as
+ * the consumer asks for the next one (and scribbled over at the end): what a recycling
+ * producer does, which only a backend that is done with each chunk by then survives.
+ */
+async function* reusingOneBuffer(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  for (let at = 0; at < bytes.byteLength; at += size) {
+    const piece = bytes.subarray(at, at + size);
+    buffer.set(piece);
+    yield buffer.subarray(0, piece.byteLength);
+    buffer.fill(0xa5);
+  }
 }
 
 /** Yields half of `bytes`, then throws `error`, as a dropped upload source would. */

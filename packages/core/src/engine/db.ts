@@ -45,7 +45,11 @@ export interface SyncResult {
  * replica sets one so snapshots stream straight to storage instead of being written locally
  * and copied. It runs `produce` with a sink and resolves with its result once stored.
  */
-export type FullImageSink = (ref: { readonly maxTXID: TXID; readonly timestamp: Date }, produce: (sink: ByteSink) => Promise<LtxEncodeResult>) => Promise<LtxEncodeResult>;
+export type FullImageSink = (
+  ref: { readonly maxTXID: TXID; readonly timestamp: Date },
+  /** Encodes into `sink`; `recycleChunks` when the sink is done with each chunk once its promise resolves. */
+  produce: (sink: ByteSink, options: { recycleChunks: boolean }) => Promise<LtxEncodeResult>,
+) => Promise<LtxEncodeResult>;
 
 /** Incremental files up to this many page bytes are encoded in memory and staged in one write. */
 const MAX_IN_MEMORY_PAGES_BYTES = 8 << 20;
@@ -504,7 +508,7 @@ export class DB {
       const at = region.run.pages.get(pgno);
       return at === undefined ? undefined : region.page(at);
     });
-    const produce = async (sink: ByteSink): Promise<LtxEncodeResult> => {
+    const produce = async (sink: ByteSink, options: { recycleChunks?: boolean } = {}): Promise<LtxEncodeResult> => {
       // Large images are compressed and checksummed on worker threads, runs of pages at a time.
       const workers = commit * this.pageSize >= WORKER_IMAGE_BYTES ? defaultPageWorkers() : 0;
       const pool = workers > 0 ? new PageWorkerPool(workers) : undefined;
@@ -513,6 +517,7 @@ export class DB {
           file: formatLtxFilename(1, txid),
           chunkSize: Math.min(1 << 20, commit * this.pageSize + 4096),
           pool,
+          ...(options.recycleChunks ? { recycleChunks: true } : {}),
           onPageChecksum: (pgno, checksum) => sums.set(pgno, checksum),
         });
         await forEachDatabaseRun(this.file!, overlay, this.pageSize, commit, (first, data) => encoder.writePages(first, data));

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { ChunkChannel } from '../io/chunk-channel.ts';
 import type { ByteSink } from '../io/chunk-writer.ts';
 import type { LtxEncodeResult } from '../ltx/encoder.ts';
 import { LitestreamError } from '../ltx/errors.ts';
@@ -88,7 +88,7 @@ export class Replica {
    * the snapshot is written once, never staged and copied. Staged files before it go first.
    * Meant as the DB's `fullImageSink`.
    */
-  sendFullImage(ref: { readonly maxTXID: TXID; readonly timestamp: Date }, produce: (sink: ByteSink) => Promise<LtxEncodeResult>): Promise<LtxEncodeResult> {
+  sendFullImage(ref: { readonly maxTXID: TXID; readonly timestamp: Date }, produce: (sink: ByteSink, options: { recycleChunks: boolean }) => Promise<LtxEncodeResult>): Promise<LtxEncodeResult> {
     return this.exclusive(async () => {
       if (!this.known) {
         await this.init();
@@ -97,20 +97,19 @@ export class Replica {
       }
       await this.upload({ upTo: ref.maxTXID - 1 });
       const name = `0000000000000001-${formatTXID(ref.maxTXID)}.ltx`;
-      const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-      // Its errors reach us through `stored` and the encoder's writes; an 'error' nobody
-      // listens to would crash the process.
-      pipe.on('error', () => {});
-      const stored = this.client.writeLtxFile({ level: 0, minTXID: 1, maxTXID: ref.maxTXID }, pipe, { timestamp: ref.timestamp });
-      // A failed upload must stop the encoder, which may be waiting for the pipe to drain.
-      stored.catch((err: unknown) => pipe.destroy(err instanceof Error ? err : new Error(String(err))));
+      // One chunk at a time from the encoder to the store; a store that is done with each chunk
+      // when it pulls the next lets the encoder reuse a few buffers instead of making garbage.
+      const channel = new ChunkChannel();
+      const stored = this.client.writeLtxFile({ level: 0, minTXID: 1, maxTXID: ref.maxTXID }, channel, { timestamp: ref.timestamp });
+      // A store that fails before reading everything must stop the encoder, which waits on it.
+      stored.catch((err: unknown) => channel.abort(err));
       let result: LtxEncodeResult;
       try {
-        result = await produce(pipe);
-        pipe.end();
+        result = await produce((chunk) => channel.write(chunk), { recycleChunks: this.client.capabilities.releasesChunks === true });
+        channel.end();
         await stored;
       } catch (err) {
-        pipe.destroy();
+        channel.fail(err);
         await stored.catch(() => {});
         this.known = false;
         throw new LitestreamError(`upload of ${name} failed: ${(err as Error).message}`, { cause: err });

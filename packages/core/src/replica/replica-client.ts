@@ -41,6 +41,14 @@ export interface ReplicaCapabilities {
    * should keep (their transfers are better overlapped with applying, and retried, there).
    */
   readonly localReads?: boolean;
+  /**
+   * `writeLtxFile` is done with each chunk of an async-iterable source by the time it asks
+   * for the next one (it writes or copies every chunk before pulling more), so a producer
+   * may reuse its buffers. The engine then streams snapshots through a few recycled chunks
+   * instead of garbage that the collector reclaims late. Optional; absent means false, which
+   * stores that queue or batch chunks (multipart uploads, network streams) must keep.
+   */
+  readonly releasesChunks?: boolean;
 }
 
 export interface ListLtxOptions {
