@@ -29,6 +29,7 @@ export interface StagedFile {
 
 // Coalescing small chunks keeps the syscall count sane when a producer writes frame by frame.
 const WRITE_BUFFER_SIZE = 1 << 20;
+const DIRECT_WRITE_SIZE = 16 << 10;
 
 /**
  * Streams `data` into a temp file beside `path` and fsyncs it, stamping `mtime` when given.
@@ -115,17 +116,20 @@ export async function makeDirectoryDurably(dir: string): Promise<void> {
 }
 
 async function copyInto(handle: FileHandle, data: ByteChunks): Promise<number> {
-  const buffer = Buffer.allocUnsafe(WRITE_BUFFER_SIZE);
+  // Allocated for the first small chunk only: chunks of DIRECT_WRITE_SIZE or more are written as
+  // they come (a whole small L0 file from memory, a snapshot's 1 MiB chunks) without a copy.
+  let buffer: Buffer | undefined;
   let filled = 0;
   let size = 0;
   for await (const chunk of data) {
     if (!(chunk instanceof Uint8Array)) throw new UsageError(`LTX data must be a stream of bytes, got a chunk of type ${typeof chunk}`);
     size += chunk.byteLength;
     let at = 0;
-    if (filled === 0 && chunk.byteLength >= WRITE_BUFFER_SIZE) {
+    if (filled === 0 && chunk.byteLength >= DIRECT_WRITE_SIZE) {
       await writeFully(handle, chunk);
       continue;
     }
+    buffer ??= Buffer.allocUnsafe(WRITE_BUFFER_SIZE);
     while (at < chunk.byteLength) {
       const n = Math.min(WRITE_BUFFER_SIZE - filled, chunk.byteLength - at);
       buffer.set(chunk.subarray(at, at + n), filled);
@@ -137,7 +141,7 @@ async function copyInto(handle: FileHandle, data: ByteChunks): Promise<number> {
       }
     }
   }
-  if (filled > 0) await writeFully(handle, buffer.subarray(0, filled));
+  if (filled > 0) await writeFully(handle, buffer!.subarray(0, filled));
   return size;
 }
 

@@ -1,7 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { pageChecksum } from '../checksum/index.ts';
 import type { ByteSink } from '../io/chunk-writer.ts';
 import { LtxEncoder, type LtxEncodeResult } from '../ltx/encoder.ts';
@@ -63,6 +63,12 @@ const RACY_MTIME_NS = 50_000_000n;
 const WORKER_IMAGE_BYTES = 64 << 20;
 /** A database idle this long gives back its large WAL read buffer. */
 const IDLE_BUFFER_MS = 30_000;
+
+/** better-sqlite3, loaded by the first `open()`: code that only restores never pays for it. */
+let sqlite: typeof Database | undefined;
+async function loadSqlite(): Promise<typeof Database> {
+  return (sqlite ??= (await import('better-sqlite3')).default);
+}
 
 /** Thrown inside a checkpoint's write barrier when a full image turns out to be needed. */
 class FullImageDeferred extends Error {}
@@ -171,6 +177,7 @@ export class DB {
     await stat(this.path).catch((cause: NodeJS.ErrnoException) => {
       throw new LitestreamError(cause.code === 'ENOENT' ? 'database does not exist' : `cannot open database: ${cause.message}`, { file: this.path, cause });
     });
+    await loadSqlite();
     const conn = this.connect();
     try {
       const mode = conn.pragma('journal_mode = wal', { simple: true });
@@ -620,7 +627,7 @@ export class DB {
 
   /** A connection of ours: it never checkpoints by itself (checkpoints happen when we decide). */
   private connect(): Database.Database {
-    const conn = new Database(this.path, { timeout: this.options.busyTimeout });
+    const conn = new sqlite!(this.path, { timeout: this.options.busyTimeout });
     try {
       conn.pragma('wal_autocheckpoint = 0');
     } catch (err) {

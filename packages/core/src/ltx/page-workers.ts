@@ -39,15 +39,18 @@ export const SLOTS_PER_WORKER = 2;
 const MAX_DEFAULT_WORKERS = 3;
 
 /**
- * Workers worth starting on this machine: one per core but the calling thread's (which
- * decodes too whenever the workers are busy), up to 3; none on one core, or where
+ * Workers worth starting on this machine: with 4 cores or more, one per core but two (the
+ * calling thread decodes or encodes too, and the thread pool writes), up to 3. Below that,
+ * none: on 2 cores a worker competes with both for the same cores, bought ~25% on a 1 GB
+ * restore measured alone and next to nothing once real disk writes were in the picture, and
+ * costs ~18 MB of memory (a worker is a whole Node environment). None either where
  * WebAssembly cannot run.
  */
 export function defaultPageWorkers(): number {
   // Workers run the WebAssembly kernel; without WebAssembly (node --jitless) this thread does all.
   if (webAssemblyApi() === undefined) return 0;
   const cores = availableParallelism();
-  return Math.max(0, Math.min(cores - 1, MAX_DEFAULT_WORKERS));
+  return cores < 4 ? 0 : Math.min(cores - 2, MAX_DEFAULT_WORKERS);
 }
 
 /** The worker script beside this module: `.ts` when running from source, `.js` when built. */
