@@ -75,7 +75,7 @@ function ownCategory(frame: CallFrame): string | undefined {
   // function that calls it, i.e. compressBlock / decompressBlock.
   if (url.includes('/packages/core/src/lz4/')) return 'LZ4 (lz4-napi native, charged to lz4/block.ts)';
   if (url.includes('/packages/core/src/checksum/')) return 'CRC-64: JS glue (copy into WASM memory, BigInt)';
-  if (url.includes('/packages/core/src/io/')) return 'our JS: io (ByteReader/ChunkWriter)';
+  if (url.includes('/packages/core/src/io/')) return 'our JS: io (ByteReader, ChunkChannel)';
   if (url.includes('/packages/core/src/')) return 'our JS: codec (framing, validation, async plumbing)';
   if (url.includes('/bench/')) return 'bench harness';
   if (url.includes('/node_modules/')) return 'dependency JS';

@@ -13,7 +13,7 @@ export * from './ltx/encoder.ts';
 export * from './ltx/decoder.ts';
 export * from './ltx/compactor.ts';
 export * from './io/byte-reader.ts';
-export * from './io/chunk-writer.ts';
+export * from './io/byte-sink.ts';
 export * from './io/durable.ts';
 export * from './lz4/block.ts';
 export * from './sqlite/database-header.ts';

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import { HEADER_SIZE } from '../ltx/constants.ts';
 import { CorruptError, LitestreamError } from '../ltx/errors.ts';
 import { decodeHeader, type LtxHeader } from '../ltx/header.ts';

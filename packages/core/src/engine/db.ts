@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { pageChecksum } from '../checksum/index.ts';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import { LtxEncoder, type LtxEncodeResult } from '../ltx/encoder.ts';
 import { defaultPageWorkers, PageWorkerPool } from '../ltx/page-workers.ts';
 import { CHECKSUM_FLAG } from '../ltx/constants.ts';

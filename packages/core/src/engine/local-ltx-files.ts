@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
 import { decodeHeader, type LtxHeader } from '../ltx/header.ts';
 import { formatLtxFilename, parseLtxFilename, parseTXID, formatTXID, type TXID } from '../ltx/txid.ts';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import { errorCode } from '../io/durable.ts';
 
 /** An L0 file staged in the database's meta directory. */

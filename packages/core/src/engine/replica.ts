@@ -1,5 +1,5 @@
 import { ChunkChannel } from '../io/chunk-channel.ts';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import type { LtxEncodeResult } from '../ltx/encoder.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import type { Position } from '../ltx/position.ts';

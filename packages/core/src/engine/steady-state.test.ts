@@ -23,6 +23,13 @@ afterEach(async () => {
 
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
+/** Restores the replica (with SQLite's quick check) and checks it equals the application's database. */
+async function expectReplicaHolds(client: FileReplicaClient, app: AppProcess): Promise<void> {
+  const out = join(dir, 'out.db');
+  await restore({ client, outputPath: out, integrityCheck: 'quick' });
+  expect(await sha256(out)).toBe(await app.hash());
+}
+
 async function listLevel(client: FileReplicaClient, level: number): Promise<LtxFileInfo[]> {
   const files: LtxFileInfo[] = [];
   for await (const f of client.listLtxFiles(level)) files.push(f);
@@ -105,9 +112,7 @@ describe('steady state', () => {
     expect(checkpoints.length).toBeGreaterThan(5);
     // ... though our checkpoints completed and the WAL was restarted again and again.
     expect(seen.size).toBeGreaterThan(5);
-    const out = join(dir, 'out.db');
-    await restore({ client, outputPath: out, integrityCheck: 'quick' });
-    expect(await sha256(out)).toBe(await app.hash());
+    await expectReplicaHolds(client, app);
     await app.close();
   }, 60_000);
 
@@ -139,9 +144,7 @@ describe('steady state', () => {
 
     expect(passives).toBeGreaterThan(20);
     expect(await fullImages(client, logger)).toEqual({ reasons: [], files: [] });
-    const out = join(dir, 'out.db');
-    await restore({ client, outputPath: out, integrityCheck: 'quick' });
-    expect(await sha256(out)).toBe(await app.hash());
+    await expectReplicaHolds(client, app);
     await other.close();
     await app.close();
   }, 60_000);

@@ -22,6 +22,13 @@ afterEach(async () => {
 
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
+/** Restores the replica's latest state into a fresh file and checks it has the expected hash. */
+async function expectReplicaHolds(client: FileReplicaClient, sha: string): Promise<void> {
+  const out = join(dir, `restored-${Math.random().toString(36).slice(2)}.db`);
+  await restore({ client, outputPath: out });
+  expect(await sha256(out)).toBe(sha);
+}
+
 /** The real file backend, counting every storage request it serves. */
 class CountingFileClient extends FileReplicaClient {
   requests = 0;
@@ -119,9 +126,7 @@ describe('Store', () => {
     await app.insert(123);
     const sha = await app.hash();
     await store.stop();
-    const out = join(dir, 'out.db');
-    await restore({ client, outputPath: out });
-    expect(await sha256(out)).toBe(sha);
+    await expectReplicaHolds(client, sha);
     await app.close();
   });
 
@@ -142,9 +147,7 @@ describe('Store', () => {
     }
     const sha = await app.hash();
     await store.stop();
-    const out = join(dir, 'out.db');
-    await restore({ client, outputPath: out });
-    expect(await sha256(out)).toBe(sha);
+    await expectReplicaHolds(client, sha);
     await app.close();
   });
 
@@ -166,9 +169,7 @@ describe('Store', () => {
     await store.syncAndWait();
     expect(store.syncStatus()[0]!.remoteTXID).toBe(remote + 1);
     await store.stop();
-    const out = join(dir, 'out.db');
-    await restore({ client, outputPath: out });
-    expect(await sha256(out)).toBe(await app.hash());
+    await expectReplicaHolds(client, await app.hash());
     await app.close();
   });
 
@@ -199,9 +200,7 @@ describe('Store', () => {
     await app.insert(5);
     await store.syncAndWait();
     await store.stop();
-    const out = join(dir, 'out.db');
-    await restore({ client, outputPath: out });
-    expect(await sha256(out)).toBe(await app.hash());
+    await expectReplicaHolds(client, await app.hash());
     await app.close();
   });
 });

@@ -1,13 +1,13 @@
 import { WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import { waitForDrain, type ByteSink } from '../io/byte-sink.ts';
 
 /** Chunks a recycling output keeps in circulation at most (one filling, the rest being written). */
 const RECYCLED_CHUNKS = 4;
 
 /**
- * The encoder's output: batches small writes into large chunks for a sink and waits for the
- * sink to drain, like `ChunkWriter`, and can also *reuse* its chunks. A chunk is reused once
+ * The encoder's output: batches small writes into large chunks for a sink, waits for the
+ * sink to drain, and can also *reuse* its chunks. A chunk is reused once
  * the sink is done with it: a Writable's write callback has fired, or a function sink's
  * promise has resolved. That is only safe when the sink does not keep chunks past that point,
  * which holds for `fs.WriteStream` (recycling is then on by default) and for sinks that write
@@ -106,30 +106,4 @@ export class ChunkOutput {
     const ok = this.recycle ? sink.write(chunk, (error) => this.giveBack(full, error ?? undefined)) : sink.write(chunk);
     if (!ok) await waitForDrain(sink);
   }
-}
-
-/** Resolves on 'drain', rejects on 'error' or an early 'close', and removes its listeners either way. */
-function waitForDrain(stream: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      stream.off('drain', onDrain);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-    };
-    const onDrain = () => {
-      cleanup();
-      resolve();
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = () => {
-      cleanup();
-      reject(stream.errored ?? new Error('output stream closed before all bytes were written'));
-    };
-    stream.on('drain', onDrain);
-    stream.on('error', onError);
-    stream.on('close', onClose);
-  });
 }

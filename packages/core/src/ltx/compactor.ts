@@ -1,4 +1,4 @@
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import { LtxDecoder, type LtxPage } from './decoder.ts';
 import { LtxEncoder, type LtxEncodeResult } from './encoder.ts';
 import { ChecksumMismatchError, CorruptError, UsageError } from './errors.ts';

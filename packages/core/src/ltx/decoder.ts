@@ -12,7 +12,7 @@ import {
   lockPgno,
 } from './constants.ts';
 import { acquireLocalExecutor } from './local-executor.ts';
-import { framesPerBatch, type BatchOutcome, type BatchSlot, type LocalExecutor, type PagePool } from './page-batch.ts';
+import { BatchJob, framesPerBatch, type BatchOutcome, type BatchSlot, type LocalExecutor, type PagePool } from './page-batch.ts';
 import type { LtxTrailer } from './encoder.ts';
 import { ChecksumMismatchError, CorruptError, UsageError } from './errors.ts';
 import { decodeHeader, hasNoChecksum, isSnapshot, type LtxHeader } from './header.ts';
@@ -163,7 +163,7 @@ export class LtxDecoder {
     const pageSize = h.pageSize;
     const perBatch = Math.max(1, Math.min(options.maxPages ?? Infinity, framesPerBatch(pageSize)));
     const fd = options.fd;
-    const inFlight: Job[] = [];
+    const inFlight: BatchJob<BatchOutcome>[] = [];
     let slot: BatchSlot | undefined;
     try {
       for (;;) {
@@ -194,7 +194,7 @@ export class LtxDecoder {
             yield batchView(slot, pageSize, local.pages(slot.frames, pageSize));
             local.release(slot);
           } else {
-            inFlight.push(slot.worker >= 0 ? new Job(slot, pool.decode(slot, pageSize, fd)) : new Job(slot, local.decode(slot, pageSize, 0n, fd)));
+            inFlight.push(slot.worker >= 0 ? new BatchJob(slot, pool.decode(slot, pageSize, fd)) : new BatchJob(slot, local.decode(slot, pageSize, 0n, fd)));
           }
         } else {
           (slot.worker >= 0 ? pool! : local).release(slot);
@@ -224,7 +224,7 @@ export class LtxDecoder {
    * into the file state, in file order, and yields it. Its register started from zero, so
    * ours is shifted past the batch and combined. The slot is freed when the consumer moves on.
    */
-  private *deliver(job: Job, pageSize: number, pool: PagePool, local: LocalExecutor): Generator<LtxPageBatch> {
+  private *deliver(job: BatchJob<BatchOutcome>, pageSize: number, pool: PagePool, local: LocalExecutor): Generator<LtxPageBatch> {
     const { slot } = job;
     try {
       const outcome = job.result!;
@@ -501,27 +501,6 @@ export class LtxDecoder {
 
   private corrupt(section: string, message: string, cause?: unknown): CorruptError {
     return new CorruptError(section, message, { file: this.file, cause });
-  }
-}
-
-/** A batch handed to a worker (or decoded here, out of order): done once its outcome is known. */
-class Job {
-  readonly slot: BatchSlot;
-  readonly outcome: Promise<BatchOutcome>;
-  result: BatchOutcome | undefined;
-  constructor(slot: BatchSlot, outcome: Promise<BatchOutcome> | BatchOutcome) {
-    this.slot = slot;
-    if (outcome instanceof Promise) {
-      this.outcome = outcome.then((result) => (this.result = result));
-      // Awaited in order later; until then a failure must not count as unhandled.
-      this.outcome.catch(() => {});
-    } else {
-      this.result = outcome;
-      this.outcome = Promise.resolve(outcome);
-    }
-  }
-  get done(): boolean {
-    return this.result !== undefined;
   }
 }
 

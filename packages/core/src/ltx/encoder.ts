@@ -1,11 +1,11 @@
 import { Crc64 } from '../checksum/index.ts';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import { ChunkOutput } from './chunk-output.ts';
 import { CHECKSUM_FLAG, FRAME_HEADER_SIZE, PAGE_HEADER_SIZE, TRAILER_SIZE, lockPgno } from './constants.ts';
 import { UsageError } from './errors.ts';
 import { completeHeader, encodeHeader, hasNoChecksum, isSnapshot, type LtxHeader, type LtxHeaderInit } from './header.ts';
 import { acquireLocalExecutor } from './local-executor.ts';
-import { framesPerBatch, type BatchSlot, type EncodeOutcome, type LocalExecutor, type PagePool } from './page-batch.ts';
+import { BatchJob, framesPerBatch, type BatchSlot, type EncodeOutcome, type LocalExecutor, type PagePool } from './page-batch.ts';
 import { PageIndexBuilder } from './page-index.ts';
 
 /** Options of an `LtxEncoder`. */
@@ -345,26 +345,12 @@ export class LtxEncoder {
 }
 
 /** A batch being encoded: done once its frames are in its slot. */
-class EncodeJob {
-  readonly slot: BatchSlot;
-  readonly outcome: Promise<EncodeOutcome>;
+class EncodeJob extends BatchJob<EncodeOutcome> {
   /** The file checksum continued straight through it (this thread alone), rather than from zero. */
   readonly sequential: boolean;
-  result: EncodeOutcome | undefined;
   constructor(slot: BatchSlot, outcome: Promise<EncodeOutcome> | EncodeOutcome, sequential: boolean) {
-    this.slot = slot;
+    super(slot, outcome);
     this.sequential = sequential;
-    if (outcome instanceof Promise) {
-      this.outcome = outcome.then((result) => (this.result = result));
-      // Awaited in order later; until then a failure must not count as unhandled.
-      this.outcome.catch(() => {});
-    } else {
-      this.result = outcome;
-      this.outcome = Promise.resolve(outcome);
-    }
-  }
-  get done(): boolean {
-    return this.result !== undefined;
   }
 }
 

@@ -251,3 +251,29 @@ export interface PagePool {
   release(slot: BatchSlot): void;
 }
 
+
+/**
+ * A batch on its way through a kernel (a worker's or this thread's): `outcome` settles when
+ * its results are in its slot, `result` is set then. Jobs are awaited in order later, so a
+ * failure is kept from counting as unhandled until then.
+ */
+export class BatchJob<T> {
+  readonly slot: BatchSlot;
+  readonly outcome: Promise<T>;
+  result: T | undefined;
+
+  constructor(slot: BatchSlot, outcome: Promise<T> | T) {
+    this.slot = slot;
+    if (outcome instanceof Promise) {
+      this.outcome = outcome.then((result) => (this.result = result));
+      this.outcome.catch(() => {});
+    } else {
+      this.result = outcome;
+      this.outcome = Promise.resolve(outcome);
+    }
+  }
+
+  get done(): boolean {
+    return this.result !== undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { ByteSink } from '../io/chunk-writer.ts';
+import type { ByteSink } from '../io/byte-sink.ts';
 import { LtxEncoder, type LtxEncodeResult } from '../ltx/encoder.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { BATCH_PAGE_BYTES } from '../ltx/page-batch.ts';
