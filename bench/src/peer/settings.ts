@@ -48,6 +48,11 @@ export const settings = {
   idleCounts: list('BENCH_IDLE_NS', [1, 100, 1000], [1, 10, 50]),
   checkpointSeconds: num('BENCH_CHECKPOINT_S', 5, 2),
   idleWindowSeconds: num('BENCH_IDLE_WINDOW_S', 15, 6),
+  /**
+   * Start-up's follow-up work to wait out before an idle window: ours compacts each initial
+   * snapshot into level 1 once, 30 s (its default L1 interval) after the database started.
+   */
+  idleFollowUpSeconds: num('BENCH_IDLE_FOLLOW_UP_S', 30, 30),
   freshCount: num('BENCH_FRESH_N', 100, 20),
   freshSeconds: num('BENCH_FRESH_S', 60, 10),
   restoreCounts: list('BENCH_RESTORE_KS', [0, 100, 300, 1000], [0, 10, 30, 100]),

@@ -37,7 +37,8 @@ export const idle: Scenario = {
   method:
     `N ∈ {${settings.idleCounts.join(', ')}} small databases, each with a \`-wal\` file holding a few committed pages, nobody writing; one replicator process over all of them ` +
     `(one config listing every database, each with its own file replica), \`checkpoint-interval: ${interval}\` for both tools (the same key in v0.3.13), other settings default. ` +
-    `Start-up has settled when every initial snapshot is on the replica and one checkpoint interval + ${settings.settleSeconds} s more have passed (so what start-up left in the WAL has been checkpointed and shipped); the window is then ${settings.idleWindowSeconds} s ` +
+    `Start-up has settled when every initial snapshot is on the replica and then the longer of one checkpoint interval and ${settings.idleFollowUpSeconds} s, plus ${settings.settleSeconds} s, have passed ` +
+    `(so what start-up left in the WAL has been checkpointed and shipped, and ours has compacted each initial snapshot into level 1, which its default schedule does once, 30 s after a database starts); the window is then ${settings.idleWindowSeconds} s ` +
     `(≥ 2 checkpoint intervals, so a checkpoint-driven write would show). CPU is utime+stime over the window as % of one core; storage requests are replica files created or replaced ` +
     '(each file write is one PUT on an object store), watched with inotify plus a scan at both ends; log lines are the lines the replicator printed in the window.',
   series: ['ours', 'peer'],
@@ -58,8 +59,9 @@ export const idle: Scenario = {
         const r = await startReplication(tool, dir, entries(dir, paths, { db: { 'checkpoint-interval': interval } }), { name: `idle ×${n}` });
         try {
           const startupMs = msBetween(r.service.startNs, r.snapshotsNs);
-          // Settled: one checkpoint interval (whatever start-up left in the WAL is checkpointed and shipped) plus the usual settle time.
-          await sleep((settings.checkpointSeconds + settings.settleSeconds) * 1000);
+          // Settled: whatever start-up left in the WAL is checkpointed and shipped (one checkpoint
+          // interval), and start-up's follow-up maintenance has run, plus the usual settle time.
+          await sleep((Math.max(settings.checkpointSeconds, settings.idleFollowUpSeconds) + settings.settleSeconds) * 1000);
           r.service.check();
           const watcher = new ReplicaWatcher(r.replicasDir).start();
           const logFrom = r.service.lines.length;
