@@ -465,7 +465,7 @@ export class DB {
       // Small (the steady state): one right-sized buffer, one write, bytes kept for the upload.
       const chunks: Buffer[] = [];
       result = await encode((chunk) => void chunks.push(chunk), pageBytes + pgnos.length * 16 + 4096);
-      file = await this.local.writeBytes(txid, txid, chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
+      file = this.local.writeBytes(txid, txid, chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
     } else {
       result = await this.local.write(txid, txid, (sink) => encode(sink));
       file = { minTXID: txid, maxTXID: txid, path: this.local.pathOf(txid, txid) };

@@ -1,8 +1,9 @@
-import { createReadStream, closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream, closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
 import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
+import { verifyLtx } from '../ltx/decoder.ts';
 import { decodeHeader, type LtxHeader } from '../ltx/header.ts';
 import { formatLtxFilename, parseLtxFilename, parseTXID, formatTXID, type TXID } from '../ltx/txid.ts';
 import type { ByteSink } from '../io/byte-sink.ts';
@@ -33,17 +34,17 @@ export interface LocalPosition {
 
 /** Bytes of recently staged files kept in memory for their upload, at most this much in all. */
 const MAX_CACHED_BYTES = 32 << 20;
-const fsyncFd = promisify(fsync);
 
 /**
  * The local staging area `<meta>/ltx/0/`: L0 files written by syncs, waiting to be shipped
  * to replicas and kept for `l0-retention` after that, plus `<meta>/position.json`, the
  * record of a full image sent straight to the replica. Files appear by rename only.
  *
- * Durability: a staged file's data is fsynced before it takes its name, so a name never
- * points at a torn file; the directory is not fsynced. A crash can therefore lose the newest
- * name, which only sends the replicator back to the previous position (and, the database
- * having moved on, to a full image) — never to a wrong one.
+ * Durability: staged files are not fsynced. The replica is where durability is promised (the
+ * file backend fsyncs what it stores); a staged file is a copy of WAL frames on their way. After
+ * a crash the newest files may be missing or torn: a torn newest file reads as "no position"
+ * (a full image follows), and a staged file read back from disk is verified before it is
+ * uploaded (`verifiedBytes`), so a torn one is never shipped.
  */
 export class LocalLtxFiles {
   readonly dir: string;
@@ -135,10 +136,8 @@ export class LocalLtxFiles {
     await rename(temp, this.positionPath);
   }
 
-  /** Streams a staged file (from memory when this process staged it and has not sent it yet). */
+  /** Streams a staged file from disk (see `cached` for the bytes of one still in memory). */
   open(file: LocalLtxFile): AsyncIterable<Uint8Array> {
-    const cached = this.cache.get(file.path);
-    if (cached) return oneChunk(cached);
     return createReadStream(file.path, { highWaterMark: 1 << 20 });
   }
 
@@ -156,18 +155,18 @@ export class LocalLtxFiles {
   }
 
   /**
-   * Stages a file whose bytes are at hand: written, fsynced and renamed into place; the
-   * bytes are kept in memory for the upload that follows.
+   * Stages a file whose bytes are at hand: written (synchronously: it is small and goes to
+   * the page cache) and renamed into place; the bytes are kept in memory for the upload.
    */
-  async writeBytes(minTXID: TXID, maxTXID: TXID, bytes: Buffer): Promise<LocalLtxFile> {
+  writeBytes(minTXID: TXID, maxTXID: TXID, bytes: Buffer): LocalLtxFile {
     const path = this.pathOf(minTXID, maxTXID);
     const temp = `${path}.${process.pid}.tmp`;
     try {
-      await writeDurably(temp, bytes);
+      writeWhole(temp, bytes);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') throw err;
-      await mkdir(this.dir, { recursive: true });
-      await writeDurably(temp, bytes);
+      mkdirSync(this.dir, { recursive: true });
+      writeWhole(temp, bytes);
     }
     renameSync(temp, path);
     this.remember(path, bytes);
@@ -175,8 +174,21 @@ export class LocalLtxFiles {
   }
 
   /**
-   * Writes a new file through a temporary name, fsyncs it, then renames, so a crash leaves
-   * either the whole file or none. For files too large to hold in memory.
+   * The whole content of a staged file for its upload: from memory when this process staged
+   * it, else read back and verified (structure and every checksum), since a crash may have
+   * left it torn. Throws `CorruptError`/`ChecksumMismatchError` naming the file.
+   */
+  async verifiedBytes(file: LocalLtxFile): Promise<Buffer> {
+    const cached = this.cache.get(file.path);
+    if (cached) return cached;
+    const bytes = await readFile(file.path);
+    await verifyLtx(Readable.from([bytes]), { file: file.path });
+    return bytes;
+  }
+
+  /**
+   * Writes a new file through a temporary name, then renames, so it appears whole or not at
+   * all while the process runs. For files too large to hold in memory.
    */
   async write<T>(minTXID: TXID, maxTXID: TXID, produce: (sink: ByteSink) => Promise<T>): Promise<T> {
     const path = this.pathOf(minTXID, maxTXID);
@@ -189,7 +201,6 @@ export class LocalLtxFiles {
         await fh.write(chunk, 0, chunk.byteLength, offset);
         offset += chunk.byteLength;
       });
-      await fh.sync();
       await fh.close();
       await rename(temp, path);
       return result;
@@ -266,21 +277,16 @@ export class LocalLtxFiles {
   }
 }
 
-/** Writes a whole file and fsyncs it: the write is synchronous (page cache), the fsync is not. */
-async function writeDurably(path: string, bytes: Buffer): Promise<void> {
+/** Writes a whole file synchronously (a small one, to the page cache); removes it on failure. */
+function writeWhole(path: string, bytes: Buffer): void {
   const fd = openSync(path, 'w');
   try {
     let done = 0;
     while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-    await fsyncFd(fd);
   } catch (err) {
     closeSync(fd);
     rmSync(path, { force: true });
     throw err;
   }
   closeSync(fd);
-}
-
-async function* oneChunk(bytes: Buffer): AsyncIterable<Uint8Array> {
-  yield bytes;
 }

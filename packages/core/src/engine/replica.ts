@@ -1,7 +1,9 @@
 import { ChunkChannel } from '../io/chunk-channel.ts';
 import type { ByteSink } from '../io/byte-sink.ts';
 import type { LtxEncodeResult } from '../ltx/encoder.ts';
-import { LitestreamError } from '../ltx/errors.ts';
+import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
+import { ChecksumMismatchError, CorruptError, LitestreamError } from '../ltx/errors.ts';
+import { decodeHeader } from '../ltx/header.ts';
 import type { Position } from '../ltx/position.ts';
 import { formatTXID, type TXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
@@ -138,11 +140,21 @@ export class Replica {
         this.db.requestSnapshot(`the replica needs TXID ${formatTXID(from + 1)} but staged files start at ${formatTXID(file.minTXID)}`);
         return uploaded;
       }
-      const { header, postApplyChecksum } = await this.db.local.readEnds(file);
+      let bytes: Buffer;
       try {
-        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, this.db.local.cached(file) ?? this.db.local.open(file), {
-          timestamp: new Date(header.timestamp),
-        });
+        bytes = await this.db.local.verifiedBytes(file);
+      } catch (err) {
+        // A staged file a crash left torn (or that the disk damaged): never ship it, start over.
+        if (!(err instanceof CorruptError || err instanceof ChecksumMismatchError)) throw err;
+        this.logger.warn('damaged staged file removed', { file: file.path, error: err.message });
+        await this.db.local.remove([file]);
+        this.db.requestSnapshot(`staged file ${formatTXID(file.minTXID)}-${formatTXID(file.maxTXID)}.ltx is damaged`);
+        return uploaded;
+      }
+      const header = decodeHeader(bytes.subarray(0, HEADER_SIZE), file.path);
+      const postApplyChecksum = bytes.readBigUInt64BE(bytes.byteLength - TRAILER_SIZE);
+      try {
+        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, bytes, { timestamp: new Date(header.timestamp) });
       } catch (err) {
         // Re-read the replica's position next time: the upload may or may not have landed.
         this.known = false;

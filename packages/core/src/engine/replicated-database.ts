@@ -179,8 +179,16 @@ export class ReplicatedDatabase {
     const target = this.db.position?.txid ?? 0;
     this.assertLease();
     await this.replica.sync();
+    // Uploading may have found the chain broken (a damaged staged file, a replica that lost
+    // files): the full image that repairs it holds everything up to now, so ship it too.
+    if (this.db.fullImagePending) {
+      await this.db.sync();
+      await this.replica.sync();
+    }
     const remote = this.replica.position?.txid ?? 0;
-    if (remote < target) throw new LitestreamError(`replica of ${this.db.path} is at TXID ${formatTXID(remote)}, local is at ${formatTXID(target)}`);
+    if (remote < target || this.db.fullImagePending) {
+      throw new LitestreamError(`replica of ${this.db.path} is at TXID ${formatTXID(remote)}, local is at ${formatTXID(this.db.position?.txid ?? target)}`);
+    }
   }
 
   status(): SyncStatus {

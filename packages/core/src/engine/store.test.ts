@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import type { ListLtxOptions, LtxFileInfo, LtxFileRef, WriteLtxOptions, WriteLtx
 import { restore } from '../restore/restore.ts';
 import { AppProcess } from '../test-support/app-process.ts';
 import { RecordingLogger } from '../test-support/recording-logger.ts';
+import { DB } from './db.ts';
 import { Store } from './store.ts';
 
 let dir: string;
@@ -148,6 +149,37 @@ describe('Store', () => {
     const sha = await app.hash();
     await store.stop();
     await expectReplicaHolds(client, sha);
+    await app.close();
+  });
+
+  it('never uploads a staged file that is damaged: it is removed and a full image takes its place', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(10);
+    // Stage a snapshot and two incrementals without a replica, as a replicator that crashed would leave them.
+    const staging = new DB(path);
+    await staging.sync();
+    await app.insert(5);
+    await staging.sync();
+    await app.insert(5);
+    await staging.sync();
+    await staging.close();
+    const damaged = staging.local.pathOf(2, 2);
+    const bytes = await readFile(damaged);
+    bytes[bytes.byteLength >> 1]! ^= 0xff;
+    await writeFile(damaged, bytes);
+
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const logger = new RecordingLogger();
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 60_000, logger });
+    await store.start();
+    await store.syncAndWait(path);
+    await store.stop();
+    const names: string[] = [];
+    for await (const f of client.listLtxFiles(0)) names.push(`${f.minTXID}-${f.maxTXID}`);
+    expect(names).toEqual(['1-1', '1-4']);
+    expect(logger.records.filter((r) => r.message === 'damaged staged file removed').map((r) => r.fields.file)).toEqual([damaged]);
+    await expectReplicaHolds(client, await app.hash());
     await app.close();
   });
 
