@@ -62,6 +62,10 @@ export class ReplicatedDatabase {
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
   private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
   private readonly watcher: WalWatcher | undefined;
+  /** Compaction, snapshots and retention under way, beside the sync loop. */
+  private maintenance: Promise<void> | undefined;
+  /** The last maintenance run failed (one error line per streak). */
+  private maintenanceFailing = false;
   /** A change was seen while no sleep was under way: the next sleep ends at once. */
   private changedMeanwhile = false;
   /** Every maintenance task and its interval. */
@@ -124,6 +128,7 @@ export class ReplicatedDatabase {
     this.abort.abort();
     this.wake?.();
     await this.loop;
+    await this.maintenance;
     if (!this.opened) return;
     if (this.leaser && !this.leaser.held) {
       // Without the lease, nothing may be written to the replica any more.
@@ -212,7 +217,7 @@ export class ReplicatedDatabase {
         if (this.failures > 0) this.logger.info('sync resumed', { after: this.failures });
         this.failures = 0;
         this.lastError = undefined;
-        await this.maintain();
+        this.startMaintenance();
       } catch (err) {
         this.lastError = (err as Error).message;
         // One line per streak of failures; the next success says it is over.
@@ -267,6 +272,30 @@ export class ReplicatedDatabase {
         done();
       };
     });
+  }
+
+  /**
+   * Starts maintenance when a task is due, beside the sync loop: compacting a large level or
+   * writing a snapshot can take seconds, and commits must not wait for it.
+   */
+  private startMaintenance(): void {
+    if (this.maintenance || !this.maintenanceDue(this.replica.position?.txid ?? 0)) return;
+    // Without the lease nothing may be written to the replica; the loop stops soon anyway.
+    if (this.leaser && !this.leaser.held) return;
+    this.maintenance = this.maintain()
+      .then(
+        () => {
+          if (this.maintenanceFailing) this.logger.info('maintenance resumed');
+          this.maintenanceFailing = false;
+        },
+        (err: unknown) => {
+          if (!this.maintenanceFailing) this.logger.error('maintenance error', { error: (err as Error).message });
+          this.maintenanceFailing = true;
+        },
+      )
+      .finally(() => {
+        this.maintenance = undefined;
+      });
   }
 
   /** Compaction, snapshots and retention, each when due and only if the replica moved on. */

@@ -183,6 +183,40 @@ describe('Store', () => {
     await app.close();
   });
 
+  it('runs maintenance beside the sync loop: commits reach the replica while a slow compaction is under way', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(5);
+    let compacting = 0;
+    class SlowCompactionClient extends FileReplicaClient {
+      protected override async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+        if (ref.level > 0) {
+          compacting += 1;
+          await sleep(3000);
+        }
+        return super._writeLtxFile(ref, data, options);
+      }
+    }
+    const client = new SlowCompactionClient(join(dir, 'replica'));
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 50, levels: [{ level: 1, interval: 100 }] });
+    await store.start();
+    await store.syncAndWait(path);
+    await app.insert(1);
+    for (let wait = 0; wait < 100 && compacting === 0; wait++) await sleep(20);
+    expect(compacting).toBe(1);
+    // The compaction holds its upload for 3 s; the loop must go on shipping commits meanwhile.
+    for (let i = 0; i < 3; i++) {
+      const before = store.syncStatus()[0]!.remoteTXID;
+      await app.insert(1);
+      for (let wait = 0; wait < 25 && store.syncStatus()[0]!.remoteTXID === before; wait++) await sleep(20);
+      expect(store.syncStatus()[0]!.remoteTXID).toBe(before + 1);
+    }
+    const sha = await app.hash();
+    await store.stop();
+    await expectReplicaHolds(client, sha);
+    await app.close();
+  });
+
   it('continues after the replica when the local meta directory was deleted', async () => {
     const path = join(dir, 'app.db');
     const app = new AppProcess(path);
