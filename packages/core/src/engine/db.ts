@@ -59,6 +59,11 @@ const MAX_IN_MEMORY_PAGES_BYTES = 8 << 20;
  */
 const RACY_MTIME_NS = 50_000_000n;
 
+/**
+ * Output chunk of a full image: large enough that writes stay cheap, small enough that the two
+ * chunks in circulation weigh little next to the snapshot's other buffers.
+ */
+const FULL_IMAGE_CHUNK = 256 << 10;
 /** Full images at least this large are encoded on worker threads. */
 const WORKER_IMAGE_BYTES = 64 << 20;
 /** A database idle this long gives back its large WAL read buffer. */
@@ -120,6 +125,10 @@ export class DB {
   private safeRestart: { readonly salt1: number; readonly salt2: number; readonly walOffset: number } | undefined;
   /** How the `-wal` file looked (null: absent) when a sync last read all of it; undefined when unknown. */
   private quiet: WalStat | null | undefined;
+  /** Where small incremental files are encoded; kept between syncs (given back after 30 s idle). */
+  private encodeBuffer: Buffer = Buffer.alloc(0);
+  /** When the last incremental file was made. */
+  private lastFileAt = 0;
   /** True while a checkpoint holds the write barrier: a full image must wait until it is released. */
   private deferFullImages = false;
   /** Syncs, checkpoints and close run one at a time, in call order. */
@@ -161,6 +170,7 @@ export class DB {
     if (this.checkpoints.due(this.walFrameCount()) !== undefined) return false;
     if (!sameWal(this.quiet, this.wal.peek() ?? null)) return false;
     this.wal.trim(IDLE_BUFFER_MS);
+    if (this.encodeBuffer.byteLength > 0 && Date.now() - this.lastFileAt > IDLE_BUFFER_MS) this.encodeBuffer = Buffer.alloc(0);
     return true;
   }
 
@@ -453,25 +463,40 @@ export class DB {
       walSalt1: header.salt1,
       walSalt2: header.salt2,
     };
-    const encode = async (sink: ByteSink, chunkSize?: number): Promise<LtxEncodeResult> => {
-      const encoder = new LtxEncoder(sink, init, { file: this.local.pathOf(txid, txid), ...(chunkSize ? { chunkSize } : {}) });
-      for (const pgno of pgnos) this.sums.set(pgno, await encoder.writePage(pgno, region.page(run.pages.get(pgno)!)));
+    const encode = async (sink: ByteSink, options: { chunkSize?: number; recycleChunks?: boolean } = {}): Promise<LtxEncodeResult> => {
+      const encoder = new LtxEncoder(sink, init, { file: this.local.pathOf(txid, txid), ...options, onPageChecksum: (pgno, sum) => this.sums.set(pgno, sum) });
+      // One kernel call per batch of pages, not per page; all checksums are in when it resolves.
+      await encoder.writePageList(pgnos, (i) => region.page(run.pages.get(pgnos[i]!)!));
       return encoder.finish(this.sums.checksum);
     };
     let result: LtxEncodeResult;
     let file: LocalLtxFile;
     const pageBytes = pgnos.length * this.pageSize;
     if (pageBytes <= MAX_IN_MEMORY_PAGES_BYTES) {
-      // Small (the steady state): one right-sized buffer, one write, bytes kept for the upload.
-      const chunks: Buffer[] = [];
-      result = await encode((chunk) => void chunks.push(chunk), pageBytes + pgnos.length * 16 + 4096);
-      file = this.local.writeBytes(txid, txid, chunks.length === 1 ? Buffer.from(chunks[0]!) : Buffer.concat(chunks));
+      // Small (the steady state): encoded through one small recycled chunk into a buffer kept
+      // between syncs, then one exact copy that is staged and kept for the upload.
+      let out = this.encodeBuffer;
+      let length = 0;
+      result = await encode(
+        (chunk) => {
+          if (out.byteLength < length + chunk.byteLength) {
+            const grown = Buffer.allocUnsafeSlow(Math.max(2 * out.byteLength, length + chunk.byteLength, 64 << 10));
+            out.copy(grown, 0, 0, length);
+            out = this.encodeBuffer = grown;
+          }
+          chunk.copy(out, length);
+          length += chunk.byteLength;
+        },
+        { chunkSize: 64 << 10, recycleChunks: true },
+      );
+      file = this.local.writeBytes(txid, txid, Buffer.from(out.subarray(0, length)));
     } else {
       result = await this.local.write(txid, txid, (sink) => encode(sink));
       file = { minTXID: txid, maxTXID: txid, path: this.local.pathOf(txid, txid) };
     }
     this.point = { txid, postApplyChecksum: result.postApplyChecksum, salt1: header.salt1, salt2: header.salt2, walOffset: run.endOffset };
     this.checkpoints.copied(run.frames);
+    this.lastFileAt = Date.now();
     return { txid, file, kind: 'incremental', pages: pgnos.length, bytes: result.size };
   }
 
@@ -522,7 +547,7 @@ export class DB {
       try {
         const encoder = new LtxEncoder(sink, init, {
           file: formatLtxFilename(1, txid),
-          chunkSize: Math.min(1 << 20, commit * this.pageSize + 4096),
+          chunkSize: Math.min(FULL_IMAGE_CHUNK, commit * this.pageSize + 4096),
           pool,
           ...(options.recycleChunks ? { recycleChunks: true } : {}),
           onPageChecksum: (pgno, checksum) => sums.set(pgno, checksum),

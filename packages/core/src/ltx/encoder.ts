@@ -175,6 +175,33 @@ export class LtxEncoder {
   }
 
   /**
+   * Compresses and writes pages that are not end to end in memory (the pages a WAL run
+   * changed, say): `pgnos` in ascending order, the bytes of `pgnos[i]` given by `page(i)`,
+   * copied into 1 MiB batches for the page kernel as `writePages` does, instead of one kernel
+   * call per page. `page(i)` may reuse its buffer from one call to the next. Page checksums go
+   * to `onPageChecksum`; without a pool they have all been reported when the promise resolves.
+   */
+  async writePageList(pgnos: ArrayLike<number>, page: (index: number) => Uint8Array): Promise<void> {
+    if (pgnos.length === 0) return;
+    await this.drain();
+    await this.writeHeaderOnce();
+    const pageSize = this.header.pageSize;
+    const perBatch = framesPerBatch(pageSize);
+    for (let i = 0; i < pgnos.length; ) {
+      const slot = await this.takeSlot();
+      let n = 0;
+      for (; n < perBatch && i < pgnos.length; n++, i++) {
+        const pgno = pgnos[i]!;
+        const data = page(i);
+        this.checkPage(pgno, data);
+        slot.putPage(n, pgno, data);
+        this.acceptedPgno = pgno;
+      }
+      await this.submit(slot, pageSize);
+    }
+  }
+
+  /**
    * Writes the end of the page block, the page index and the trailer, and flushes.
    * For a snapshot the post-apply checksum is computed from the pages (a given value must
    * agree); other files need it from the caller unless the header has the no-checksum flag.

@@ -12,6 +12,7 @@ import { LtxDecoder, verifyLtx, type LtxDecodeResult } from './decoder.ts';
 import { LtxEncoder } from './encoder.ts';
 import { CorruptError } from './errors.ts';
 import { acquireLocalExecutor } from './local-executor.ts';
+import { framesPerBatch } from './page-batch.ts';
 import { PageWorkerPool } from './page-workers.ts';
 
 const scratch = await mkdtemp(join(tmpdir(), 'page-batch-'));
@@ -245,6 +246,36 @@ describe('LtxEncoder.writePages', () => {
     const decoded = await decodeAll(chunked(onWorkers.bytes, 1 << 16));
     expect(Buffer.concat(decoded.pages.map((p) => p.data)).equals(source)).toBe(true);
     expect(decoded.fileChecksum).toBe(byPage.result.fileChecksum);
+  });
+
+  it('writePageList: scattered pages from a reused buffer give the bytes of writePage, across batches, in order', async () => {
+    // Four pages in five (gaps between), more than a batch's worth, handed over through one buffer.
+    const pgnos = Array.from({ length: pageCount }, (_, i) => i + 1).filter((pgno) => pgno % 5 !== 0);
+    const sparse = { ...init, minTXID: 2, maxTXID: 2, preApplyChecksum: 1n << 63n };
+    const pageOf = (pgno: number) => source.subarray((pgno - 1) * 4096, pgno * 4096);
+    const byPage = new MemorySink();
+    const one = new LtxEncoder(byPage, sparse);
+    for (const pgno of pgnos) await one.writePage(pgno, pageOf(pgno));
+    await one.finish(1n << 63n);
+    const listed = new MemorySink();
+    const sums: Array<[number, bigint]> = [];
+    const list = new LtxEncoder(listed, sparse, { onPageChecksum: (pgno, sum) => sums.push([pgno, sum]) });
+    const reused = Buffer.alloc(4096);
+    await list.writePageList(pgnos, (i) => {
+      pageOf(pgnos[i]!).copy(reused);
+      return reused;
+    });
+    // Every checksum is in before the list's promise resolves (no pool), so a caller can finish with them.
+    expect(sums).toEqual(pgnos.map((pgno) => [pgno, pageChecksum(pgno, pageOf(pgno))]));
+    await list.finish(1n << 63n);
+    expect(pgnos.length).toBeGreaterThan(framesPerBatch(4096));
+    expect(listed.bytes.equals(byPage.bytes)).toBe(true);
+    await expect(list.writePageList([1], () => reused)).rejects.toThrow(/finished/);
+  });
+
+  it('writePageList refuses pages out of order', async () => {
+    const encoder = new LtxEncoder(new MemorySink(), { pageSize: 4096, commit: 10, minTXID: 2, maxTXID: 2, preApplyChecksum: 1n << 63n });
+    await expect(encoder.writePageList([3, 2], () => Buffer.alloc(4096))).rejects.toThrow(/ascending/);
   });
 
   it('skips the lock page inside a run, and refuses runs out of order or past commit', async () => {

@@ -142,6 +142,17 @@ export class BatchSlot {
     this.used = pages.byteLength;
   }
 
+  /**
+   * Copies one page and its number into position `i` of the batch, for pages that are not end
+   * to end in memory (the batch then holds positions 0..i).
+   */
+  putPage(i: number, pgno: number, page: Uint8Array): void {
+    this.memory.set(page, this.layout.input + i * page.byteLength);
+    this.view.setUint32(this.layout.pgnos + 4 * i, pgno, true);
+    this.frames = i + 1;
+    this.used = (i + 1) * page.byteLength;
+  }
+
   /** The frames an encode left in the slot. */
   encodedFrames(bytes: number): Uint8Array {
     return this.memory.subarray(this.layout.frames, this.layout.frames + bytes);
