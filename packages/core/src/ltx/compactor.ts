@@ -31,7 +31,14 @@ export async function compactLtx(inputs: readonly CompactionInput[], sink: ByteS
   try {
     const headers: LtxHeader[] = [];
     for (const decoder of decoders) headers.push(await decoder.readHeader());
-    checkRun(inputs, headers);
+    try {
+      checkRun(inputs, headers);
+    } catch (error) {
+      // Headers are trusted only once their file checksum holds: if one was damaged, say so
+      // (as CorruptError or ChecksumMismatchError) rather than blame the caller's choice of files.
+      for (const decoder of decoders) await decoder.finish();
+      throw error;
+    }
     const first = headers[0]!;
     const last = headers[headers.length - 1]!;
     const encoder = new LtxEncoder(
