@@ -36,11 +36,13 @@ export function readDatabase(source: ConfigSource, node: Node | null, path: stri
   const pathEntry = get('path');
   const written = pathEntry && readText(source, pathEntry);
   if (!written) throw source.error(pathEntry?.value ?? mapping.node, pathEntry?.path ?? path, 'missing "path": the database file to replicate');
+  refuseNul(source, pathEntry!, written);
   const dbPath = absolutePath(stripSQLitePrefix(written), context.cwd);
   if (context.requireDatabases) checkDatabaseFile(source, pathEntry, dbPath, written, context.cwd);
 
   const metaEntry = get('meta-path');
   const metaWritten = metaEntry && readText(source, metaEntry);
+  if (metaWritten) refuseNul(source, metaEntry!, metaWritten);
   const duration = (key: string): number | undefined => {
     const entry = get(key);
     return entry && readDuration(source, entry, 'non-negative');
@@ -131,6 +133,11 @@ function checkDatabaseFile(source: ConfigSource, entry: Entry | undefined, dbPat
     throw source.error(entry?.value, entry?.path, `database file ${JSON.stringify(dbPath)} ${detail}${relative}`, { cause });
   }
   if (!isFile) throw source.error(entry?.value, entry?.path, `${JSON.stringify(dbPath)} is not a regular file; "path" names the database file itself`);
+}
+
+/** A path with a NUL character is accepted by no file system call: refuse it here, not at the first open. */
+function refuseNul(source: ConfigSource, entry: Entry, text: string): void {
+  if (text.includes('\0')) throw source.error(entry.value, entry.path, `${JSON.stringify(text)} contains a NUL character, which no file path can hold`);
 }
 
 /** Litestream accepts SQLite connection strings (`sqlite:///data/app.db`) and keeps the file path. */
