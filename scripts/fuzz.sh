@@ -49,17 +49,17 @@ while :; do
   box=$(( (deadline - start) / 20 ))
   [ "$box" -ge 5 ] || box=5
   [ "$box" -le "$property_seconds" ] || box="$property_seconds"
-  if LTS_BUILT=1 LTS_FUZZ_RUNS="$runs" LTS_FUZZ_SECONDS="$box" LTS_FUZZ_SEED="$round_seed" \
+  if NO_COLOR=1 LTS_BUILT=1 LTS_FUZZ_RUNS="$runs" LTS_FUZZ_SECONDS="$box" LTS_FUZZ_SEED="$round_seed" \
     pnpm exec vitest run "${filters[@]}" >"$log" 2>&1; then
     outcome=passed
   else
     outcome=FAILED
     failed=$((failed + 1))
   fi
-  summary="$(grep -E '^ +Tests +' "$log" | tail -1 | sed 's/^ *//')"
+  summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +Tests +' | tail -1 | sed 's/^ *//' || true)"
   echo "round $round: seed $round_seed, $(( $(date +%s) - start )) s, $outcome ($summary)"
   if [ "$outcome" = FAILED ]; then
-    grep -E 'Property failed|Counterexample|seed:|FAIL ' "$log" | head -20 | sed 's/^/  /'
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E 'Property failed|Counterexample|seed:|FAIL |Caused by' | cut -c1-400 | head -20 | sed 's/^/  /' || true
     echo "  replay: LTS_FUZZ_SEED=$round_seed LTS_FUZZ_RUNS=$runs LTS_BUILT=1 pnpm exec vitest run ${filters[*]}  (or LTS_FUZZ_SEED/LTS_FUZZ_PATH from the lines above)"
   fi
   [ -z "$seed" ] || break

@@ -14,6 +14,18 @@ import { writeUvarint } from '../ltx/page-index.ts';
 import { seededBytes } from './fuzz.ts';
 import { MemorySink } from './streams.ts';
 
+/** Makes fast-check print `value` as `text()` in counterexamples (pages would print as kilobytes of digits). */
+function printable<T extends object>(value: T, text: () => string): T {
+  Object.defineProperty(value, fc.toStringMethod, { value: text, enumerable: false });
+  return value;
+}
+
+function describeSpec(spec: LtxSpec): string {
+  const { init } = spec;
+  const pages = spec.pages.map(([pgno, data]) => `${pgno}:${data.subarray(0, 8).toString('hex')}…`).join(' ');
+  return `LtxSpec(${JSON.stringify(init, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}, pages [${pages}], post ${spec.post})`;
+}
+
 /** How a page's bytes are made: compressible like b-tree pages, random, or all zeros. */
 export interface PageRecipe {
   readonly kind: 'zero' | 'random' | 'head' | 'pattern';
@@ -158,7 +170,8 @@ export const chainArb: fc.Arbitrary<LtxChain> = fc
       files.push(next.spec);
       states.push(next.state);
     }
-    return { files, states };
+    const chain = { files, states };
+    return printable(chain, () => `LtxChain[${files.map(describeSpec).join(', ')}]`);
   });
 
 /** One valid file of any kind: a snapshot, an incremental, or a file without checksums. */
@@ -172,10 +185,12 @@ export const ltxSpecArb: fc.Arbitrary<LtxSpec> = fc
   })
   .map(({ pageSize, snapshot, change, kind, maxTXID }) => {
     const snap = snapshotOf(pageSize, snapshot, maxTXID, kind === 'no-checksum-snapshot');
-    if (kind === 'snapshot' || kind === 'no-checksum-snapshot') return snap.spec;
     const inc = applyChange(snap.state, change, 2, maxTXID);
-    if (kind === 'incremental') return inc.spec;
-    return { init: { ...inc.spec.init, flags: 2, preApplyChecksum: 0n }, pages: inc.spec.pages, post: undefined };
+    let spec: LtxSpec;
+    if (kind === 'snapshot' || kind === 'no-checksum-snapshot') spec = snap.spec;
+    else if (kind === 'incremental') spec = inc.spec;
+    else spec = { init: { ...inc.spec.init, flags: 2, preApplyChecksum: 0n }, pages: inc.spec.pages, post: undefined };
+    return printable({ ...spec }, () => describeSpec(spec));
   });
 
 /** Raw header field values, any of them out of the format's range. */
