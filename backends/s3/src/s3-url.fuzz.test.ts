@@ -60,4 +60,11 @@ describe('s3 settings regressions found by fuzzing', () => {
     expect(() => s3OptionsFromConfig({ region: 0 }, { 'sign-payload': Object.create(null) })).toThrow(UsageError);
     expect(() => s3OptionsFromConfig({ 'sign-payload': Object.create(null) })).toThrow(/s3 sign-payload must be true or false/);
   });
+
+  it('refuses a part-size or concurrency that is a mapping with a UsageError (counterexample: {bucket: false, part-size: {}})', () => {
+    const { options } = s3OptionsFromConfig({ bucket: false, 'part-size': Object.create(null), concurrency: Object.create(null) });
+    expect(() => resolveS3Settings({ ...options, env: {} })).toThrow(UsageError);
+    expect(() => resolveS3Settings({ ...options, env: {} })).toThrow(/invalid s3 part-size a mapping/);
+    expect(() => resolveS3Settings({ ...options, partSize: undefined, env: {} })).toThrow(/s3 concurrency must be a whole number of at least 1, got a mapping/);
+  });
 });

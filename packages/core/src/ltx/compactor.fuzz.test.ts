@@ -67,4 +67,24 @@ describe('LTX compaction regressions found by fuzzing', () => {
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect((error as Error).message).toMatch(/^file-0\.ltx: file checksum mismatch/);
   });
+
+  it('reports damage that made a page number go backwards as damage, not as pages the output cannot take', async () => {
+    // Counterexample: a 3-page snapshot, then an incremental writing pages 4..6; the last byte
+    // of page 4's number xor 5 made it page 1, so the merged snapshot skipped page 4.
+    const snapshot: DbState = { pageSize: 1024, commit: 3, pages: new Map([1, 2, 3].map((p) => [p, Buffer.alloc(1024)])) };
+    const grown: DbState = { pageSize: 1024, commit: 6, pages: new Map([1, 2, 3, 4, 5, 6].map((p) => [p, Buffer.alloc(1024, p > 3 ? 0x62 : 0)])) };
+    const files = [
+      await encodeSpec({ init: { pageSize: 1024, commit: 3, minTXID: 1, maxTXID: 1, timestamp: 1_700_000_000_001 }, pages: [...snapshot.pages], post: undefined }),
+      await encodeSpec({
+        init: { pageSize: 1024, commit: 6, minTXID: 2, maxTXID: 2, timestamp: 1_700_000_000_002, preApplyChecksum: stateChecksum(snapshot) },
+        pages: [4, 5, 6].map((p) => [p, grown.pages.get(p)!] as const),
+        post: stateChecksum(grown),
+      }),
+    ];
+    expect(await compact(files)).not.toBeInstanceOf(Error);
+    files[1]![100 + 3]! ^= 5;
+    const error = await compact(files);
+    expect(error).toBeInstanceOf(CorruptError);
+    expect((error as Error).message).toMatch(/^file-1\.ltx: corrupt LTX page-index: does not match the page frames/);
+  });
 });

@@ -8,7 +8,7 @@ import { expectTyped, fromChunks, fuzzParameters, fuzzTestTimeout, splitAt } fro
 import { encodeSpec, forge, forgedFileArb, headerBytes, ltxSpecArb, rawHeaderArb } from '../test-support/ltx-fuzz.ts';
 import { decodeAll } from '../test-support/streams.ts';
 import { HEADER_SIZE, lockPgno } from './constants.ts';
-import { verifyLtx, type LtxDecodeResult } from './decoder.ts';
+import { LtxDecoder, verifyLtx, type LtxDecodeResult } from './decoder.ts';
 import { ChecksumMismatchError, CorruptError } from './errors.ts';
 import { decodeHeader, encodeHeader, isSnapshot } from './header.ts';
 import { PageWorkerPool } from './page-workers.ts';
@@ -192,5 +192,18 @@ describe('LTX decoder regressions found by fuzzing', () => {
     expect(() => decodeHeader(bytes, FILE)).toThrow(/fuzzed\.ltx: corrupt LTX header: timestamp 8640000000000001 is not a valid date/);
     bytes.writeBigInt64BE(8_640_000_000_000_000n, 32);
     expect(new Date(decodeHeader(bytes, FILE).timestamp).toISOString()).toBe('+275760-09-13T00:00:00.000Z');
+  });
+
+  it('finishes a file whose page iteration was stopped after its last page (compaction does so after a failure)', async () => {
+    // Found through the compaction fuzzer: the stopped iteration had read the end of the page
+    // block, and finish() then parsed the page index as page frames ("page 73668613 has flags").
+    const spec = { init: { pageSize: 1024, commit: 3, minTXID: 1, maxTXID: 1, timestamp: 0 }, pages: [1, 2, 3].map((p) => [p, Buffer.alloc(1024, p)] as const), post: undefined };
+    const bytes = await encodeSpec(spec);
+    const decoder = new LtxDecoder(fromChunks([bytes]), { file: FILE });
+    await decoder.readHeader();
+    for await (const page of decoder.pages()) if (page.pgno === 3) break;
+    const result = await decoder.finish();
+    expect(result.pageCount).toBe(3);
+    expect(result.size).toBe(bytes.byteLength);
   });
 });
