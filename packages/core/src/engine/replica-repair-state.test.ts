@@ -64,6 +64,8 @@ describe('ReplicaRepair', () => {
     expect(await r.report(err, 'compaction')).toBe(true);
     expect(await r.report(err, 'snapshot')).toBe(true); // found again: nothing new
     expect(corruptLines()).toEqual([['error', '0000000000000003', false]]);
+    // The reason, without the file name the line carries already.
+    expect(logger.records.find((l) => l.message === 'replica file corrupt')?.fields.error).toMatch(/^[a-z-]+ (checksum mismatch|LTX)/);
     expect(r.healthy).toBe(false);
     expect((await readReplicaHealth(meta))?.healthy).toBe(false);
     expect(r.takeRequest()).toBe(`replica file ${client.ltxPath(ref(3))} is corrupt`);

@@ -1,3 +1,4 @@
+import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID, type TXID } from '../ltx/txid.ts';
 import { confirmCorruption, type CorruptReplicaFileError } from '../replica/corrupt-replica-file.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
@@ -115,7 +116,7 @@ export class ReplicaRepair {
       check: confirmed.check,
       detectedBy,
       detectedAt: new Date(now),
-      error: (confirmed.cause as Error | undefined)?.message ?? confirmed.message,
+      error: causeOf(confirmed),
       ...(confirmed.after ? { chainOnly: true } : {}),
     };
     this.files.push(record);
@@ -245,4 +246,12 @@ export class ReplicaRepair {
       this.logger.warn('cannot record the replica health', { path: replicaHealthPath(this.metaPath), error: (err as Error).message });
     }
   }
+}
+
+/** What failed, without the file name the log line already carries. */
+function causeOf(damage: CorruptReplicaFileError): string {
+  const cause = damage.cause;
+  if (!(cause instanceof Error)) return damage.message;
+  const prefix = cause instanceof LitestreamError && cause.file ? `${cause.file}: ` : '';
+  return prefix && cause.message.startsWith(prefix) ? cause.message.slice(prefix.length) : cause.message;
 }
