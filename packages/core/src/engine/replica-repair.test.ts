@@ -181,6 +181,40 @@ describe('corrupt replica files are repaired', () => {
     await app.close();
   }, 60_000);
 
+  it('a corrupt level-1 file, found by the level-2 compaction, is repaired the same way', async () => {
+    const path = join(dir, 'app.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const app = new AppProcess(path);
+    await app.insert(10);
+    const before = new RecordingLogger();
+    let store = new Store({ databases: [{ path, replica: client }], monitorInterval: 25, levels: [{ level: 1, interval: 100 }, { level: 2, interval: HOUR }], snapshotInterval: HOUR, logger: before });
+    await store.start();
+    for (let i = 0; i < 3; i++) {
+      await app.insert(3, 500);
+      await store.syncAndWait(path);
+    }
+    await waitFor('a level-1 compaction', () => lines(before, 'compaction completed').length > 0);
+    await store.stop();
+    const [first] = await levelFiles(client, 1);
+    const [min, max] = first!.split('-').map(Number);
+    const bad = { level: 1, minTXID: min!, maxTXID: max! };
+    await flipByte(client.ltxPath(bad));
+
+    const logger = new RecordingLogger();
+    store = new Store({ databases: [{ path, replica: client }], monitorInterval: 25, levels: [{ level: 1, interval: HOUR }, { level: 2, interval: 200 }], snapshotInterval: HOUR, logger });
+    await store.start();
+    await app.insert(2);
+    await waitFor('the repair', () => lines(logger, 'replica repaired').length > 0);
+    await waitFor('the corrupt file to be deleted', () => lines(logger, 'corrupt replica files deleted').length > 0);
+    await store.syncAndWait(path);
+    await store.stop();
+    expectOneCorruptLine(logger, client, bad, 'compaction');
+    expect(await levelFiles(client, 1)).not.toContain(first);
+    expect(lines(logger, 'maintenance error')).toEqual([]);
+    await expectRestoresTo(client, app);
+    await app.close();
+  }, 60_000);
+
   it('found by the level-9 snapshot: repaired, and the snapshot written afterwards restores equal the writer', async () => {
     const path = join(dir, 'app.db');
     const client = new FileReplicaClient(join(dir, 'replica'));
