@@ -95,11 +95,11 @@ describe('a replica file damaged while replicate runs is repaired (real bin)', (
           await sleep(40);
         }
       })();
+      let bad: LtxFileRef | undefined;
       try {
         await cli.waitFor('serving metrics on');
         await cli.waitFor('compaction completed');
         // Right after a compaction, damage a file the next one (2 s later) has to read.
-        let bad: LtxFileRef | undefined;
         for (let i = 0; i < 100 && !bad; i++) {
           bad = await uncompactedFile(target.client);
           if (!bad) await sleep(20);
