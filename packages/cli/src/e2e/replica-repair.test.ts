@@ -155,6 +155,37 @@ describe('a replica file damaged while replicate runs is repaired (real bin)', (
     }, 120_000);
   }
 
+  it('validation-interval: replicate re-reads what the replica holds and repairs a damaged file no compaction reads', async () => {
+    const db = join(dir, 'validated.db');
+    const replica = join(dir, 'validated-replica');
+    const client = new FileReplicaClient(replica);
+    const app = new AppProcess(db);
+    await app.insert(20, 500);
+    const config = join(dir, 'validated.yml');
+    // Compaction and snapshots an hour away: only validation reads the replica.
+    await writeFile(config, `levels:\n  - interval: 1h\ndbs:\n  - path: ${db}\n    monitor-interval: 50ms\n    replica:\n      url: file://${replica}\n      validation-interval: 200ms\n`);
+    expect((await litestream(['replicate', '-once', '-config', config])).status).toBe(0);
+    const bad = { level: 0, minTXID: 1, maxTXID: 1 };
+    await damage(client, bad);
+    const cli = new RunningCli(['replicate', '-config', config]);
+    await cli.waitFor('replicating to');
+    await app.insert(5);
+    await cli.waitFor('replica repaired');
+    await cli.waitFor('corrupt replica files deleted');
+    const expected = await app.hash();
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code, cli.stderr).toBe(0);
+    expect(count(cli.stdout, 'msg="replica file corrupt"'), cli.stdout).toBe(1);
+    expect(cli.stdout).toContain(`file=${client.ltxPath(bad)}`);
+    expect(cli.stdout).toContain('detectedBy=validation');
+    expect(cli.stdout).not.toContain('msg="compaction completed"');
+    const out = join(dir, 'validated-restored.db');
+    const r = await litestream(['restore', '-config', config, '-o', out, db]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(await sha256(out)).toBe(expected);
+    await app.close();
+  }, 60_000);
+
   it('status reports the replica unhealthy, naming the file, while replicate records a repair as pending', async () => {
     const db = join(dir, 'pending.db');
     const app = new AppProcess(db);
