@@ -48,3 +48,7 @@ export * from './ltx/timestamp.ts';
 export * from './units/duration.ts';
 export * from './units/byte-size.ts';
 export * from './replica/key-layout.ts';
+export * from './replica/corrupt-replica-file.ts';
+export * from './engine/replica-health.ts';
+export { ReplicaValidator, DEFAULT_VALIDATION_BYTES, type ReplicaValidatorOptions, type ReplicaValidationResult } from './engine/replica-validation.ts';
+export { DEFAULT_REPAIR_BACKOFF, type RepairBackoff } from './engine/replica-repair.ts';
