@@ -9,7 +9,7 @@ import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/error
 import { hasNoChecksum, isSnapshot, type LtxHeader } from '../ltx/header.ts';
 import type { Position } from '../ltx/position.ts';
 import { formatTXID } from '../ltx/txid.ts';
-import { readSqliteHeader } from '../sqlite/database-header.ts';
+import { readSqliteHeaderFrom } from '../sqlite/database-header.ts';
 
 /** Start an early writeback after this many bytes (see `LtxApplier.apply`). */
 const WRITEBACK_BYTES = 64 * 1024 * 1024;
@@ -28,6 +28,8 @@ export class LtxApplier {
   private readonly path: string;
   /** What a failed write of the database says it was doing. */
   private readonly writing: string;
+  /** The database named by errors about its content: the target, else `path`. */
+  private readonly target: string;
   private fh: FileHandle | undefined;
   private pageSize = 0;
   private readonly sums = new PageChecksums();
@@ -47,7 +49,8 @@ export class LtxApplier {
    */
   constructor(path: string, options: { target?: string } = {}) {
     this.path = path;
-    this.writing = options.target === undefined ? 'write the database' : `write the database being restored to ${options.target}`;
+    this.target = options.target ?? path;
+    this.writing = options.target === undefined ? 'write the database' : `write the database being built for ${options.target}`;
   }
 
   /** TXID and database checksum reached so far. */
@@ -65,9 +68,17 @@ export class LtxApplier {
    * Reads it once to learn each page's checksum.
    */
   async openExisting(txid: number): Promise<void> {
-    const { pageSize, pageCount } = await readSqliteHeader(this.path);
     await this.close({ sync: false });
-    this.fh = await open(this.path, 'r+');
+    const fh = await open(this.path, 'r+');
+    let header;
+    try {
+      header = await readSqliteHeaderFrom(fh, this.target);
+    } catch (error) {
+      await fh.close();
+      throw error;
+    }
+    const { pageSize, pageCount } = header;
+    this.fh = fh;
     this.size = (await this.fh.stat()).size;
     this.pageSize = pageSize;
     this.sums.clear();
