@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { open } from 'node:fs/promises';
+import { addAbortSignal } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalWriteError } from '../io/local-write-error.ts';
 import { NotFoundError, UsageError } from '../ltx/errors.ts';
@@ -69,31 +69,39 @@ async function fetchOnce(
     source.destroy();
     throw signal.reason;
   }
-  let received = 0;
-  // 'w' truncates what an earlier attempt left.
-  const file = createWriteStream(dest, { flags: 'w', highWaterMark: 1 << 20 });
-  // Failures of the local file are told apart from those of the transfer: they are not retried.
-  let writeFailure: unknown;
-  file.once('error', (error) => (writeFailure ??= error));
+  if (signal) addAbortSignal(signal, source);
+  // Failures of the local file are told apart from those of the transfer (they are not
+  // retried) by where they happen: every write below is ours, every read the transfer's.
+  const local = (error: unknown) =>
+    new LocalWriteError(dest, `write the downloaded copy of ${ltxFileLabel(info)}${stagingFor ? ` (staged for the restore of ${stagingFor})` : ''}`, error);
+  let fh;
   try {
-    await pipeline(
-      source,
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          received += chunk.byteLength;
-          count(received);
-          yield chunk;
-        }
-      },
-      file,
-      signal ? { signal } : {},
-    );
+    // 'w' truncates what an earlier attempt left.
+    fh = await open(dest, 'w');
   } catch (error) {
-    if (writeFailure !== undefined && error === writeFailure) {
-      const what = `write the downloaded copy of ${ltxFileLabel(info)}${stagingFor ? ` (staged for the restore of ${stagingFor})` : ''}`;
-      throw new LocalWriteError(dest, what, writeFailure);
+    source.destroy();
+    throw local(error);
+  }
+  let received = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      received += chunk.byteLength;
+      count(received);
+      try {
+        for (let done = 0; done < chunk.byteLength; ) done += (await fh.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+      } catch (error) {
+        throw local(error);
+      }
     }
+  } catch (error) {
+    source.destroy();
+    await fh.close().catch(() => {});
     throw error;
+  }
+  try {
+    await fh.close();
+  } catch (error) {
+    throw local(error);
   }
   return received;
 }
