@@ -15,6 +15,7 @@ export * from './ltx/compactor.ts';
 export * from './io/byte-reader.ts';
 export * from './io/byte-sink.ts';
 export * from './io/durable.ts';
+export * from './io/local-write-error.ts';
 export * from './lz4/block.ts';
 export * from './sqlite/database-header.ts';
 export * from './sqlite/snapshot.ts';
