@@ -515,8 +515,9 @@ export class DB {
       throw new FullImageDeferred(reason);
     }
     const region = header ? await this.wal.readCommitted(header, WAL_HEADER_SIZE, header.checksum) : undefined;
-    const dbInfo = await readSqliteHeaderFrom(this.file!, this.path);
-    const commit = region?.run.commit ?? dbInfo.pageCount;
+    // The WAL's commit frame gives the size; the main file's header is only read when the WAL
+    // holds nothing: mid-checkpoint it may already count pages the file does not hold yet.
+    const commit = region?.run.commit ?? (await readSqliteHeaderFrom(this.file!, this.path)).pageCount;
     const base = this.floor ?? this.position;
     const snapshot = base === undefined;
     const txid = base === undefined ? 1 : base.txid + 1;
