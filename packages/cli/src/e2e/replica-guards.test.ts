@@ -11,7 +11,19 @@ import { litestream, RunningCli, type CliResult } from './cli-process.ts';
 // Issue 10, cases 2, 3, 4 and parts of 10, with the real bin: each guard refuses with one
 // clear line and a non-zero exit, and what it protects (the replica) is intact afterwards.
 const dir = await mkdtemp(join(tmpdir(), 'lts-guards-e2e-'));
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const running: RunningCli[] = [];
+afterAll(async () => {
+  // A failed assertion must not leave a replicate process behind.
+  for (const cli of running) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts `litestream ARGS…` in the background, killed at the end if still running. */
+function start(args: readonly string[]): RunningCli {
+  const cli = new RunningCli(args);
+  running.push(cli);
+  return cli;
+}
 
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
@@ -89,7 +101,7 @@ describe('two replicate processes on one database (case 3)', () => {
     const app = new AppProcess(db);
     await app.insert(10);
     const c = await config('locked.yml', `dbs:\n  - path: ${db}\n    monitor-interval: 100ms\n    replica:\n      url: file://${join(dir, 'locked-replica')}\n`);
-    const first = new RunningCli(['replicate', '-config', c]);
+    const first = start(['replicate', '-config', c]);
     await first.waitFor('initialized db');
     const line = expectRefused(litestream(['replicate', '-config', c]), /database .*locked\.db is already being replicated by process \d+ on host .*; lock file .*replicate\.lock/);
     expect(line).toContain(`process ${first.child.pid} `);
@@ -98,7 +110,7 @@ describe('two replicate processes on one database (case 3)', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     await app.insert(5);
-    const next = new RunningCli(['replicate', '-config', c]);
+    const next = start(['replicate', '-config', c]);
     // Logged once the loop runs, after the signal handlers are in place.
     await next.waitFor('replicating to');
     await app.insert(5);
@@ -113,12 +125,12 @@ describe('two replicate processes on one database (case 3)', () => {
     const db = join(dir, 'busy.db');
     const app = new AppProcess(db);
     await app.insert(1);
-    const running = new RunningCli(['replicate', db, `file://${join(dir, 'busy-replica')}`]);
-    await running.waitFor('initialized db');
-    expectRefused(litestream(['reset', db]), new RegExp(`busy\\.db is being replicated by process ${running.child.pid} on host .*; stop it before resetting`));
+    const busy = start(['replicate', db, `file://${join(dir, 'busy-replica')}`]);
+    await busy.waitFor('initialized db');
+    expectRefused(litestream(['reset', db]), new RegExp(`busy\\.db is being replicated by process ${busy.child.pid} on host .*; stop it before resetting`));
     expect(existsSync(join(dir, '.busy.db-litestream'))).toBe(true);
-    running.child.kill('SIGTERM');
-    await running.exited;
+    busy.child.kill('SIGTERM');
+    await busy.exited;
     await app.close();
   }, 60_000);
 });
