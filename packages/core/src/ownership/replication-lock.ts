@@ -100,8 +100,13 @@ export class ReplicationLock {
     this.conn = conn;
     const holder: LockHolder = { pid: process.pid, hostname: hostname(), since: new Date().toISOString() };
     const temporary = `${this.holderPath}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(holder)}\n`);
-    renameSync(temporary, this.holderPath);
+    try {
+      writeFileSync(temporary, `${JSON.stringify(holder)}\n`);
+      renameSync(temporary, this.holderPath);
+    } catch {
+      // Only for the message a refused replicator prints (a full disk, say): the lock holds without it.
+      rmSync(temporary, { force: true });
+    }
   }
 
   /** Lets the lock go (the holder file goes too). */
