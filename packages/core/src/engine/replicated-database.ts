@@ -5,6 +5,8 @@ import { enforceRetention } from '../compaction/retention.ts';
 import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
+import { claimReplica } from '../ownership/replica-owner.ts';
+import { ReplicationLock } from '../ownership/replication-lock.ts';
 import { CorruptReplicaFileError } from '../replica/corrupt-replica-file.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import { DB } from './db.ts';
@@ -72,6 +74,8 @@ export class ReplicatedDatabase {
   private failures = 0;
   private lastError: string | undefined;
   private readonly leaser: Leaser | undefined;
+  /** One replicator per database on this machine, unless a lease lets several take turns. */
+  private readonly lock: ReplicationLock | undefined;
   private readonly onFatal: ((err: Error) => void) | undefined;
   private readonly abort = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
@@ -130,6 +134,7 @@ export class ReplicatedDatabase {
     });
     this.validator = new ReplicaValidator(client, { logger: this.logger });
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
+    this.lock = options.lease ? undefined : new ReplicationLock(path, this.db.metaPath);
     this.onFatal = options.onFatal;
     // Full images stream straight into the replica instead of being staged and copied.
     this.db.fullImageSink = async (ref, produce) => {
@@ -142,15 +147,24 @@ export class ReplicatedDatabase {
   }
 
   /**
-   * Opens the database, reads the replica's position and starts the loop. With a lease, first
-   * waits until this process holds it (another replicator may be writing the replica).
+   * Opens the database, reads the replica's position and starts the loop. Without a lease, first
+   * takes the database's replication lock (`DatabaseLockedError` when another replicator has
+   * it); with one, waits until this process holds the lease. Then checks that the replica
+   * belongs to this database (`ReplicaOwnedError` when its owner marker names another).
    */
   async start(): Promise<void> {
-    if (this.leaser) {
-      await this.leaser.acquire({ signal: this.abort.signal });
-      this.leaser.startRenewing((err) => this.leaseLost(err));
+    await this.lock?.acquire();
+    try {
+      if (this.leaser) {
+        await this.leaser.acquire({ signal: this.abort.signal });
+        this.leaser.startRenewing((err) => this.leaseLost(err));
+      }
+      await claimReplica(this.replica.client, { database: this.db.path, metaPath: this.db.metaPath, logger: this.logger });
+      await this.db.open();
+    } catch (err) {
+      this.lock?.release();
+      throw err;
     }
-    await this.db.open();
     this.opened = true;
     await this.repair.load();
     await this.replica.init();
@@ -188,6 +202,7 @@ export class ReplicatedDatabase {
       if (Date.now() >= deadline) break;
     }
     await this.db.close();
+    this.lock?.release();
     await this.leaser?.release();
   }
 
