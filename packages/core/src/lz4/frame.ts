@@ -18,7 +18,7 @@
  * WebAssembly kernel as one block).
  */
 import { decodeBlockInto } from './js-block.ts';
-import { describeLz4Result } from './lz4-wasm-decoder.ts';
+import { describeLz4Result, LZ4_ERR_OVERFLOW } from './lz4-wasm-decoder.ts';
 import type { Xxh32 } from './xxh32.ts';
 
 /** The frame magic number (stored little-endian: 04 22 4D 18). */
@@ -223,13 +223,14 @@ export function decodeFrameContent(bytes: Uint8Array, frame: Lz4FrameScanner, ou
     const size = frame.blockSize[i]!;
     const at = start - 4 - frame.start;
     if (!frame.blockCompressed[i]) {
-      if (size > out.byteLength - op) throw new Lz4FrameError(at, `content is longer than ${out.byteLength} bytes (uncompressed block ${i + 1} of ${size} bytes)`);
+      if (size > out.byteLength - op) throw new Lz4FrameError(at, `content is longer than ${out.byteLength} bytes (block ${i + 1}, stored uncompressed)`);
       out.set(bytes.subarray(start, start + size), op);
       op += size;
       continue;
     }
     // Independent blocks may not refer to the bytes before them; dependent ones may reach the whole content.
     const end = decodeBlockInto(bytes, start, start + size, out, op, out.byteLength, frame.independent ? op : 0);
+    if (end === LZ4_ERR_OVERFLOW) throw new Lz4FrameError(at, `content is longer than ${out.byteLength} bytes (block ${i + 1})`);
     if (end < 0) throw new Lz4FrameError(at, `block ${i + 1} does not decompress: ${describeLz4Result(end, out.byteLength - op)}`);
     op = end;
   }
