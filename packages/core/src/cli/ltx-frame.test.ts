@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAll } from '../test-support/streams.ts';
-import { frameDir, goldenDir } from '../test-support/paths.ts';
+import { frameDir, goldenDir, repoRoot } from '../test-support/paths.ts';
 import { runBin } from '../test-support/run-bin.ts';
 import { formatLtxFilename } from '../ltx/txid.ts';
 
@@ -81,6 +82,20 @@ describe('ltx on LZ4 frame pages', () => {
     expect(a.status).toBe(1);
     expect(a.stderr).toMatch(new RegExp(`^ltx: ${bad}: LZ4 content checksum mismatch: .*\\(page ${page.pgno}, LZ4 frame at offset ${page.frameOffset + 6}\\)\\n$`));
     expect(await readdir(outDir)).toEqual([]);
+  });
+
+  it('verify works where WebAssembly cannot run (node --jitless: the JS fallbacks, js-xxhash for the frame checksums)', async () => {
+    const bytes = Buffer.from(await readFile(ltx(2)));
+    const last = (await decodeAll(ltx(2))).pages.at(-1)!;
+    bytes[last.frameOffset + last.frameSize - 2]! ^= 0x04; // the last page's content checksum
+    const bad = join(work, 'jitless-bad.ltx');
+    await writeFile(bad, bytes);
+    const r = spawnSync(process.execPath, ['--jitless', join(repoRoot, LTX), 'verify', ltx(1), ltx(2), bad], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/: ok \(TXID 0000000000000001-0000000000000001, 46 pages \(lz4-frame\), post-apply 82eb6d3a0400a881\)$/);
+    expect(lines[1]).toMatch(/: ok \(TXID 0000000000000002-0000000000000002, 65 pages \(lz4-frame\), /);
+    expect(lines[2]).toMatch(new RegExp(`^${bad}: LZ4 content checksum mismatch: stored [0-9a-f]{8}, computed [0-9a-f]{8} \\(page ${last.pgno}, LZ4 frame at offset ${last.frameOffset + 6}\\)$`));
   });
 
   it('encode-db writes block pages (the current format)', async () => {

@@ -55,6 +55,8 @@ export class ByteReader {
    */
   async ensure(n: number): Promise<boolean> {
     if (this.buffered >= n) return true;
+    // Nothing left of this chunk: the next one usually holds enough on its own.
+    if (this.buffered === 0 && (!(await this.pull()) || this.buffered >= n)) return this.buffered >= n;
     // A copy: a source may reuse its chunk buffers once asked for the next one.
     const joined = Buffer.allocUnsafe(n);
     let have = this.chunk.copy(joined, 0, this.pos);
