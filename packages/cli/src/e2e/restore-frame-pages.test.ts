@@ -50,7 +50,7 @@ describe('litestream restore of LZ4 frame-page replicas', () => {
     const root = url.slice('file://'.length);
     const path = join(root, 'ltx', '0', name(2));
     const bytes = Buffer.from(await readFile(path));
-    bytes[100 + 6 + 6] ^= 0x01; // the first page's LZ4 frame header checksum byte
+    bytes[100 + 6 + 6]! ^= 0x01; // the first page's LZ4 frame header checksum byte
     await writeFile(path, bytes);
     const outDir = join(dir, 'damaged-out');
     await mkdir(outDir);

@@ -131,20 +131,20 @@ describe('damaged frame pages: typed errors naming the file, page and offset', (
   const pgnoOf = async (i: number) => (await load(3)).pages[i]!.pgno;
 
   it('bad magic', async () => {
-    const { error, file } = await flipped((b, f) => (b[f] ^= 0xff));
+    const { error, file } = await flipped((b, f) => (b[f]! ^= 0xff));
     expect(error).toBeInstanceOf(CorruptError);
     expect(error.message).toMatch(new RegExp(`^${file}: corrupt LTX page: page ${await pgnoOf(1)}: no LZ4 frame magic \\(found 0x184d22fb, expected 0x184d2204\\), at offset ${await frameAt(1)} of the LZ4 frame at offset ${await frameAt(1)}$`));
   });
 
   it('header checksum', async () => {
-    const { error, file } = await flipped((b, f) => (b[f + 6] ^= 0x5a));
+    const { error, file } = await flipped((b, f) => (b[f + 6]! ^= 0x5a));
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect((error as ChecksumMismatchError).kind).toBe('LZ4 header');
     expect(error.message).toMatch(new RegExp(`^${file}: LZ4 header checksum mismatch: stored [0-9a-f]{2}, computed [0-9a-f]{2} \\(page ${await pgnoOf(1)}, offset ${(await frameAt(1)) + 6} of the LZ4 frame at offset ${await frameAt(1)}\\)$`));
   });
 
   it('content checksum', async () => {
-    const { error, file } = await flipped((b, _f, end) => (b[end - 1] ^= 0x01), 2);
+    const { error, file } = await flipped((b, _f, end) => (b[end - 1]! ^= 0x01), 2);
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect((error as ChecksumMismatchError).kind).toBe('LZ4 content');
     expect(error.message).toMatch(new RegExp(`^${file}: LZ4 content checksum mismatch: stored [0-9a-f]{8}, computed [0-9a-f]{8} \\(page ${await pgnoOf(2)}, LZ4 frame at offset ${await frameAt(2)}\\)$`));
@@ -152,7 +152,7 @@ describe('damaged frame pages: typed errors naming the file, page and offset', (
 
   it('a damaged compressed byte: the block does not decode, or the content checksum catches it', async () => {
     for (const at of [12, 20, 40]) {
-      const { error, file } = await flipped((b, f) => (b[f + at] ^= 0x10), 0);
+      const { error, file } = await flipped((b, f) => (b[f + at]! ^= 0x10), 0);
       expect([CorruptError, ChecksumMismatchError].some((type) => error instanceof type), String(error)).toBe(true);
       expect(error.message.startsWith(`${file}: `)).toBe(true);
       expect(error.message).toMatch(new RegExp(`page ${await pgnoOf(0)}.*offset ${await frameAt(0)}`));
@@ -164,7 +164,7 @@ describe('damaged frame pages: typed errors naming the file, page and offset', (
     const ref = await decodeAll(chunked(bytes, 1 << 20));
     const frame = ref.pages[1]!.frameOffset + 6;
     const damaged = Buffer.from(bytes);
-    damaged[frame + 11 + damaged.readUInt32LE(frame + 7)] ^= 0x01;
+    damaged[frame + 11 + damaged.readUInt32LE(frame + 7)]! ^= 0x01;
     const { error, file } = await failure(damaged);
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect((error as ChecksumMismatchError).kind).toBe('LZ4 block');
@@ -253,7 +253,7 @@ describe('damaged frame pages: typed errors naming the file, page and offset', (
   it('a damaged frame page stops an apply, the error naming the file', async () => {
     const ref = await load(1);
     const damaged = Buffer.from(ref.bytes);
-    damaged[damaged.byteLength - 200] ^= 0x01;
+    damaged[damaged.byteLength - 200]! ^= 0x01;
     const file = join(work, 'damaged-snapshot.ltx');
     await writeFile(file, damaged);
     const applier = new LtxApplier(join(work, 'damaged.db'));

@@ -127,7 +127,7 @@ describe('LZ4 frame faults', () => {
 
   it('bad magic', () => {
     const bad = Buffer.from(plain);
-    bad[1] ^= 0xff;
+    bad[1]! ^= 0xff;
     const fault = faultOf(bad, 4096);
     expect(fault.at).toBe(0);
     expect(fault.message).toMatch(/no LZ4 frame magic \(found 0x184ddd04, expected 0x184d2204\)/);
@@ -135,13 +135,13 @@ describe('LZ4 frame faults', () => {
 
   it('header checksum', () => {
     const bad = Buffer.from(plain);
-    bad[6] ^= 0x01;
+    bad[6]! ^= 0x01;
     const fault = faultOf(bad, 4096);
     expect(fault.checksum).toMatchObject({ kind: 'header', stored: plain[6]! ^ 0x01, computed: plain[6] });
     expect(fault.at).toBe(6);
     // A changed descriptor byte is caught by the header checksum too.
     const flg = Buffer.from(plain);
-    flg[4] |= 0x10;
+    flg[4]! |= 0x10;
     expect(faultOf(flg, 4096).checksum?.kind).toBe('header');
   });
 
@@ -181,12 +181,12 @@ describe('LZ4 frame faults', () => {
     const frame = lz4CliFrame(page, ['-BX']);
     const size = frame.readUInt32LE(7);
     const bad = Buffer.from(frame);
-    bad[11 + size] ^= 0x01; // the stored checksum after the block
+    bad[11 + size]! ^= 0x01; // the stored checksum after the block
     const fault = faultOf(bad, 4096);
     expect(fault.checksum).toMatchObject({ kind: 'block', stored: frame.readUInt32LE(11 + size) ^ 0x01 });
     expect(fault.at).toBe(11 + size);
     const data = Buffer.from(frame);
-    data[20] ^= 0x40; // inside the block
+    data[20]! ^= 0x40; // inside the block
     expect(faultOf(data, 4096).checksum?.kind).toBe('block');
   });
 
