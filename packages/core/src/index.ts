@@ -11,6 +11,7 @@ export * from './ltx/header.ts';
 export * from './ltx/page-index.ts';
 export * from './ltx/encoder.ts';
 export * from './ltx/decoder.ts';
+export { PAGE_FLAG_FRAME, type PageEncoding } from './ltx/frame-pages.ts';
 export * from './ltx/compactor.ts';
 export * from './io/byte-reader.ts';
 export * from './io/byte-sink.ts';
