@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { UsageError } from '@litestream-ts/core';
+import { UsageError, checkEndpointURL } from '@litestream-ts/core';
 import { cleanBlobPath } from './abs-layout.ts';
 
 /** Options of {@link AbsReplicaClient}; the config keys map onto these. */
@@ -62,6 +62,7 @@ export function resolveAbsSettings(options: AbsReplicaClientOptions): AbsSetting
   const path = cleanBlobPath(options.path ?? '');
   let endpoint = options.endpoint?.trim() ?? '';
   if (endpoint !== '') endpoint = withScheme(endpoint).replace(/[?#].*$/, '').replace(/\/+$/, '');
+  if (endpoint !== '') checkEndpointURL(endpoint, 'abs');
   let account = options.accountName?.trim() ?? '';
   if (account === '' && endpoint !== '') account = accountFromEndpoint(endpoint);
   if (endpoint === '') {

@@ -18,7 +18,8 @@ import {
 import { isInvalidRange, isObjectNotFound, isPreconditionFailure, wrapGcsError } from './gcs-errors.ts';
 import { GcsLayout } from './gcs-layout.ts';
 import { listLevel, listObjects } from './gcs-listing.ts';
-import { createStorage, resolveGcsSettings, type GcsReplicaClientOptions, type GcsSettings } from './gcs-settings.ts';
+import { resolveGcsSettings, type GcsReplicaClientOptions, type GcsSettings } from './gcs-settings.ts';
+import { createStorage } from './gcs-storage.ts';
 import { TIMESTAMP_METADATA_KEY, formatLtxTimestamp, peekLtxTimestamp } from './ltx-timestamp.ts';
 
 const DEFAULT_DELETE_CONCURRENCY = 16;
@@ -232,5 +233,10 @@ export class GcsReplicaClient extends ReplicaClient {
 
   private wrap(error: unknown, operation: string, key: string | undefined): Error {
     return wrapGcsError(error, operation, this.settings.bucket, key, this.settings.endpoint);
+  }
+
+  /** The object key (or server path) of a stored file, for messages. */
+  protected override _ltxFileLocation(ref: LtxFileRef): string {
+    return this.layout.ltxKey(ref);
   }
 }

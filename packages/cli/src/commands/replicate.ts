@@ -51,7 +51,7 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
 async function replicate(registry: DeferredRegistry, config: LitestreamConfig, opts: ReplicateOptions, logger: Logger): Promise<void> {
   // The engine (better-sqlite3, the LTX codec) loads when replication starts, the metrics
   // (prom-client) only when a config serves them: `replicate --help` needs neither.
-  const { Store, enforceRetention, restoreIfNotExists, writeReplicaSnapshot } = await import('@litestream-ts/core');
+  const { Store, defaultMetaPath, enforceRetention, requestReplicaClaim, restoreIfNotExists, writeReplicaSnapshot } = await import('@litestream-ts/core');
   const served = config.addr ? await import('../metrics/index.ts') : undefined;
   const metrics = served ? new served.PrometheusMetrics() : undefined;
   const server = config.addr && served && metrics ? await served.startMetricsServer(config.addr, metrics) : undefined;
@@ -63,7 +63,11 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     clients.push(client);
     if (opts.restoreIfDbNotExists || d.restoreIfDbNotExists) {
       const restored = await restoreIfNotExists({ client, outputPath: d.path, logger });
-      if (restored) logger.info('restored database before replicating', { db: d.path, txid: restored.txid });
+      if (restored) {
+        logger.info('restored database before replicating', { db: d.path, txid: restored.txid });
+        // Restored from this replica, it continues it, even from another path or host.
+        await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
+      }
     }
     databases.push({
       path: d.path,
@@ -74,6 +78,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       ...(d.lease ? { lease: d.lease } : {}),
       // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
       watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
+      // Re-read and verify what the replica holds (0 or unset: off).
+      ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
     });
   }
   const store = new Store({

@@ -8,7 +8,7 @@ import { CONFIG_DEFAULTS } from './defaults.ts';
 import { DATABASE_KEYS, DATABASE_UNSUPPORTED, LEASE_KEYS, SNAPSHOT_KEYS } from './known-keys.ts';
 import { readReplica, type ReplicaDefaults } from './replica-section.ts';
 import type { DatabaseConfig } from './types.ts';
-import { readBoolean, readCount, readDuration, readText } from './values.ts';
+import { readBoolean, readCount, readDuration, readLocation } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry } from './yaml-nodes.ts';
 
 /** What reading a database entry needs besides the entry. */
@@ -34,15 +34,13 @@ export function readDatabase(source: ConfigSource, node: Node | null, path: stri
   const get = (key: string): Entry | undefined => mapping.entries.get(key);
 
   const pathEntry = get('path');
-  const written = pathEntry && readText(source, pathEntry);
+  const written = pathEntry && readLocation(source, pathEntry);
   if (!written) throw source.error(pathEntry?.value ?? mapping.node, pathEntry?.path ?? path, 'missing "path": the database file to replicate');
-  refuseNul(source, pathEntry!, written);
   const dbPath = absolutePath(stripSQLitePrefix(written), context.cwd);
   if (context.requireDatabases) checkDatabaseFile(source, pathEntry, dbPath, written, context.cwd);
 
   const metaEntry = get('meta-path');
-  const metaWritten = metaEntry && readText(source, metaEntry);
-  if (metaWritten) refuseNul(source, metaEntry!, metaWritten);
+  const metaWritten = metaEntry && readLocation(source, metaEntry);
   const duration = (key: string): number | undefined => {
     const entry = get(key);
     return entry && readDuration(source, entry, 'non-negative');
@@ -133,11 +131,6 @@ function checkDatabaseFile(source: ConfigSource, entry: Entry | undefined, dbPat
     throw source.error(entry?.value, entry?.path, `database file ${JSON.stringify(dbPath)} ${detail}${relative}`, { cause });
   }
   if (!isFile) throw source.error(entry?.value, entry?.path, `${JSON.stringify(dbPath)} is not a regular file; "path" names the database file itself`);
-}
-
-/** A path with a NUL character is accepted by no file system call: refuse it here, not at the first open. */
-function refuseNul(source: ConfigSource, entry: Entry, text: string): void {
-  if (text.includes('\0')) throw source.error(entry.value, entry.path, `${JSON.stringify(text)} contains a NUL character, which no file path can hold`);
 }
 
 /** Litestream accepts SQLite connection strings (`sqlite:///data/app.db`) and keeps the file path. */

@@ -5,13 +5,19 @@ import { enforceRetention } from '../compaction/retention.ts';
 import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
+import { claimReplica } from '../ownership/replica-owner.ts';
+import { ReplicationLock } from '../ownership/replication-lock.ts';
+import { CorruptReplicaFileError } from '../replica/corrupt-replica-file.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import { DB } from './db.ts';
 import type { DBOptions } from './db-options.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Replica } from './replica.ts';
+import type { CorruptionFinder } from './replica-health.ts';
+import { ReplicaRepair, type RepairBackoff } from './replica-repair.ts';
 import { writeReplicaSnapshot } from './replica-snapshot.ts';
+import { ReplicaValidator } from './replica-validation.ts';
 import { WalWatcher } from './wal-watcher.ts';
 
 /** Timing settings shared by every database of a store. */
@@ -25,6 +31,10 @@ export interface ReplicationSchedule {
   readonly maxBackoff: number;
   /** Sync as soon as the `-wal` file changes (debounced), not only on the monitor tick. */
   readonly watchWal?: boolean;
+  /** Re-read and verify what the replica holds this often, ms (0 or absent: never). */
+  readonly validationInterval?: number;
+  /** Spacing of full-image repairs while replica corruption keeps recurring. */
+  readonly repairBackoff?: RepairBackoff;
 }
 
 /** Replication status of one database: local versus replica. */
@@ -36,6 +46,13 @@ export interface SyncStatus {
   readonly inSync: boolean;
   /** The last sync error, while failures go on. */
   readonly lastError?: string;
+  /**
+   * False from finding a corrupt file on the replica (which a restore may trip over) until the
+   * full image that repairs it is uploaded.
+   */
+  readonly healthy: boolean;
+  /** Keys or paths of replica files found corrupt and not deleted yet. */
+  readonly corruptFiles?: readonly string[];
 }
 
 /**
@@ -57,6 +74,8 @@ export class ReplicatedDatabase {
   private failures = 0;
   private lastError: string | undefined;
   private readonly leaser: Leaser | undefined;
+  /** One replicator per database on this machine, unless a lease lets several take turns. */
+  private readonly lock: ReplicationLock | undefined;
   private readonly onFatal: ((err: Error) => void) | undefined;
   private readonly abort = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
@@ -70,6 +89,9 @@ export class ReplicatedDatabase {
   private changedMeanwhile = false;
   /** Every maintenance task and its interval. */
   private readonly tasks: ReadonlyArray<readonly [string, number]>;
+  /** Repairs corrupt replica files that maintenance finds, and knows the replica's health. */
+  private readonly repair: ReplicaRepair;
+  private readonly validator: ReplicaValidator;
 
   constructor(
     path: string,
@@ -93,29 +115,58 @@ export class ReplicatedDatabase {
           this.wake?.();
         })
       : undefined;
-    this.tasks = [...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const), ['snapshot', options.schedule.snapshotInterval] as const];
+    const validationInterval = options.schedule.validationInterval ?? 0;
+    this.tasks = [
+      ...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const),
+      ['snapshot', options.schedule.snapshotInterval] as const,
+      ...(validationInterval > 0 ? [['validate', validationInterval] as const] : []),
+    ];
     this.logger = options.logger.child({ db: path });
     this.metrics = options.metrics;
+    this.repair = new ReplicaRepair({
+      client,
+      metaPath: this.db.metaPath,
+      db: path,
+      replicaName: this.replica.name,
+      logger: this.logger,
+      metrics: this.metrics,
+      ...(options.schedule.repairBackoff ? { backoff: options.schedule.repairBackoff } : {}),
+    });
+    this.validator = new ReplicaValidator(client, { logger: this.logger });
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
+    this.lock = options.lease ? undefined : new ReplicationLock(path, this.db.metaPath);
     this.onFatal = options.onFatal;
     // Full images stream straight into the replica instead of being staged and copied.
-    this.db.fullImageSink = (ref, produce) => {
+    this.db.fullImageSink = async (ref, produce) => {
       this.assertLease();
-      return this.replica.sendFullImage(ref, produce);
+      const result = await this.replica.sendFullImage(ref, produce);
+      // Every full image supersedes what came before it, corrupt files included.
+      await this.repair.imageUploaded(ref.maxTXID);
+      return result;
     };
   }
 
   /**
-   * Opens the database, reads the replica's position and starts the loop. With a lease, first
-   * waits until this process holds it (another replicator may be writing the replica).
+   * Opens the database, reads the replica's position and starts the loop. Without a lease, first
+   * takes the database's replication lock (`DatabaseLockedError` when another replicator has
+   * it); with one, waits until this process holds the lease. Then checks that the replica
+   * belongs to this database (`ReplicaOwnedError` when its owner marker names another).
    */
   async start(): Promise<void> {
-    if (this.leaser) {
-      await this.leaser.acquire({ signal: this.abort.signal });
-      this.leaser.startRenewing((err) => this.leaseLost(err));
+    await this.lock?.acquire();
+    try {
+      if (this.leaser) {
+        await this.leaser.acquire({ signal: this.abort.signal });
+        this.leaser.startRenewing((err) => this.leaseLost(err));
+      }
+      await claimReplica(this.replica.client, { database: this.db.path, metaPath: this.db.metaPath, logger: this.logger });
+      await this.db.open();
+    } catch (err) {
+      this.lock?.release();
+      throw err;
     }
-    await this.db.open();
     this.opened = true;
+    await this.repair.load();
     await this.replica.init();
     this.running = true;
     this.loop = this.run();
@@ -151,6 +202,7 @@ export class ReplicatedDatabase {
       if (Date.now() >= deadline) break;
     }
     await this.db.close();
+    this.lock?.release();
     await this.leaser?.release();
   }
 
@@ -199,12 +251,24 @@ export class ReplicatedDatabase {
   status(): SyncStatus {
     const localTXID = this.db.position?.txid ?? 0;
     const remoteTXID = this.replica.position?.txid ?? 0;
-    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID && !this.db.fullImagePending, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    const corrupt = this.repair.corruptFiles;
+    return {
+      path: this.db.path,
+      localTXID,
+      remoteTXID,
+      inSync: remoteTXID >= localTXID && !this.db.fullImagePending,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      healthy: this.repair.healthy,
+      ...(corrupt.length > 0 ? { corruptFiles: corrupt.map((f) => f.file) } : {}),
+    };
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       this.watcher?.rearm();
+      // A corrupt replica is repaired by a full image, once any backoff has passed.
+      const repair = this.repair.takeRequest();
+      if (repair) this.db.requestSnapshot(repair);
       try {
         // The common case of an idle database: one stat, no promise chain, no request.
         if (this.quiet()) {
@@ -298,14 +362,32 @@ export class ReplicatedDatabase {
       });
   }
 
-  /** Compaction, snapshots and retention, each when due and only if the replica moved on. */
+  /**
+   * Compaction, snapshots, retention and validation, each when due and only if the replica
+   * moved on. A corrupt replica file any of them finds is handed to the repair (and ends this
+   * run); the corrupt files a finished repair superseded are deleted first.
+   */
   private async maintain(): Promise<void> {
+    await this.repair.cleanup();
+    let finder: CorruptionFinder = 'compaction';
+    try {
+      await this.maintainTasks((task) => (finder = task));
+    } catch (err) {
+      if (!(err instanceof CorruptReplicaFileError) || !(await this.repair.report(err, finder))) throw err;
+      // The sync loop writes the full image that repairs it.
+      this.changedMeanwhile = true;
+      this.wake?.();
+    }
+  }
+
+  private async maintainTasks(running: (task: CorruptionFinder) => void): Promise<void> {
     const client = this.replica.client;
     const txid = this.replica.position?.txid ?? 0;
     let changed = false;
     for (const level of this.schedule.levels) {
       if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger }))) changed = true;
     }
+    running('snapshot');
     if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger }))) changed = true;
     if (changed) {
       const result = await enforceRetention(client, {
@@ -317,6 +399,9 @@ export class ReplicatedDatabase {
       if (result.deleted.length > 0) this.logger.debug('retention enforced', { deleted: result.deleted.length });
       await this.pruneLocal();
     }
+    running('validation');
+    const validation = this.schedule.validationInterval ?? 0;
+    if (validation > 0) await this.due('validate', validation, txid, async () => void (await this.validator.validate()));
   }
 
   private async due(task: string, interval: number, txid: number, run: () => Promise<unknown>): Promise<boolean> {

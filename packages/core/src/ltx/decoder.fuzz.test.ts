@@ -5,12 +5,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectTyped, fromChunks, fuzzParameters, fuzzTestTimeout, splitAt } from '../test-support/fuzz.ts';
-import { encodeSpec, forge, forgedFileArb, headerBytes, ltxSpecArb, rawHeaderArb } from '../test-support/ltx-fuzz.ts';
+import { napiFrame, writeFramePageLtx } from '../test-support/frame-ltx.ts';
+import { encodeSpec, forge, forgedFileArb, headerBytes, ltxSpecArb, makePage, pageRecipe, rawHeaderArb } from '../test-support/ltx-fuzz.ts';
+import { pageChecksum } from '../checksum/index.ts';
 import { decodeAll } from '../test-support/streams.ts';
-import { HEADER_SIZE, lockPgno } from './constants.ts';
+import { CHECKSUM_FLAG, HEADER_SIZE, lockPgno } from './constants.ts';
 import { LtxDecoder, verifyLtx, type LtxDecodeResult } from './decoder.ts';
 import { ChecksumMismatchError, CorruptError } from './errors.ts';
-import { decodeHeader, encodeHeader, isSnapshot } from './header.ts';
+import { completeHeader, decodeHeader, encodeHeader, isSnapshot } from './header.ts';
 import { PageWorkerPool } from './page-workers.ts';
 
 const FILE = 'fuzzed.ltx';
@@ -141,6 +143,36 @@ describe('fuzz: LTX decoder', () => {
       { ...fuzzParameters(2000), timeout: undefined },
     );
   });
+});
+
+describe('fuzz: LTX files with LZ4 frame pages (Litestream v0.5.0–v0.5.15)', () => {
+  it('decodes valid frame-page files and notices every flipped byte unless the content is unchanged', async () => {
+    const input = fc.record({
+      pageSize: fc.constantFrom(512, 4096, 65536),
+      pages: fc.array(pageRecipe, { minLength: 1, maxLength: 8 }),
+      blockChecksums: fc.boolean(),
+      contentChecksum: fc.boolean(),
+      at: fc.nat(),
+      mask: fc.integer({ min: 0, max: 255 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(input, cutsArb, async ({ pageSize, pages, blockChecksums, contentChecksum, at, mask }, cuts) => {
+        const data = pages.map((recipe) => makePage(recipe, pageSize));
+        const post = data.reduce((x, page, i) => x ^ pageChecksum(i + 1, page), 0n) | CHECKSUM_FLAG;
+        const header = completeHeader({ pageSize, commit: data.length, minTXID: 1, maxTXID: 1, timestamp: 0 });
+        const bytes = writeFramePageLtx(header, data.map((page, i) => ({ pgno: i + 1, data: page, frame: napiFrame(page, { blockChecksums, contentChecksum }) })), post);
+        const clean = await verdict(bytes, cuts);
+        expect(clean).not.toBeInstanceOf(Error);
+        expect((clean as LtxDecodeResult).postApplyChecksum).toBe(post);
+        if (mask === 0) return;
+        const damaged = Buffer.from(bytes);
+        damaged[at % damaged.byteLength]! ^= mask;
+        const result = await verdict(damaged, cuts);
+        if (!(result instanceof Error)) expect(await content(damaged)).toEqual(await content(bytes));
+      }),
+      fuzzParameters(100),
+    );
+  }, fuzzTestTimeout());
 });
 
 describe('fuzz: LTX decoder on worker threads', () => {

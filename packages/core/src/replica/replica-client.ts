@@ -27,7 +27,10 @@ export interface LtxFileRef {
 
 /** What a backend can do beyond the required operations. Declared by the backend, read by the suite. */
 export interface ReplicaCapabilities {
-  /** Implements `readObject`/`writeObject`/`deleteObject` with preconditions (used for leasing). */
+  /**
+   * Honours the preconditions (`ifNoneMatch`, `ifMatch`) of `writeObject`/`deleteObject` (used
+   * for leasing). Small objects without a condition are part of every backend's contract.
+   */
   readonly conditionalWrite: boolean;
   /** Stores each file's LTX timestamp as metadata, so `listLtxFiles(…, { useMetadata: true })` is exact. */
   readonly metadataTimestamps: boolean;
@@ -120,8 +123,11 @@ export class PreconditionFailedError extends LitestreamError {
  *   a write whose source stream fails rejects, stores nothing and leaves a previous file whole;
  * - opening a missing file rejects with `NotFoundError`; deleting one is not an error;
  * - `deleteAll` removes every LTX file and every small object (such as a lease);
- * - conditional objects: `ifMatch` against a missing object fails with
- *   `PreconditionFailedError`; an unconditional delete of a missing object is not an error.
+ * - small objects (`readObject`/`writeObject`/`deleteObject`, such as a lease or the owner
+ *   marker) are stored by every backend beside the LTX files, never listed as LTX files; a
+ *   missing one reads as undefined and an unconditional delete of one is not an error;
+ * - conditional objects (only with `conditionalWrite`): `ifMatch` against a missing object
+ *   fails with `PreconditionFailedError`.
  */
 export abstract class ReplicaClient {
   /** The backend's config `type` (for example `file`, `s3`). */
@@ -172,6 +178,16 @@ export abstract class ReplicaClient {
     return this.capabilities.localReads === true ? this._localLtxPath(ref) : undefined;
   }
 
+  /**
+   * Where a stored LTX file lives, for messages: the backend's object key or path (never a
+   * credential). Backends that know their keys override `_ltxFileLocation`; otherwise it is the
+   * local path for `localReads` backends, else `<level>/<min>-<max>.ltx`.
+   */
+  ltxFileLocation(ref: LtxFileRef): string {
+    assertRef(ref);
+    return this._ltxFileLocation(ref) ?? this.localLtxPath(ref) ?? `${ref.level}/${ltxFilename(ref)}`;
+  }
+
   /** Stores a whole LTX file from a stream, replacing any file of the same name. */
   async writeLtxFile(ref: LtxFileRef, data: ByteSource, options: WriteLtxOptions = {}): Promise<WriteLtxResult> {
     assertRef(ref);
@@ -194,19 +210,24 @@ export abstract class ReplicaClient {
 
   /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
   async readObject(name: string): Promise<StoredObject | undefined> {
-    this.assertConditional(name);
+    assertObjectName(name);
     return this.observed('GET', () => this._readObject(name), (o) => o?.data.byteLength ?? 0);
   }
 
-  /** Writes a small object if the condition holds; rejects with `PreconditionFailedError` otherwise. */
+  /**
+   * Writes a small object, replacing it; with a condition (backends declaring `conditionalWrite`
+   * only), only if the condition holds, rejecting with `PreconditionFailedError` otherwise.
+   */
   async writeObject(name: string, data: Uint8Array, condition?: WriteCondition): Promise<{ etag: string }> {
-    this.assertConditional(name);
+    assertObjectName(name);
+    if (condition !== undefined) this.assertConditional();
     return this.observed('PUT', () => this._writeObject(name, data, condition), () => data.byteLength);
   }
 
-  /** Deletes a small object if its etag still matches (or unconditionally). */
+  /** Deletes a small object unconditionally, or only if its etag still matches (`conditionalWrite`). */
   async deleteObject(name: string, condition?: { ifMatch: string }): Promise<void> {
-    this.assertConditional(name);
+    assertObjectName(name);
+    if (condition !== undefined) this.assertConditional();
     return this.observed('DELETE', () => this._deleteObject(name, condition), () => 0);
   }
 
@@ -224,15 +245,15 @@ export abstract class ReplicaClient {
     return undefined;
   }
 
-  protected _readObject(_name: string): Promise<StoredObject | undefined> {
-    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
+  /** The key or path of a stored file, for messages; undefined to use the default. */
+  protected _ltxFileLocation(_ref: LtxFileRef): string | undefined {
+    return undefined;
   }
-  protected _writeObject(_name: string, _data: Uint8Array, _condition: WriteCondition | undefined): Promise<{ etag: string }> {
-    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-  }
-  protected _deleteObject(_name: string, _condition: { ifMatch: string } | undefined): Promise<void> {
-    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-  }
+
+  protected abstract _readObject(name: string): Promise<StoredObject | undefined>;
+  /** `condition` is undefined unless the backend declares `conditionalWrite`. */
+  protected abstract _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }>;
+  protected abstract _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void>;
 
   private async observed<T>(operation: StorageOperation, run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
     let result: T;
@@ -247,10 +268,13 @@ export abstract class ReplicaClient {
     return result;
   }
 
-  private assertConditional(name: string): void {
+  private assertConditional(): void {
     if (!this.capabilities.conditionalWrite) throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-    if (!isObjectName(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
   }
+}
+
+function assertObjectName(name: string): void {
+  if (!isObjectName(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
 }
 
 /**

@@ -11,6 +11,7 @@ import { CHECKSUM_FLAG, HEADER_SIZE, LTX_MAGIC, TRAILER_SIZE, lockPgno } from '.
 import { LtxEncoder } from '../ltx/encoder.ts';
 import type { LtxHeaderInit } from '../ltx/header.ts';
 import { writeUvarint } from '../ltx/page-index.ts';
+import { napiFrame } from './frame-ltx.ts';
 import { seededBytes } from './fuzz.ts';
 import { MemorySink } from './streams.ts';
 
@@ -273,6 +274,8 @@ export interface ForgedFile {
   readonly indexNoise: Uint8Array;
   readonly post: 'pages' | bigint;
   readonly tail: Uint8Array;
+  /** Store pages as LZ4 frames (flags 0x0000, as Litestream v0.5.0–v0.5.15 did) instead of blocks. */
+  readonly framePages: boolean;
 }
 
 const forgedFrameArb: fc.Arbitrary<ForgedFrame> = fc.record({
@@ -295,6 +298,7 @@ export const forgedFileArb: fc.Arbitrary<ForgedFile> = fc.record({
   indexNoise: fc.uint8Array({ maxLength: 40 }),
   post: fc.oneof({ arbitrary: fc.constant('pages' as const), weight: 3 }, { arbitrary: checksumField, weight: 1 }),
   tail: fc.oneof({ arbitrary: fc.constant(new Uint8Array(0)), weight: 9 }, { arbitrary: fc.uint8Array({ minLength: 1, maxLength: 8 }), weight: 1 }),
+  framePages: fc.boolean(),
 });
 
 /**
@@ -312,16 +316,18 @@ export function forge(file: ForgedFile): Buffer {
   let pagesXor = 0n;
   for (const frame of file.frames) {
     const page = makePage(frame.page, validSize ? pageSize : 512);
-    const block = frame.rawBlock ? Buffer.from(frame.rawBlock) : compressBlock(page);
-    const head = Buffer.alloc(10);
+    // A frame page: 6-byte page header, then one LZ4 frame; a block page: header, size, block.
+    const flags = file.framePages && frame.flags === 1 ? 0 : frame.flags & 0xffff;
+    const body = frame.rawBlock ? Buffer.from(frame.rawBlock) : flags === 0 ? lz4Frame(page) : compressBlock(page);
+    const head = Buffer.alloc(flags === 0 ? 6 : 10);
     head.writeUInt32BE(frame.pgno >>> 0, 0);
-    head.writeUInt16BE(frame.flags & 0xffff, 4);
-    head.writeUInt32BE((frame.sizeLie ?? block.byteLength) >>> 0, 6);
-    crc.update(head).update(frame.rawBlock ? block : page);
+    head.writeUInt16BE(flags, 4);
+    if (flags !== 0) head.writeUInt32BE((frame.sizeLie ?? body.byteLength) >>> 0, 6);
+    crc.update(head).update(frame.rawBlock ? body : page);
     if (!frame.rawBlock) pagesXor ^= pageChecksum(Math.max(1, frame.pgno >>> 0), page);
-    parts.push(head, block);
-    entries.push([frame.pgno >>> 0, offset, 10 + block.byteLength]);
-    offset += 10 + block.byteLength;
+    parts.push(head, body);
+    entries.push([frame.pgno >>> 0, offset, head.byteLength + body.byteLength]);
+    offset += head.byteLength + body.byteLength;
   }
   const terminator = Buffer.alloc(6);
   parts.push(terminator);
@@ -349,4 +355,9 @@ export function forge(file: ForgedFile): Buffer {
   trailer.writeBigUInt64BE(CHECKSUM_FLAG | crc.digest(), 8);
   parts.push(index, sizeField, trailer, Buffer.from(file.tail));
   return Buffer.concat(parts);
+}
+
+/** An LZ4 frame of a page as lz4_flex writes it (content checksum on). */
+function lz4Frame(page: Buffer): Buffer {
+  return napiFrame(page);
 }
