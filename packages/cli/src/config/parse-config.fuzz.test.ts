@@ -161,6 +161,24 @@ describe('fuzz: config reader', () => {
     );
   });
 
+  it('reads a config with very long runs of one character in time that does not explode with their length', () => {
+    // Small inputs hide super-linear scans; one long run in an otherwise plain config shows them.
+    const input = fc.record({
+      run: fc.constantFrom(' ', '\t', '-', ':', '#', '"', "'", 'a', '$', '{', '\\', '%'),
+      length: fc.integer({ min: 10_000, max: 200_000 }),
+      where: fc.constantFrom('value', 'key', 'line', 'secret'),
+      tail: fc.constantFrom('', 'y', ' #c', ':', '"'),
+    });
+    fc.assert(
+      fc.property(input, ({ run, length, where, tail }) => {
+        const long = run.repeat(length);
+        const line = where === 'value' ? `addr: x${long}${tail}` : where === 'key' ? `${long}${tail}: 1` : where === 'secret' ? `secret-access-key: s${long}${tail}` : `${long}${tail}`;
+        parse(`${line}\ndbs:\n  - path: /x.db\n    replica:\n      url: s3://b/p\n`, {}, false);
+      }),
+      { ...params, numRuns: Math.min(params.numRuns ?? 20, 20) },
+    );
+  });
+
   it('reads configs built from anchors and aliases in time that does not explode with their nesting', () => {
     // Each level repeats the one below `width` times: `width ** depth` values if followed naively.
     const bomb = fc
@@ -223,5 +241,14 @@ describe('config reader regressions found by fuzzing', () => {
       expect(result, key).toBeInstanceOf(ConfigError);
       expect((result as ConfigError).message, key).toMatch(new RegExp(`dbs\\[0\\]\\.${key}: .*contains a NUL character`));
     }
+  });
+
+  it('collects credentials from a line with a long run of spaces in linear time', () => {
+    // 200,000 spaces inside a value: the secret scan's `(.*?)\s*$` and `\s+#` took minutes.
+    const secret = `Sk${'9'.repeat(10)}`;
+    const text = `secret-access-key: ${secret}\naddr: x${' '.repeat(200_000)}y\ndbs: 5\n`;
+    const result = parse(text, {}, false);
+    expect(result).toBeInstanceOf(ConfigError);
+    expect((result as ConfigError).message).not.toContain(secret);
   });
 });
