@@ -175,7 +175,7 @@ describe('fuzz: config reader', () => {
         const line = where === 'value' ? `addr: x${long}${tail}` : where === 'key' ? `${long}${tail}: 1` : where === 'secret' ? `secret-access-key: s${long}${tail}` : `${long}${tail}`;
         parse(`${line}\ndbs:\n  - path: /x.db\n    replica:\n      url: s3://b/p\n`, {}, false);
       }),
-      { ...params, numRuns: Math.min(params.numRuns ?? 20, 20) },
+      { ...fuzzParameters(20), timeout: undefined },
     );
   });
 
@@ -199,7 +199,7 @@ describe('fuzz: config reader', () => {
         }
         parse(lines.join('\n'), {}, true);
       }),
-      { ...params, numRuns: Math.min(params.numRuns ?? 30, 30) },
+      { ...fuzzParameters(30), timeout: undefined },
     );
   });
 });
