@@ -108,7 +108,7 @@ export async function restoreAndCompare(options: {
 }
 
 /** Walks the restored table: ids must run 1..k without a gap, each body the writer's. */
-function scanRows(path: string): { rows: number; problem?: string } {
+export function scanRows(path: string): { rows: number; problem?: string } {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     let expected = 1;

@@ -52,14 +52,22 @@ export function availableEpisodes(ctx: SoakContext): Array<[EpisodeKind, number]
   return list;
 }
 
-export function pickEpisode(ctx: SoakContext, list: ReadonlyArray<[EpisodeKind, number]>): EpisodeKind {
-  const total = list.reduce((sum, [, w]) => sum + w, 0);
-  let x = ctx.random() * total;
-  for (const [kind, weight] of list) {
-    x -= weight;
-    if (x < 0) return kind;
-  }
-  return list[list.length - 1]![0];
+/**
+ * Deals episodes from a shuffled deck holding each kind `weight` times, so every kind comes up
+ * once per round (a round of the default weights is 15 episodes, about 4 minutes).
+ */
+export function episodeDealer(ctx: SoakContext, list: ReadonlyArray<[EpisodeKind, number]>): () => EpisodeKind {
+  let deck: EpisodeKind[] = [];
+  return () => {
+    if (deck.length === 0) {
+      deck = list.flatMap(([kind, weight]) => Array.from({ length: weight }, () => kind));
+      for (let i = deck.length - 1; i > 0; i--) {
+        const j = Math.floor(ctx.random() * (i + 1));
+        [deck[i], deck[j]] = [deck[j]!, deck[i]!];
+      }
+    }
+    return deck.pop()!;
+  };
 }
 
 /** Injects one fault and waits until it is over. */

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '../../testcontainers/src/fault-policy.ts';
 import { readPosition, restoreAndCompare, restoreWithCli, type CheckResult, type ReplicaPosition } from './check.ts';
-import { availableEpisodes, pickEpisode, runEpisode, type SoakContext } from './episodes.ts';
+import { availableEpisodes, episodeDealer, runEpisode, type SoakContext } from './episodes.ts';
 import { file, s3, tc, type ReplicaClient } from './libs.ts';
 import { ReplicateProcess } from './replicate-process.ts';
 import { markdownTable, summarize, textTable, type EpisodeOutcome } from './report.ts';
@@ -138,6 +138,7 @@ log(`replicating; replica at TXID ${first.position!.txid}`);
 const only = args.only?.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
 const episodes = availableEpisodes(ctx).filter(([kind]) => !only || only.some((w) => kind.toLowerCase().includes(w)));
 if (episodes.length === 0) throw new Error(`--only ${args.only} matches no episode this run can inject: ${availableEpisodes(ctx).map(([k]) => k).join(', ')}`);
+const nextEpisode = episodeDealer(ctx, episodes);
 const unavailable: Array<[string, string]> = smallFs.available ? [] : [['disk full (meta-path)', smallFs.reason]];
 const deadline = Date.now() + minutes * 60_000;
 let lastCheck = Date.now();
@@ -146,7 +147,7 @@ while (Date.now() < deadline) {
     lastCheck = Date.now();
     await check();
   }
-  const kind = pickEpisode(ctx, episodes);
+  const kind = nextEpisode();
   const startedAt = Date.now();
   let outcome: EpisodeOutcome;
   try {
@@ -196,7 +197,7 @@ if (!exit || exit.code !== 0) {
 if (!finalOk) failed = true;
 log(`final: ${finalOk ? 'ok' : 'FAILED'} after ${finalMs} ms: ${finalNote}`);
 
-const rows = summarize(outcomes, checks, { ok: finalOk, ms: finalMs, note: finalNote }, unavailable);
+const rows = summarize(outcomes, checks, { ok: finalOk, ms: finalMs, note: finalNote }, unavailable, episodes.map(([kind]) => kind));
 const engine = [...replicate.counts].map(([msg, n]) => `${msg}: ${n}`).join(', ') || 'none';
 const faults = proxy ? Object.entries(proxy.counts()).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') : 'no proxy';
 const summary = [

@@ -23,19 +23,28 @@ interface Row {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Groups outcomes and checks into the soak's table. */
-export function summarize(outcomes: readonly EpisodeOutcome[], checks: readonly CheckResult[], final: { ok: boolean; ms: number; note: string }, unavailable: ReadonlyArray<[string, string]>): Row[] {
+export function summarize(
+  outcomes: readonly EpisodeOutcome[],
+  checks: readonly CheckResult[],
+  final: { ok: boolean; ms: number; note: string },
+  unavailable: ReadonlyArray<[string, string]>,
+  planned: readonly string[],
+): Row[] {
   const rows: Row[] = [];
-  const kinds = [...new Set(outcomes.map((o) => o.kind))].sort();
+  // Every kind this run could inject, even one the run was too short to reach.
+  const kinds = [...new Set([...planned, ...outcomes.map((o) => o.kind)])];
   for (const kind of kinds) {
     const of = outcomes.filter((o) => o.kind === kind);
     const failed = of.filter((o) => o.problem !== undefined || o.recoveryMs === undefined);
     const recovered = of.map((o) => o.recoveryMs).filter((ms): ms is number => ms !== undefined);
+    const busy = of.filter((o) => o.note?.startsWith('busy=1')).length;
+    const checkpointNote = kind.startsWith('checkpoint') && of.length > 0 ? `the writer's checkpoint returned busy in ${busy} of ${of.length}` : '';
     rows.push({
       fault: kind,
       count: of.length,
       failures: failed.length,
       worst: recovered.length > 0 ? seconds(Math.max(...recovered)) : '-',
-      notes: failed.length > 0 ? failed.map((o) => o.problem ?? 'did not recover').slice(0, 2).join('; ') : '',
+      notes: of.length === 0 ? 'not reached in this run' : failed.length > 0 ? failed.map((o) => o.problem ?? 'did not recover').slice(0, 2).join('; ') : checkpointNote,
     });
   }
   for (const [kind, reason] of unavailable) rows.push({ fault: kind, count: 0, failures: 0, worst: '-', notes: `not injected: ${reason}` });
