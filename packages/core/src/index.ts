@@ -23,6 +23,7 @@ export * from './sqlite/snapshot.ts';
 export * from './sqlite/database-checksum.ts';
 export * from './restore/ltx-applier.ts';
 export * from './replica/replica-client.ts';
+export * from './replica/raw-objects.ts';
 export * from './replica/registry.ts';
 export * from './replica/replica-location.ts';
 export * from './restore/restore-plan.ts';
