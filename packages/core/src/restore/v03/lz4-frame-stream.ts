@@ -34,6 +34,8 @@ const FRAME_MAGIC = 0x184d2204;
 const SKIPPABLE_MASK = 0xfffffff0;
 const SKIPPABLE_MAGIC = 0x184d2a50;
 const BLOCK_MAX_SIZES: Record<number, number> = { 4: 64 * 1024, 5: 256 * 1024, 6: 1024 * 1024, 7: 4 * 1024 * 1024 };
+// "age-", the start of an age-encrypted file (v0.3 could encrypt its objects with age).
+const AGE_MAGIC = 0x2d656761;
 const DICTIONARY_BYTES = 64 * 1024;
 const UNCOMPRESSED_BIT = 0x80000000;
 
@@ -59,6 +61,7 @@ export const decodeLz4FrameStream: Lz4FrameStreamDecoder = async function* (sour
         await need(reader, size, 'skippable frame');
         continue;
       }
+      if (magic === AGE_MAGIC) throw new Lz4FrameError('the data is encrypted with age (it starts with an age header); decrypt it first, this restore reads unencrypted v0.3 backups', start);
       if (magic !== FRAME_MAGIC) throw new Lz4FrameError(`bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x184d2204`, start);
       yield* decodeFrame(reader, xxh);
       frames++;
