@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite, startGcs, startS3, startSftp } from '@litestream-ts/testcontainers';
@@ -141,13 +141,28 @@ afterAll(async () => {
 });
 
 describe.skipIf(skip !== undefined)(`restore of Litestream v0.3.13 backups${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it('the history has two generations, the first with two snapshots and WAL segments after each', async () => {
+  it('v0.3 wrote every replica without errors; two generations, the first with two snapshots and WAL segments after each', async () => {
+    const log = replicator!.output();
+    for (const type of ['file', 's3', 'abs', 'gcs', 'sftp']) expect(log, type).toMatch(new RegExp(`msg="snapshot written" .*replica=${type} `));
+    // Only stopping the process cancels work in flight.
+    const errors = log.split('\n').filter((line) => line.includes('level=ERROR') && !line.includes('context canceled'));
+    expect(errors).toEqual([]);
     const generations = await readdir(join(dir, 'file-replica', 'generations'));
     expect(generations).toHaveLength(2);
-    const snapshotCounts = await Promise.all(generations.map(async (g) => (await readdir(join(dir, 'file-replica', 'generations', g, 'snapshots'))).length));
-    expect(Math.max(...snapshotCounts)).toBeGreaterThanOrEqual(2);
+    const first = await Promise.all(
+      generations.map(async (g) => ({
+        snapshots: (await readdir(join(dir, 'file-replica', 'generations', g, 'snapshots'))).sort(),
+        wal: (await readdir(join(dir, 'file-replica', 'generations', g, 'wal'))).sort(),
+      })),
+    );
+    const older = first.find((g) => g.snapshots.length >= 2)!;
+    expect(older).toBeDefined();
+    // WAL segments follow the newest snapshot of the first generation.
+    const lastSnapshotIndex = older.snapshots[older.snapshots.length - 1]!.slice(0, 8);
+    expect(older.wal.some((w) => w.slice(0, 8) >= lastSnapshotIndex)).toBe(true);
     // Three distinct states, each with rows.
     expect(new Set(states.map((s) => s.sha256)).size).toBe(3);
+    expect(states.every((s) => s.rows > 0)).toBe(true);
   });
 
   const targets = [
@@ -176,4 +191,94 @@ describe.skipIf(skip !== undefined)(`restore of Litestream v0.3.13 backups${skip
       }, 60_000);
     }
   }
+
+  describe('file replica: damage, and what ltx and status say', () => {
+    const fileUrl = (root: string) => `file://${root}`;
+    let copies = 0;
+    const copy = async (): Promise<string> => {
+      const root = join(dir, `damaged-${++copies}`);
+      await cp(join(dir, 'file-replica'), root, { recursive: true, preserveTimestamps: true });
+      return root;
+    };
+    const planOf = async (root: string, args: string[] = []) => {
+      const r = await litestream(['restore', '-dry-run', '-json', '-o', join(dir, 'never.db'), ...args, fileUrl(root)]);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { generation: string; files: Array<{ file: string; kind: string; index: number; offset?: number }> };
+    };
+    /** Runs a restore that must fail; returns its one-line error after checking nothing was left. */
+    const failingRestore = async (root: string, args: string[] = []): Promise<string> => {
+      const out = join(dir, `failed-${++copies}`);
+      await mkdir(out);
+      const r = await litestream(['restore', '-o', join(out, 'restored.db'), ...args, fileUrl(root)]);
+      expect(r.status).toBe(1);
+      expect(await readdir(out)).toEqual([]);
+      // Log lines may come first; exactly one line is the error.
+      const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('litestream:') || l.startsWith('error:'));
+      expect(lines, r.stderr).toHaveLength(1);
+      return lines[0]!;
+    };
+
+    it('a missing WAL segment: one line naming it, no output', async () => {
+      // A segment with a later one in the same WAL index, in the plan of the latest state or of T2.
+      let found: { root: string; args: string[]; missing: { file: string; index: number; offset?: number }; next: string } | undefined;
+      const plans: unknown[] = [];
+      for (const args of [[], ['-timestamp', states[1]!.at.toISOString()]]) {
+        const root = await copy();
+        const plan = await planOf(root, args);
+        plans.push(plan);
+        const { files } = plan;
+        const i = files.findIndex((f, n) => f.kind === 'wal' && files[n + 1]?.kind === 'wal' && files[n + 1]!.index === f.index);
+        if (i === -1) continue;
+        await rm(join(root, files[i]!.file));
+        found = { root, args, missing: files[i]!, next: files[i + 1]!.file };
+        break;
+      }
+      expect(found, `no WAL index with two segments or more in ${JSON.stringify(plans)}`).toBeDefined();
+      const { missing, next } = found!;
+      const generation = missing.file.split('/')[1]!;
+      const line = await failingRestore(found!.root, found!.args);
+      expect(line).toBe(
+        missing.offset! > 0
+          ? `litestream: ${missing.file}: missing: WAL index ${missing.index} of generation ${generation} continues at offset ${missing.offset}, but the next segment is ${next}`
+          : `litestream: ${missing.file}: missing: WAL index ${missing.index} of generation ${generation} must start with a segment at offset 0, but its first is ${next}`,
+      );
+    });
+
+    it('a corrupt snapshot: one line naming it, no output', async () => {
+      const root = await copy();
+      const { files } = await planOf(root);
+      const snapshot = files[0]!.file;
+      const path = join(root, snapshot);
+      const bytes = await readFile(path);
+      const { mtime } = await stat(path);
+      bytes[Math.floor(bytes.byteLength / 2)]! ^= 0x5a;
+      await writeFile(path, bytes);
+      await utimes(path, mtime, mtime);
+      const line = await failingRestore(root);
+      expect(line).toMatch(new RegExp(`^litestream: ${snapshot.replace(/[./]/g, '\\$&')}: LZ4 frame: `));
+    });
+
+    it('ltx says the replica holds v0.3 backups instead of "no LTX files"', async () => {
+      const r = await litestream(['ltx', fileUrl(join(dir, 'file-replica'))]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^no LTX files; the replica holds Litestream v0\.3 backups: 2 generations, \d+ snapshots, \d+ WAL segments, last written \S+ \(generation [0-9a-f]{16}\); `litestream restore` reads them\n$/);
+      const json = await litestream(['ltx', '-json', fileUrl(join(dir, 'file-replica'))]);
+      expect(JSON.parse(json.stdout)).toEqual([]);
+      expect(json.stderr).toContain('Litestream v0.3 backups: 2 generations');
+    });
+
+    it('status reports the v0.3 backups of a replica without LTX files', async () => {
+      const config = join(dir, 'status.yml');
+      await writeFile(config, `dbs:\n  - path: ${join(dir, 'app.db')}\n    replica:\n      url: ${fileUrl(join(dir, 'file-replica'))}\n`);
+      const r = await litestream(['status', '-json', '-config', config]);
+      expect(r.status, r.stderr).toBe(0);
+      const [status] = JSON.parse(r.stdout) as Array<{ replicaTXID: string | null; v03?: { generations: number; snapshots: number; walSegments: number; lastWrittenAt: string } }>;
+      expect(status!.replicaTXID).toBeNull();
+      expect(status!.v03?.generations).toBe(2);
+      expect(status!.v03!.walSegments).toBeGreaterThan(2);
+      expect(new Date(status!.v03!.lastWrittenAt).getTime()).toBeLessThanOrEqual(Date.now());
+      const text = await litestream(['status', '-config', config]);
+      expect(text.stdout).toContain('none (Litestream v0.3 backups: 2 generations');
+    });
+  });
 });
