@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeLz4FrameStream, Lz4FrameError } from './lz4-frame-stream.ts';
+import { decodeLz4FrameStream, Lz4FrameStreamError } from './lz4-frame-stream.ts';
 
 // Frames made by the reference `lz4` CLI (installed by scripts/install-test-services.sh) with
 // each option the format has, decoded through chunk boundaries of every size. The input goes
@@ -77,7 +77,7 @@ describe('decodeLz4FrameStream', () => {
     };
     const rejects = async (data: Buffer, message: RegExp): Promise<void> => {
       const error = await decode(data).then(() => undefined, (e: unknown) => e);
-      expect(error).toBeInstanceOf(Lz4FrameError);
+      expect(error).toBeInstanceOf(Lz4FrameStreamError);
       expect((error as Error).message).toMatch(message);
     };
 
@@ -97,7 +97,7 @@ describe('decodeLz4FrameStream', () => {
       const at = 7 + 4 + 40_000;
       copy[at]! ^= 0x01;
       const error = await decode(copy).then(() => undefined, (e: unknown) => e);
-      expect(error).toBeInstanceOf(Lz4FrameError);
+      expect(error).toBeInstanceOf(Lz4FrameStreamError);
       expect((error as Error).message).toMatch(/content checksum mismatch|block does not decompress/);
     });
 

@@ -18,7 +18,7 @@ import { LitestreamError } from '../../ltx/errors.ts';
 import { lz4Napi } from '../../lz4/block.ts';
 
 /** The bytes of an LZ4 frame stream are malformed, truncated or fail a checksum. */
-export class Lz4FrameError extends LitestreamError {
+export class Lz4FrameStreamError extends LitestreamError {
   /** Offset in the compressed stream where the problem was found. */
   readonly offset: number;
   constructor(message: string, offset: number) {
@@ -43,7 +43,7 @@ let hasher: Promise<XXHashAPI> | undefined;
 
 /**
  * Decodes every frame of `source`, yielding decompressed chunks (one per block) as they are
- * ready. Throws {@link Lz4FrameError} on a bad magic number, a reserved bit, a header, block
+ * ready. Throws {@link Lz4FrameStreamError} on a bad magic number, a reserved bit, a header, block
  * or content checksum mismatch, a block larger than the frame allows, a declared content size
  * that differs, a dictionary the frame needs, or a stream that ends inside a frame. An empty
  * stream is an error too: every compressed object holds at least one frame.
@@ -61,12 +61,12 @@ export const decodeLz4FrameStream: Lz4FrameStreamDecoder = async function* (sour
         await need(reader, size, 'skippable frame');
         continue;
       }
-      if (magic === AGE_MAGIC) throw new Lz4FrameError('the data is encrypted with age (it starts with an age header); decrypt it first, this restore reads unencrypted v0.3 backups', start);
-      if (magic !== FRAME_MAGIC) throw new Lz4FrameError(`bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x184d2204`, start);
+      if (magic === AGE_MAGIC) throw new Lz4FrameStreamError('the data is encrypted with age (it starts with an age header); decrypt it first, this restore reads unencrypted v0.3 backups', start);
+      if (magic !== FRAME_MAGIC) throw new Lz4FrameStreamError(`bad magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x184d2204`, start);
       yield* decodeFrame(reader, xxh);
       frames++;
     }
-    if (frames === 0) throw new Lz4FrameError('no frame: the data is empty', 0);
+    if (frames === 0) throw new Lz4FrameStreamError('no frame: the data is empty', 0);
   } finally {
     await reader.cancel();
   }
@@ -77,23 +77,23 @@ async function* decodeFrame(reader: ByteReader, xxh: XXHashAPI): AsyncGenerator<
   const head = Buffer.from(await need(reader, 2, 'frame descriptor'));
   const flg = head[0]!;
   const bd = head[1]!;
-  if (flg >> 6 !== 1) throw new Lz4FrameError(`unsupported frame version ${flg >> 6} (FLG 0x${hex2(flg)})`, descriptorAt);
-  if ((flg & 0x02) !== 0) throw new Lz4FrameError(`reserved FLG bit set (FLG 0x${hex2(flg)})`, descriptorAt);
-  if ((bd & 0x8f) !== 0) throw new Lz4FrameError(`reserved BD bits set (BD 0x${hex2(bd)})`, descriptorAt + 1);
+  if (flg >> 6 !== 1) throw new Lz4FrameStreamError(`unsupported frame version ${flg >> 6} (FLG 0x${hex2(flg)})`, descriptorAt);
+  if ((flg & 0x02) !== 0) throw new Lz4FrameStreamError(`reserved FLG bit set (FLG 0x${hex2(flg)})`, descriptorAt);
+  if ((bd & 0x8f) !== 0) throw new Lz4FrameStreamError(`reserved BD bits set (BD 0x${hex2(bd)})`, descriptorAt + 1);
   const independent = (flg & 0x20) !== 0;
   const blockChecksums = (flg & 0x10) !== 0;
   const hasContentSize = (flg & 0x08) !== 0;
   const contentChecksum = (flg & 0x04) !== 0;
   const hasDictionary = (flg & 0x01) !== 0;
   const maxBlock = BLOCK_MAX_SIZES[(bd >> 4) & 0x07];
-  if (maxBlock === undefined) throw new Lz4FrameError(`invalid block maximum size code ${(bd >> 4) & 0x07} (BD 0x${hex2(bd)})`, descriptorAt + 1);
+  if (maxBlock === undefined) throw new Lz4FrameStreamError(`invalid block maximum size code ${(bd >> 4) & 0x07} (BD 0x${hex2(bd)})`, descriptorAt + 1);
   const optional = Buffer.from(await need(reader, (hasContentSize ? 8 : 0) + (hasDictionary ? 4 : 0), 'frame descriptor'));
   const descriptor = Buffer.concat([head, optional]);
   const checkAt = reader.offset;
   const storedHeaderCheck = (await need(reader, 1, 'header checksum'))[0]!;
   const headerCheck = (xxh.h32Raw(descriptor, 0) >>> 8) & 0xff;
-  if (storedHeaderCheck !== headerCheck) throw new Lz4FrameError(`header checksum mismatch: stored 0x${hex2(storedHeaderCheck)}, computed 0x${hex2(headerCheck)}`, checkAt);
-  if (hasDictionary) throw new Lz4FrameError(`the frame needs dictionary ID ${optional.readUInt32LE(hasContentSize ? 8 : 0)}, which this reader does not have`, descriptorAt);
+  if (storedHeaderCheck !== headerCheck) throw new Lz4FrameStreamError(`header checksum mismatch: stored 0x${hex2(storedHeaderCheck)}, computed 0x${hex2(headerCheck)}`, checkAt);
+  if (hasDictionary) throw new Lz4FrameStreamError(`the frame needs dictionary ID ${optional.readUInt32LE(hasContentSize ? 8 : 0)}, which this reader does not have`, descriptorAt);
   const declaredSize = hasContentSize ? optional.readBigUInt64LE(0) : undefined;
 
   const content = contentChecksum ? xxh.create32(0) : undefined;
@@ -106,14 +106,14 @@ async function* decodeFrame(reader: ByteReader, xxh: XXHashAPI): AsyncGenerator<
     if (word === 0) break;
     const stored = (word & UNCOMPRESSED_BIT) !== 0;
     const size = word & ~UNCOMPRESSED_BIT;
-    if (size > maxBlock) throw new Lz4FrameError(`block of ${size} bytes exceeds the frame's ${maxBlock}-byte maximum`, sizeAt);
+    if (size > maxBlock) throw new Lz4FrameStreamError(`block of ${size} bytes exceeds the frame's ${maxBlock}-byte maximum`, sizeAt);
     // A view into the reader's chunk: read before the next pull, or copied.
     const block = await need(reader, size, 'block');
     if (blockChecksums) {
       const at = reader.offset;
       const storedSum = (await need(reader, 4, 'block checksum')).readUInt32LE(0);
       const sum = xxh.h32Raw(block, 0) >>> 0;
-      if (storedSum !== sum) throw new Lz4FrameError(`block checksum mismatch: stored 0x${hex8(storedSum)}, computed 0x${hex8(sum)}`, at);
+      if (storedSum !== sum) throw new Lz4FrameStreamError(`block checksum mismatch: stored 0x${hex8(storedSum)}, computed 0x${hex8(sum)}`, at);
     }
     let out: Buffer;
     if (stored) out = Buffer.from(block);
@@ -124,7 +124,7 @@ async function* decodeFrame(reader: ByteReader, xxh: XXHashAPI): AsyncGenerator<
       try {
         out = independent || window.byteLength === 0 ? lz4Napi().uncompressSync(prefixed) : lz4Napi().uncompressSync(prefixed, window);
       } catch (error) {
-        throw new Lz4FrameError(`block does not decompress: ${(error as Error).message}`, sizeAt);
+        throw new Lz4FrameStreamError(`block does not decompress: ${(error as Error).message}`, sizeAt);
       }
     }
     content?.update(out);
@@ -136,10 +136,10 @@ async function* decodeFrame(reader: ByteReader, xxh: XXHashAPI): AsyncGenerator<
     const at = reader.offset;
     const storedSum = (await need(reader, 4, 'content checksum')).readUInt32LE(0);
     const sum = content!.digest() >>> 0;
-    if (storedSum !== sum) throw new Lz4FrameError(`content checksum mismatch: stored 0x${hex8(storedSum)}, computed 0x${hex8(sum)}`, at);
+    if (storedSum !== sum) throw new Lz4FrameStreamError(`content checksum mismatch: stored 0x${hex8(storedSum)}, computed 0x${hex8(sum)}`, at);
   }
   if (declaredSize !== undefined && declaredSize !== produced) {
-    throw new Lz4FrameError(`frame declares ${declaredSize} content bytes but holds ${produced}`, descriptorAt);
+    throw new Lz4FrameStreamError(`frame declares ${declaredSize} content bytes but holds ${produced}`, descriptorAt);
   }
 }
 
@@ -153,7 +153,7 @@ function slideWindow(window: Buffer, out: Buffer): Buffer {
 async function need(reader: ByteReader, n: number, what: string): Promise<Buffer> {
   const at = reader.offset;
   const bytes = await reader.read(n);
-  if (bytes === null) throw new Lz4FrameError(`the data ends inside the ${what} (truncated)`, at);
+  if (bytes === null) throw new Lz4FrameStreamError(`the data ends inside the ${what} (truncated)`, at);
   return bytes;
 }
 

@@ -173,6 +173,21 @@ describe('restore of a Litestream v0.3 replica (library)', () => {
     });
   });
 
+  it('an aborted restore rejects with the reason and leaves nothing behind', async () => {
+    const dir = await outDir();
+    const controller = new AbortController();
+    const reason = new Error('stop now');
+    const error = await restore({
+      client: new FileReplicaClient(fixture.root),
+      outputPath: join(dir, 'out.db'),
+      signal: controller.signal,
+      // Abort as the first bytes of the snapshot arrive: the work directory already exists.
+      onProgress: () => controller.abort(reason),
+    }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBe(reason);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('a replica with neither LTX files nor v0.3 generations says it looked for both', async () => {
     const { error } = await attempt(join(scratch, 'empty'));
     expect(error).toBeInstanceOf(NoBackupsError);
