@@ -43,7 +43,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .option('--timestamp <time>', 'restore to the latest state at or before this time (RFC 3339, e.g. 2026-01-02T03:04:05Z)', parseTimestamp)
     .option('--if-db-not-exists', 'do nothing (exit 0) if the output database already exists')
     .option('--if-replica-exists', 'do nothing (exit 0) if the replica holds no backup')
-    .option('--parallelism <n>', 'files downloaded at once', parsePositive, 8)
+    .option('--parallelism <n>', 'files (or v0.3 objects) downloaded at once', parsePositive, 8)
     .option('--dry-run', 'print the plan (files, sizes, resulting TXID) and restore nothing')
     .option('--force', 'replace an existing output database')
     .option('--integrity-check <mode>', 'none, quick or full PRAGMA check of the result', parseCheck, 'none')
@@ -136,7 +136,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
               progress.update(done, total);
             },
           };
-          if (chosen.format === 'v0.3') v03 = await restoreV03({ ...common, plan: chosen.plan });
+          if (chosen.format === 'v0.3') v03 = await restoreV03({ ...common, plan: chosen.plan, parallelism: opts.parallelism });
           else result = await restore({ ...common, ...target, plan: chosen.plan, parallelism: opts.parallelism });
         } catch (err) {
           if (err instanceof RestoreInterrupted) throw new CliError(`restore of ${output} interrupted by ${err.signal}; its partial files were removed`, exitCodeOf(err.signal));

@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import { cp, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileReplicaClient } from '@litestream-ts/backend-file';
-import { NoBackupsError } from '../restore-errors.ts';
+import { DownloadError, NoBackupsError } from '../restore-errors.ts';
 import { restore } from '../restore.ts';
 import { restoreIfNotExists } from '../restore-if-not-exists.ts';
 import { buildV03Fixture, contentOf, lz4Frame, type V03Fixture } from './test-support/v03-fixture.ts';
@@ -188,6 +189,47 @@ describe('restore of a Litestream v0.3 replica (library)', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  describe('from a replica read like a remote store', () => {
+    it('downloads ahead, a few at a time, retrying failed transfers; progress ends at the plan size; nothing is left', async () => {
+      const segment = v03SegmentPath(fixture.generation, 2, 0);
+      const dir = await outDir();
+      const progress: number[] = [];
+      const root = await copy();
+      // Without the newer snapshot the plan reads all seven objects.
+      await rm(join(root, v03SnapshotPath(fixture.generation, 2)));
+      const remote = new FlakyRemoteReplica(root);
+      remote.failures.set(segment, ['open', 'midstream']);
+      remote.failures.set(v03SegmentPath(fixture.generation, 0, 0), ['midstream']);
+      const result = (await restore({ client: remote, outputPath: join(dir, 'out.db'), parallelism: 3, onProgress: (done, total) => progress.push(done / total) })) as V03RestoreResult;
+      // No downloaded copy, staged WAL or work directory is left.
+      expect(await readdir(dir)).toEqual(['out.db']);
+      expect(contentOf(join(dir, 'out.db'))).toBe(lastState(fixture));
+      expect(result.files).toBe(7);
+      expect(remote.opens).toBe(7 + 3);
+      expect(remote.maxOpen).toBeGreaterThan(1);
+      expect(remote.maxOpen).toBeLessThanOrEqual(3);
+      expect(progress[progress.length - 1]).toBe(1);
+      expect(progress.every((p, i) => i === 0 || p >= progress[i - 1]!)).toBe(true);
+    });
+
+    it('an object that keeps failing, or was deleted after planning, fails naming it; nothing is left', async () => {
+      const segment = v03SegmentPath(fixture.generation, 2, 0);
+      const flaky = new FlakyRemoteReplica(fixture.root);
+      flaky.failures.set(segment, ['open', 'open', 'open', 'open']);
+      const dir = await outDir();
+      const error = await restore({ client: flaky, outputPath: join(dir, 'out.db') }).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(DownloadError);
+      expect((error as Error).message).toBe(`${segment}: download failed after 4 attempts: injected open failure`);
+      expect(await readdir(dir)).toEqual([]);
+
+      const gone = new FlakyRemoteReplica(fixture.root);
+      gone.failures.set(segment, ['gone']);
+      const error2 = await restore({ client: gone, outputPath: join(dir, 'out.db') }).then(() => undefined, (e: unknown) => e);
+      expect((error2 as Error).message).toMatch(new RegExp(`^${escape(segment)}: download failed after 1 attempt: .*not found: object ${escape(segment)}-deleted.*; it was deleted after the restore was planned; run the restore again$`));
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+
   it('a replica with neither LTX files nor v0.3 generations says it looked for both', async () => {
     const { error } = await attempt(join(scratch, 'empty'));
     expect(error).toBeInstanceOf(NoBackupsError);
@@ -213,6 +255,46 @@ describe('restore of a Litestream v0.3 replica (library)', () => {
     expect(plan.segments.map((s) => s.index)).toEqual([2]);
   });
 });
+
+/** A real file replica read like a remote store (no `localReads`), whose reads fail on cue. */
+class FlakyRemoteReplica extends FileReplicaClient {
+  override readonly capabilities = Object.freeze({ ...new FileReplicaClient('.').capabilities, localReads: false });
+  /** Per object path, the failures still to inject, in order. */
+  readonly failures = new Map<string, Array<'open' | 'midstream' | 'gone'>>();
+  opens = 0;
+  open = 0;
+  maxOpen = 0;
+  protected override async _openRawObject(path: string): Promise<Readable> {
+    this.opens++;
+    const mode = this.failures.get(path)?.shift();
+    if (mode === 'open') throw new Error('injected open failure');
+    if (mode === 'gone') return super._openRawObject(`${path}-deleted`);
+    const stream = await super._openRawObject(path);
+    this.maxOpen = Math.max(this.maxOpen, ++this.open);
+    const done = () => this.open--;
+    return Readable.from(
+      (async function* () {
+        let sent = 0;
+        try {
+          for await (const chunk of stream as AsyncIterable<Buffer>) {
+            // Let other downloads start meanwhile, so overlap shows.
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            if (mode === 'midstream') {
+              yield chunk.subarray(0, 20);
+              throw new Error('injected connection reset');
+            }
+            sent += chunk.byteLength;
+            yield chunk;
+          }
+        } finally {
+          stream.destroy();
+          done();
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

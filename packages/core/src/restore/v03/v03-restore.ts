@@ -14,6 +14,7 @@ import { decodeLz4FrameStream, type Lz4FrameStreamDecoder } from './lz4-frame-st
 import { v03SegmentPath, type V03WalSegment } from './v03-catalog.ts';
 import { V03BackupError } from './v03-errors.ts';
 import type { V03RestorePlan } from './v03-plan.ts';
+import { createObjectSource, type ObjectSource } from './object-window.ts';
 import { WalIndexApplier, WalIndexError } from './wal-index-applier.ts';
 
 /** Options of {@link restoreV03}: where from, which plan, where to. */
@@ -32,6 +33,8 @@ export interface V03RestoreOptions {
   readonly decodeFrames?: Lz4FrameStreamDecoder;
   /** Stops the restore: every file it wrote is removed and the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Objects downloaded ahead at once from a replica not read in place (default 8). */
+  readonly parallelism?: number;
 }
 
 /** What a v0.3 restore did: `RestoreResult` (its `txid` is 0: v0.3 has no TXIDs) plus the v0.3 position reached. */
@@ -48,7 +51,9 @@ export interface V03RestoreResult extends RestoreResult {
 const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
 
 /**
- * Rebuilds a database from a Litestream v0.3 plan: the snapshot is decompressed into the
+ * Rebuilds a database from a Litestream v0.3 plan. Objects are read in place from a replica
+ * declaring `localReads`, otherwise downloaded ahead into the work directory, `parallelism` at a
+ * time with retries (see `createObjectSource`). The snapshot is decompressed into the
  * restore's work directory (`.<name>.restore-<pid>-<random>`, as for LTX restores, so a killed
  * v0.3 restore is cleaned up the same way), then each WAL index's segments are decompressed,
  * checked frame by frame and applied as a checkpoint would (see `WalIndexApplier`), with
@@ -66,6 +71,7 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
   const decode = options.decodeFrames ?? decodeLz4FrameStream;
   if (typeof options.outputPath !== 'string' || options.outputPath === '') throw new UsageError('restore needs an output path');
   if (!['none', 'quick', 'full'].includes(mode)) throw new UsageError(`integrity check must be none, quick or full, got ${String(mode)}`);
+  if (options.parallelism !== undefined && (!Number.isSafeInteger(options.parallelism) || options.parallelism < 1)) throw new UsageError(`parallelism must be a positive integer, got ${options.parallelism}`);
   const output = resolve(options.outputPath);
   signal?.throwIfAborted();
   await removeRestoreLeftovers(output, logger);
@@ -85,7 +91,10 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
     done += bytes;
     options.onProgress?.(done, plan.size);
   };
-  const objects = (path: string): AsyncIterable<Uint8Array> => decode(openObject(client, path, onBytes));
+  const planned = [plan.snapshot, ...plan.segments];
+  const source = createObjectSource(client, planned, work.path, { parallelism: options.parallelism, signal, onBytes });
+  /** The decompressed bytes of object `i`, errors naming it. */
+  const objects = (i: number): AsyncIterable<Uint8Array> => decode(read(source, i, planned[i]!.path));
 
   let db: FileHandle | undefined;
   let wal: FileHandle | undefined;
@@ -93,18 +102,21 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
   let position = { index: plan.snapshot.index, offset: 0 };
   try {
     db = await openLocal(work.databasePath, 'wx+');
-    const pageSize = await writeSnapshot(db, work.databasePath, objects(plan.snapshot.path), plan.snapshot.path);
+    const pageSize = await writeSnapshot(db, work.databasePath, objects(0), plan.snapshot.path);
+    await source.done(0);
     logger.debug('restored v0.3 snapshot', { snapshot: plan.snapshot.path });
+    let next = 1;
     if (plan.segments.length > 0) wal = await openLocal(staging, 'w+');
     for (const group of byIndex(plan.segments)) {
       const applier = new WalIndexApplier(db, wal!, pageSize);
       for (const segment of group) {
         if (segment.offset !== applier.received) throw gapError(segment, applier.received);
         try {
-          for await (const chunk of objects(segment.path)) await applier.write(chunk);
+          for await (const chunk of objects(next)) await applier.write(chunk);
         } catch (error) {
           throw objectError(segment.path, error, staging);
         }
+        await source.done(next++);
       }
       const last = group[group.length - 1]!;
       try {
@@ -138,6 +150,8 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
     aborted = signal?.aborted ?? false;
     throw aborted ? signal!.reason : error;
   } finally {
+    // Nothing may still write into the work directory when it is removed.
+    await source.abort();
     await db?.close().catch(() => {});
     await wal?.close().catch(() => {});
     await work.remove().catch((error: unknown) => logger.warn('cannot remove the work directory of the restore', { output, path: work.path, error: (error as Error).message }));
@@ -198,22 +212,18 @@ async function writeSnapshot(db: FileHandle, dbPath: string, bytes: AsyncIterabl
   return pageSize;
 }
 
-async function* openObject(client: ReplicaClient, path: string, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
-  let stream;
+/** Object `index` from `source`; failing to get or read it is an error naming `path`. */
+async function* read(source: ObjectSource, index: number, path: string): AsyncGenerator<Uint8Array> {
+  let stream: AsyncIterable<Uint8Array>;
   try {
-    stream = await client.openRawObject(path);
+    stream = await source.open(index);
   } catch (error) {
     throw objectError(path, error, undefined);
   }
   try {
-    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      onBytes(chunk.byteLength);
-      yield chunk;
-    }
+    yield* stream;
   } catch (error) {
     throw objectError(path, error, undefined);
-  } finally {
-    stream.destroy();
   }
 }
 
