@@ -281,4 +281,25 @@ describe.skipIf(skip !== undefined)(`restore of Litestream v0.3.13 backups${skip
       expect(text.stdout).toContain('none (Litestream v0.3 backups: 2 generations');
     });
   });
+
+  it('a v0.3 replica that our replicate continues: the latest is LTX, an earlier time still v0.3', async () => {
+    const root = join(dir, 'upgraded-replica');
+    await cp(join(dir, 'file-replica'), root, { recursive: true, preserveTimestamps: true });
+    // The database as v0.3 left it; our replicate writes LTX files beside the generations.
+    const replicate = await litestream(['replicate', '-once', join(dir, 'app.db'), `file://${root}`]);
+    expect(replicate.status, replicate.stderr).toBe(0);
+    expect(await readdir(root)).toEqual(expect.arrayContaining(['generations', 'ltx']));
+    for (const [args, format, state] of [
+      [[], 'ltx', states[2]!],
+      [['-timestamp', states[0]!.at.toISOString()], 'v0.3', states[0]!],
+    ] as const) {
+      const out = join(dir, `upgraded-${format}.db`);
+      const dry = await litestream(['restore', '-dry-run', '-json', '-o', out, ...args, `file://${root}`]);
+      expect((JSON.parse(dry.stdout) as { format: string }).format).toBe(format);
+      const r = await litestream(['restore', '-o', out, ...args, `file://${root}`]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(await integrityCheck(out)).toBe('ok');
+      expect(await tableContent(out)).toEqual({ sha256: state.sha256, rows: state.rows });
+    }
+  }, 60_000);
 });
