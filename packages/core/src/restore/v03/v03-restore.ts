@@ -47,7 +47,7 @@ export interface V03RestoreResult extends RestoreResult {
   readonly offset: number;
 }
 
-// Compressed bytes of the objects that are read as one stream while a WAL index is applied.
+// Decompressed snapshot bytes gathered before one positioned write into the database.
 const SNAPSHOT_WRITE_BYTES = 1024 * 1024;
 
 /**
