@@ -12,7 +12,7 @@
  * same signature. Blocks are decompressed by lz4-napi, already a dependency; a linked block
  * gets the last 64 KiB of output as its dictionary. Memory: one block in, one block out.
  */
-import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import type { XXHashAPI } from 'xxhash-wasm';
 import { ByteReader } from '../../io/byte-reader.ts';
 import { LitestreamError } from '../../ltx/errors.ts';
 import { lz4Napi } from '../../lz4/block.ts';
@@ -42,6 +42,21 @@ const UNCOMPRESSED_BIT = 0x80000000;
 let hasher: Promise<XXHashAPI> | undefined;
 
 /**
+ * xxhash-wasm, loaded on first use (a process that restores LTX files never loads it). Its
+ * streaming API hashes a whole snapshot's content; the pure-JS fallback the frame-page reader
+ * has (js-xxhash) only hashes whole buffers, so without WebAssembly this decoder refuses.
+ */
+function loadHasher(): Promise<XXHashAPI> {
+  hasher ??= import('xxhash-wasm')
+    .then(async (module) => module.default())
+    .catch((error: unknown) => {
+      hasher = undefined;
+      throw new Lz4FrameStreamError(`xxHash32 is unavailable (${(error as Error).message}); reading LZ4 frames of Litestream v0.3 objects needs WebAssembly`, 0);
+    });
+  return hasher;
+}
+
+/**
  * Decodes every frame of `source`, yielding decompressed chunks (one per block) as they are
  * ready. Throws {@link Lz4FrameStreamError} on a bad magic number, a reserved bit, a header, block
  * or content checksum mismatch, a block larger than the frame allows, a declared content size
@@ -49,7 +64,7 @@ let hasher: Promise<XXHashAPI> | undefined;
  * stream is an error too: every compressed object holds at least one frame.
  */
 export const decodeLz4FrameStream: Lz4FrameStreamDecoder = async function* (source) {
-  const xxh = await (hasher ??= xxhash());
+  const xxh = await loadHasher();
   const reader = new ByteReader(source);
   try {
     let frames = 0;
