@@ -219,28 +219,36 @@ describe.skipIf(skip !== undefined)(`restore of Litestream v0.3.13 backups${skip
     };
 
     it('a missing WAL segment: one line naming it, no output', async () => {
-      // A segment with a later one in the same WAL index, in the plan of the latest state or of T2.
-      let found: { root: string; args: string[]; missing: { file: string; index: number; offset?: number }; next: string } | undefined;
-      const plans: unknown[] = [];
-      for (const args of [[], ['-timestamp', states[1]!.at.toISOString()]]) {
-        const root = await copy();
-        const plan = await planOf(root, args);
-        plans.push(plan);
-        const { files } = plan;
-        const i = files.findIndex((f, n) => f.kind === 'wal' && files[n + 1]?.kind === 'wal' && files[n + 1]!.index === f.index);
-        if (i === -1) continue;
-        await rm(join(root, files[i]!.file));
-        found = { root, args, missing: files[i]!, next: files[i + 1]!.file };
-        break;
+      // A WAL index with several segments and a snapshot at or before it; the later snapshots
+      // of its generation are removed so the restore must go through that index.
+      const root = await copy();
+      const latest = (await planOf(root)).generation;
+      let found: { generation: string; index: number; missing: string; offset: number; next: string } | undefined;
+      for (const generation of (await readdir(join(root, 'generations'))).sort((x, y) => (x === latest ? 1 : y === latest ? -1 : 0))) {
+        const wal = (await readdir(join(root, 'generations', generation, 'wal'))).sort();
+        const snapshots = (await readdir(join(root, 'generations', generation, 'snapshots'))).map((n) => parseInt(n.slice(0, 8), 16));
+        const byIndex = new Map<number, string[]>();
+        for (const name of wal) byIndex.set(parseInt(name.slice(0, 8), 16), [...(byIndex.get(parseInt(name.slice(0, 8), 16)) ?? []), name]);
+        for (const [index, names] of byIndex) {
+          if (names.length < 2 || !snapshots.some((i) => i <= index)) continue;
+          // With three or more, one from the middle; with two, the first (the index then lacks its start).
+          const gone = names.length >= 3 ? 1 : 0;
+          found = { generation, index, missing: names[gone]!, offset: parseInt(names[gone]!.slice(9, 17), 16), next: names[gone + 1]! };
+        }
       }
-      expect(found, `no WAL index with two segments or more in ${JSON.stringify(plans)}`).toBeDefined();
-      const { missing, next } = found!;
-      const generation = missing.file.split('/')[1]!;
-      const line = await failingRestore(found!.root, found!.args);
+      expect(found, 'v0.3 wrote no WAL index with two segments or more').toBeDefined();
+      const { generation, index, missing, offset, next } = found!;
+      for (const name of await readdir(join(root, 'generations', generation, 'snapshots'))) {
+        if (parseInt(name.slice(0, 8), 16) > index) await rm(join(root, 'generations', generation, 'snapshots', name));
+      }
+      await rm(join(root, 'generations', generation, 'wal', missing));
+      const args = generation === latest ? [] : ['-timestamp', states[1]!.at.toISOString()];
+      const line = await failingRestore(root, args);
+      const path = (name: string) => `generations/${generation}/wal/${name}`;
       expect(line).toBe(
-        missing.offset! > 0
-          ? `litestream: ${missing.file}: missing: WAL index ${missing.index} of generation ${generation} continues at offset ${missing.offset}, but the next segment is ${next}`
-          : `litestream: ${missing.file}: missing: WAL index ${missing.index} of generation ${generation} must start with a segment at offset 0, but its first is ${next}`,
+        offset > 0
+          ? `litestream: ${path(missing)}: missing: WAL index ${index} of generation ${generation} continues at offset ${offset}, but the next segment is ${path(next)}`
+          : `litestream: ${path(missing)}: missing: WAL index ${index} of generation ${generation} must start with a segment at offset 0, but its first is ${path(next)}`,
       );
     });
 
