@@ -8,6 +8,7 @@ import {
   type ListLtxOptions,
   type LtxFileInfo,
   type LtxFileRef,
+  type RawObjectInfo,
   type ReplicaCapabilities,
   type StoredObject,
   type WriteCondition,
@@ -33,7 +34,7 @@ const DEFAULT_DELETE_CONCURRENCY = 16;
  */
 export class AbsReplicaClient extends ReplicaClient {
   readonly type = 'abs';
-  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: true, metadataTimestamps: true, rangedReads: 'native' });
+  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: true, metadataTimestamps: true, rangedReads: 'native', rawObjectReads: true });
   readonly settings: AbsSettings;
   /** Which source the credential comes from (never the credential itself). */
   readonly credentialSource: AbsCredentialSource;
@@ -89,6 +90,29 @@ export class AbsReplicaClient extends ReplicaClient {
       if (isBlobNotFound(error)) throw missing();
       // 416: the offset is at or past the end of a blob that exists.
       if (isInvalidRange(error)) return Readable.from([], { objectMode: false });
+      throw this.wrap(error, 'download', name);
+    }
+  }
+
+  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+    const root = this.layout.root;
+    try {
+      for await (const item of listBlobs(this.container, root + prefix, this.options.listPageSize)) {
+        if (!item.name.startsWith(root)) continue;
+        yield { path: item.name.slice(root.length), size: item.properties.contentLength ?? 0, modifiedAt: item.properties.lastModified };
+      }
+    } catch (error) {
+      throw this.wrap(error, `list of "${root + prefix}" in container "${this.settings.container}"`, undefined);
+    }
+  }
+
+  protected override async _openRawObject(path: string): Promise<Readable> {
+    const name = this.layout.root + path;
+    try {
+      const response = await this.container.getBlobClient(name).download(0);
+      return response.readableStreamBody as Readable;
+    } catch (error) {
+      if (isBlobNotFound(error)) throw new NotFoundError(`object ${path}`, { file: name });
       throw this.wrap(error, 'download', name);
     }
   }

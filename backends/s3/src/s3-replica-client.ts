@@ -9,6 +9,7 @@ import {
   type ListLtxOptions,
   type LtxFileInfo,
   type LtxFileRef,
+  type RawObjectInfo,
   type ReplicaCapabilities,
   type StoredObject,
   type WriteCondition,
@@ -38,6 +39,7 @@ export class S3ReplicaClient extends ReplicaClient {
     conditionalWrite: true,
     metadataTimestamps: true,
     rangedReads: 'native',
+    rawObjectReads: true,
   });
   /** The settings in force after provider presets and defaults. */
   readonly settings: S3Settings;
@@ -109,6 +111,29 @@ export class S3ReplicaClient extends ReplicaClient {
       if (isNotFound(error)) throw missing(error);
       // 416: the offset is at or past the end of an object that exists.
       if (isInvalidRange(error)) return Readable.from([], { objectMode: false });
+      throw this.bucket.wrap(error, 'GetObject', key);
+    }
+  }
+
+  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+    const root = this.layout.root;
+    for await (const object of this.bucket.list(root + prefix)) {
+      if (object.Key === undefined || !object.Key.startsWith(root)) continue;
+      yield { path: object.Key.slice(root.length), size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+    }
+  }
+
+  protected override async _openRawObject(path: string): Promise<Readable> {
+    const key = this.layout.root + path;
+    try {
+      const out = await this.bucket.send(
+        'GET',
+        () => this.s3.send(new GetObjectCommand({ Bucket: this.bucket.name, Key: key, ...this.settings.encryption.read })),
+        (o) => o.ContentLength ?? 0,
+      );
+      return out.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) throw new NotFoundError(`object ${path}`, { file: key, cause: error });
       throw this.bucket.wrap(error, 'GetObject', key);
     }
   }

@@ -7,6 +7,7 @@ import type { LtxFileInfo, LtxFileRef, ReplicaClient } from '../replica/replica-
 import { MAX_COMPACTION_LEVEL } from './compaction-level.ts';
 import { selectCompactionRun, type TxidRange } from './compaction-run.ts';
 import { uploadLtx } from './ltx-upload.ts';
+import { readLtxResumably } from './resumable-read.ts';
 
 export interface CompactLevelOptions {
   readonly logger?: Logger;
@@ -77,14 +78,12 @@ export async function levelEnd(client: ReplicaClient, level: number): Promise<TX
   return end;
 }
 
-/** Opens the file only when the compactor first reads it, and closes it when reading stops early. */
-export async function* openLazily(client: ReplicaClient, ref: LtxFileRef): AsyncGenerator<Uint8Array> {
-  const stream = await client.openLtxFile(ref);
-  try {
-    yield* stream;
-  } finally {
-    stream.destroy();
-  }
+/**
+ * Opens the file only when the compactor first reads it and closes it when reading stops
+ * early; a read that breaks midway resumes where it stopped (see `readLtxResumably`).
+ */
+export function openLazily(client: ReplicaClient, ref: LtxFileRef & { readonly size?: number }): AsyncGenerator<Uint8Array> {
+  return readLtxResumably(client, ref);
 }
 
 function describe(ref: LtxFileRef): string {

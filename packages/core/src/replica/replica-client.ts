@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { MAX_LEVEL } from '../ltx/constants.ts';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import { assertTXID, formatLtxFilename, type TXID } from '../ltx/txid.ts';
+import { assertRawObjectPath, assertRawObjectPrefix, type RawObjectInfo } from './raw-objects.ts';
 
 /** One LTX file held by a replica. */
 export interface LtxFileInfo {
@@ -52,6 +53,12 @@ export interface ReplicaCapabilities {
    * stores that queue or batch chunks (multipart uploads, network streams) must keep.
    */
   readonly releasesChunks?: boolean;
+  /**
+   * Implements `listRawObjects`/`openRawObject`: any object under the replica path can be
+   * listed and read by its relative path, outside the LTX layout. Restore uses it to read
+   * Litestream v0.3 generations. Optional; absent means false (restore then reads LTX only).
+   */
+  readonly rawObjectReads?: boolean;
 }
 
 export interface ListLtxOptions {
@@ -231,6 +238,29 @@ export abstract class ReplicaClient {
     return this.observed('DELETE', () => this._deleteObject(name, condition), () => 0);
   }
 
+  /**
+   * Every object whose path below the replica path starts with `prefix` ('' or a directory
+   * ending in `/`), at any depth, in no particular order. Needs `capabilities.rawObjectReads`.
+   */
+  async *listRawObjects(prefix: string): AsyncGenerator<RawObjectInfo> {
+    this.assertRawReads();
+    assertRawObjectPrefix(prefix);
+    try {
+      yield* this._listRawObjects(prefix);
+    } catch (err) {
+      this.observer?.('LIST', 0, true);
+      throw err;
+    }
+    this.observer?.('LIST', 0, false);
+  }
+
+  /** Opens an object by its path below the replica path; rejects with `NotFoundError` when missing. */
+  async openRawObject(path: string): Promise<Readable> {
+    this.assertRawReads();
+    assertRawObjectPath(path);
+    return this.observed('GET', () => this._openRawObject(path), () => 0);
+  }
+
   /** Releases connections; the client is unusable afterwards. */
   async close(): Promise<void> {}
 
@@ -250,6 +280,13 @@ export abstract class ReplicaClient {
     return undefined;
   }
 
+  protected _listRawObjects(_prefix: string): AsyncIterable<RawObjectInfo> {
+    throw new UsageError(`the ${this.type} backend cannot read objects by path`);
+  }
+  protected _openRawObject(_path: string): Promise<Readable> {
+    throw new UsageError(`the ${this.type} backend cannot read objects by path`);
+  }
+
   protected abstract _readObject(name: string): Promise<StoredObject | undefined>;
   /** `condition` is undefined unless the backend declares `conditionalWrite`. */
   protected abstract _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }>;
@@ -266,6 +303,10 @@ export abstract class ReplicaClient {
     }
     this.observer?.(operation, bytes(result), false);
     return result;
+  }
+
+  private assertRawReads(): void {
+    if (this.capabilities.rawObjectReads !== true) throw new UsageError(`the ${this.type} backend cannot read objects by path`);
   }
 
   private assertConditional(): void {
