@@ -108,11 +108,13 @@ function checkChain(inputs: readonly CompactionInput[], headers: readonly LtxHea
 
 /**
  * Headers and pages are used before their file checksum is read, so a rule they break (TXIDs
- * that do not line up, pages the output cannot take) may just be damage. Reads every input to
- * its end and returns the damage found (CorruptError, ChecksumMismatchError), else `error`.
+ * that do not line up, pages the output cannot take: a `UsageError`) may just be damage. Reads
+ * every input to its end and returns the damage found (CorruptError, ChecksumMismatchError),
+ * else `error`. Any other failure (a read that failed, a file that is gone) is returned as it
+ * is: reading on would make a broken transfer look like a damaged file.
  */
 async function damageBehind(error: unknown, decoders: readonly LtxDecoder[], cursors: readonly PageCursor[]): Promise<unknown> {
-  if (error instanceof CorruptError || error instanceof ChecksumMismatchError) return error;
+  if (!(error instanceof UsageError)) return error;
   for (const cursor of cursors) await cursor.close();
   for (const decoder of decoders) {
     try {
