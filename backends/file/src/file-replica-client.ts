@@ -60,6 +60,8 @@ export class FileReplicaClient extends ReplicaClient {
   constructor(root: string, options: FileReplicaClientOptions = {}) {
     super();
     if (root === '') throw new UsageError('file replica needs a directory path');
+    // No file system call takes such a path: refuse it here, not at the first write.
+    if (root.includes('\0')) throw new UsageError(`file replica directory ${JSON.stringify(root)} contains a NUL character`);
     this.root = resolve(root);
     this.lock = options.lock ?? {};
   }
