@@ -1,9 +1,9 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startGcs, startNatsServer, startS3, startSftp } from '@litestream-ts/testcontainers';
+import { startS3 } from '@litestream-ts/testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppProcess } from '../../../core/src/test-support/app-process.ts';
 import { litestreamAsync as litestream, RunningCli } from './cli-process.ts';
@@ -11,8 +11,14 @@ import { litestreamVfs, throughVfs, type VfsReplica } from './test-support/lites
 
 // Interop with the real Litestream v0.5.17, whose own code ships as a SQLite VFS extension:
 // replicas our `replicate` writes are read by it, replicas it writes are restored by our
-// `restore`, on every backend it can reach among our test services. Backends it cannot reach
-// here: Azure Blob (its abs:// URL takes no endpoint, so it cannot be pointed at Azurite).
+// `restore`, on each backend where the extension works against our test services:
+// - file, s3 (our local S3 server): both directions;
+// - not run: nats: the extension reads our NATS replicas right about 2 runs in 3, else fails
+//   to open ("cannot build index … read ltx page index: context canceled"), and crashes
+//   (SIGSEGV) when it writes to NATS;
+// - not run: abs (its abs:// URL takes no endpoint, so it cannot be pointed at Azurite);
+//   gs and sftp (the extension fails to open, or hangs, on our emulator and sshd: not yet
+//   diagnosed, see the issue's closing note).
 const vfs = litestreamVfs();
 if ('skip' in vfs && process.env.CI === 'true') throw new Error(`CI needs the Litestream v0.5.17 VFS extension: ${vfs.skip}`);
 const skip = 'skip' in vfs ? vfs.skip : undefined;
@@ -43,23 +49,6 @@ const backends: Record<string, (path: string) => Promise<Target>> = {
     await s3.createBucket('interop');
     const env = { LITESTREAM_ACCESS_KEY_ID: s3.accessKeyId, LITESTREAM_SECRET_ACCESS_KEY: s3.secretAccessKey };
     return same(`s3://interop/${path}?endpoint=${s3.endpoint}&force-path-style=true&region=${s3.region}`, env);
-  },
-  gs: async (path) => {
-    const gcs = await startGcs();
-    stops.push(() => gcs.stop());
-    await gcs.createBucket('interop');
-    // Litestream's gs:// URL takes no endpoint; its Go client follows STORAGE_EMULATOR_HOST.
-    return { url: `gs://interop/${path}?endpoint=${gcs.endpoint}`, env: {}, vfs: { url: `gs://interop/${path}`, env: { STORAGE_EMULATOR_HOST: gcs.endpoint } } };
-  },
-  nats: async (path) => {
-    const nats = await startNatsServer();
-    stops.push(() => nats.stop());
-    return same(`nats://127.0.0.1:${nats.port}/${path}`);
-  },
-  sftp: async (path) => {
-    const sftp = await startSftp();
-    stops.push(() => sftp.stop());
-    return same(`sftp://${sftp.username}:${encodeURIComponent(sftp.password)}@127.0.0.1:${sftp.port}${sftp.rootDir}/${path}`);
   },
 };
 
@@ -172,4 +161,85 @@ describe.skipIf(skip !== undefined)(`interop with Litestream v0.5.17${skip ? ` (
       expect(rowsOf(middle, ROWS)).toEqual(states[1]!.rows);
     }, 90_000);
   }
+
+  // A replica upgraded in the middle of its life: its older files have LZ4 *frame* pages
+  // (Litestream v0.5.0–v0.5.15; the reference vectors), its newer ones block pages.
+  describe('a replica whose older files are frame pages and newer ones block pages', () => {
+    const vectors = join(import.meta.dirname, '../../../../testdata/ltx-v3-frame/set-4096');
+    const VECTOR_ROWS = 'SELECT id, a, hex(b) FROM t ORDER BY id';
+    /** The page-header flags of a replica file's first page: 0x0000 frame, 0x0001 block (after the 100-byte header and a 4-byte page number). */
+    const firstPageFlags = async (file: string) => (await readFile(file)).readUInt16BE(104);
+
+    async function vectorReplica(name: string, txids: readonly number[]): Promise<{ target: Target; level0: string }> {
+      const level0 = join(dir, name, 'ltx', '0');
+      await mkdir(level0, { recursive: true });
+      for (const txid of txids) {
+        const file = `${txid.toString(16).padStart(16, '0')}-${txid.toString(16).padStart(16, '0')}.ltx`;
+        await cp(join(vectors, 'ltx', file), join(level0, file));
+        expect(await firstPageFlags(join(level0, file))).toBe(0x0000);
+      }
+      return { target: same(`file://${join(dir, name)}`), level0 };
+    }
+
+    it('the extension continues the frame-page chain (TXID 1–2) with block pages; our restore reads both, latest and at -txid 2', async () => {
+      // TXID 1–2 only: the vector chain shrinks at TXID 3, and v0.5.17's VFS mishandles a
+      // chain with a shrink (see expectCleanOrPastCommitOnly), which would make its own
+      // continuation unrestorable by anyone.
+      const { target, level0 } = await vectorReplica('mixed-theirs', [1, 2]);
+      const state2 = rowsOf(join(vectors, 'state2.db'), VECTOR_ROWS);
+      const [before, beforeCheck] = await throughVfs(extension, target.vfs, { sql: [VECTOR_ROWS, 'PRAGMA integrity_check'], logFile: logFile() });
+      expect(before).toEqual(state2);
+      expect(beforeCheck).toEqual([['ok']]);
+      const buffer = join(dir, 'mixed-theirs-buffer');
+      await mkdir(buffer, { recursive: true });
+      await throughVfs(extension, target.vfs, {
+        sql: ["UPDATE t SET a = a || '-v3' WHERE id % 3 = 0", 'DELETE FROM t WHERE id % 7 = 0', "INSERT INTO t (a, b) VALUES ('block-page', zeroblob(5000))"],
+        writeBuffer: join(buffer, 'conn'),
+        logFile: logFile(),
+      });
+      const added = (await readdir(level0)).filter((f) => !/^000000000000000[1-2]-000000000000000[1-2]\.ltx$/.test(f));
+      expect(added.length).toBeGreaterThan(0);
+      for (const file of added) expect(await firstPageFlags(join(level0, file)), file).toBe(0x0001);
+      // The vector databases use auto_vacuum, so the DELETE shrank the database: v0.5.17 reads it
+      // back with the pages past the new end still counted (see expectCleanOrPastCommitOnly).
+      // Its page_count says 96 there too, so the new size is taken from the commit field (the
+      // database size in pages, at byte 12 of the LTX header) of the file it wrote.
+      const commit = (await readFile(join(level0, added.sort().at(-1)!))).readUInt32BE(12);
+      const [after, afterCheck] = await throughVfs(extension, target.vfs, { sql: [VECTOR_ROWS, 'PRAGMA integrity_check'], logFile: logFile() });
+      expectCleanOrPastCommitOnly(afterCheck, commit);
+      expect(after).not.toEqual(state2);
+
+      const latest = join(dir, 'mixed-theirs-latest.db');
+      await restore(target, latest);
+      expect(rowsOf(latest, VECTOR_ROWS)).toEqual(after);
+      const middle = join(dir, 'mixed-theirs-2.db');
+      await restore(target, middle, '0000000000000002');
+      expect(await readFile(middle)).toEqual(await readFile(join(vectors, 'state2.db')));
+    }, 60_000);
+
+    it('our replicate continues the frame-page chain (TXID 1–4) with block pages; the extension reads it, our restore reads both', async () => {
+      const { target, level0 } = await vectorReplica('mixed-ours', [1, 2, 3, 4]);
+      const db = join(dir, 'mixed-ours.db');
+      await restore(target, db);
+      expect(await readFile(db)).toEqual(await readFile(join(vectors, 'state4.db')));
+      const writer = new DatabaseSync(db);
+      writer.exec("PRAGMA journal_mode = wal; UPDATE t SET a = 'ours-' || id WHERE id % 5 = 0; INSERT INTO t (a, b) VALUES ('ours', zeroblob(3000))");
+      writer.close();
+      const r = await litestream(['replicate', '-once', db, target.url]);
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      const added = (await readdir(level0)).filter((f) => !/^000000000000000[1-4]-000000000000000[1-4]\.ltx$/.test(f));
+      expect(added.length).toBeGreaterThan(0);
+      for (const file of added) expect(await firstPageFlags(join(level0, file)), file).toBe(0x0001);
+      const expected = rowsOf(db, VECTOR_ROWS);
+      const [rows, check] = await throughVfs(extension, target.vfs, { sql: [VECTOR_ROWS, 'PRAGMA integrity_check'], logFile: logFile() });
+      expect(rows).toEqual(expected);
+      expect(check).toEqual([['ok']]);
+      const latest = join(dir, 'mixed-ours-latest.db');
+      await restore(target, latest);
+      expect(rowsOf(latest, VECTOR_ROWS)).toEqual(expected);
+      const middle = join(dir, 'mixed-ours-2.db');
+      await restore(target, middle, '0000000000000002');
+      expect(await readFile(middle)).toEqual(await readFile(join(vectors, 'state2.db')));
+    }, 60_000);
+  });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -51,6 +51,9 @@ export async function throughVfs(extension: string, replica: VfsReplica, connect
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
-  if (code !== 0) throw new Error(`the Litestream VFS child exited with ${code ?? signal} on ${replica.url}:\n${stderr}\n(log: ${connection.logFile})`);
+  if (code !== 0) {
+    const log = existsSync(connection.logFile) ? readFileSync(connection.logFile, 'utf8').slice(-3000) : '(no log)';
+    throw new Error(`the Litestream VFS child exited with ${code ?? signal} on ${replica.url}:\n${stderr}\nits log:\n${log}`);
+  }
   return JSON.parse(stdout.trim().split('\n').pop()!) as unknown[];
 }
