@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HTTP_FAULT_KINDS, startAzurite, startFaultProxy, type AzuriteService, type FaultProxy } from '@litestream-ts/testcontainers';
-import { afterAll, describe, expect, it } from 'vitest';
+import { startAzurite, startFaultProxy, type AzuriteService, type FaultProxy } from '@litestream-ts/testcontainers';
+import { afterAll, describe, it } from 'vitest';
 import { createContainer } from '../../../../backends/abs/src/test-support/azurite-fixture.ts';
-import { describeRun, replicateUnderFaults } from './test-support/fault-run.ts';
+import { describeRun, expectConvergedUnderHttpFaults, replicateUnderFaults } from './test-support/fault-run.ts';
 
 // The real `litestream replicate` against Azurite behind a fault proxy that fails 10% of the
 // requests (Azure's own error answers among them), mixing every kind, for two minutes while a
@@ -34,17 +34,6 @@ describe('replication under injected faults: Azure Blob Storage', () => {
     );
     const summary = describeRun('abs (azurite)', result);
     console.log(summary);
-    const context = `${summary}\nreplay with LTS_FAULT_SEED=${result.seed}\n--- replicate log (tail) ---\n${result.log.slice(-6000)}`;
-    // Every kind of the mix was injected, and the client sent the lost requests again.
-    for (const kind of HTTP_FAULT_KINDS) expect(result.counts[kind], `${kind}\n${context}`).toBeGreaterThan(0);
-    expect(result.retried.repeated / result.retried.faults, context).toBeGreaterThanOrEqual(0.9);
-    // Compaction and snapshots keep up under faults: a body cut short is read again from where
-    // it broke, so maintenance (due every 5 s) is never failing for long.
-    expect(result.longestMaintenanceOutageMs, context).toBeLessThan(30_000);
-    expect(result.convergenceMs, context).toBeLessThan(60_000);
-    expect(result.integrity, context).toBe('ok');
-    expect(result.rows.restored, context).toBe(result.rows.writer);
-    expect(result.logged['final sync failed'], context).toBe(0);
-    expect(result.exit, context).toEqual({ code: 0, signal: null });
+    expectConvergedUnderHttpFaults(result, summary);
   }, 300_000);
 });

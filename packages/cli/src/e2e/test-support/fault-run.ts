@@ -3,7 +3,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkIntegrity } from '@litestream-ts/core';
-import type { FaultCounts, FaultKind, FaultProxy } from '@litestream-ts/testcontainers';
+import { HTTP_FAULT_KINDS, type FaultCounts, type FaultKind, type FaultProxy } from '@litestream-ts/testcontainers';
+import { expect } from 'vitest';
 import { AppProcess } from '../../../../core/src/test-support/app-process.ts';
 import { rowChainOf } from '../../../../core/src/test-support/workload.ts';
 import { litestreamAsync, RunningCli } from '../cli-process.ts';
@@ -207,4 +208,23 @@ export function describeRun(name: string, r: FaultRunResult): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   return `[faults ${name}] seed=${r.seed} ${faults} | retried ${r.retried.repeated}/${r.retried.faults} | txns=${r.transactions} rows=${r.rows.writer} | converged in ${r.convergenceMs} ms after ${r.restoreAttempts} restore(s) | maintenance failing for ${r.longestMaintenanceOutageMs} ms at most | log ${JSON.stringify(r.logged)}`;
+}
+
+/**
+ * What a run under the HTTP fault mix must show: every kind injected, the lost requests sent
+ * again, maintenance never failing for long, the replica converged and restoring equal to the
+ * writer, and a clean exit on SIGTERM.
+ */
+export function expectConvergedUnderHttpFaults(result: FaultRunResult, summary: string): void {
+  const context = `${summary}\nreplay with LTS_FAULT_SEED=${result.seed}\n--- replicate log (tail) ---\n${result.log.slice(-6000)}`;
+  for (const kind of HTTP_FAULT_KINDS) expect(result.counts[kind], `${kind}\n${context}`).toBeGreaterThan(0);
+  expect(result.retried.repeated / result.retried.faults, context).toBeGreaterThanOrEqual(0.9);
+  // Compaction and snapshots keep up under faults: a body cut short is read again from where
+  // it broke, so maintenance (due every 5 s) is never failing for long.
+  expect(result.longestMaintenanceOutageMs, context).toBeLessThan(30_000);
+  expect(result.convergenceMs, context).toBeLessThan(60_000);
+  expect(result.integrity, context).toBe('ok');
+  expect(result.rows.restored, context).toBe(result.rows.writer);
+  expect(result.logged['final sync failed'], context).toBe(0);
+  expect(result.exit, context).toEqual({ code: 0, signal: null });
 }
