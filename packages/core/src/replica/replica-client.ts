@@ -2,6 +2,9 @@ import { Readable } from 'node:stream';
 import { MAX_LEVEL } from '../ltx/constants.ts';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import { assertTXID, formatLtxFilename, type TXID } from '../ltx/txid.ts';
+import { guardListing, guardReadable, guardSource } from './guarded-io.ts';
+import { StorageCall, StorageTimeoutError, type StorageCallContext } from './storage-call.ts';
+import { resolveStorageTimeouts, type StorageTimeouts } from './storage-timeouts.ts';
 
 /** One LTX file held by a replica. */
 export interface LtxFileInfo {
@@ -51,21 +54,31 @@ export interface ReplicaCapabilities {
   readonly releasesChunks?: boolean;
 }
 
-export interface ListLtxOptions {
+/** What every storage call accepts. */
+export interface CallOptions {
+  /**
+   * Abandons the call: it rejects with the signal's reason at once, and the backend stops the
+   * request where its SDK can. A write abandoned this way stores nothing (or the whole file, if
+   * it had already landed).
+   */
+  readonly signal?: AbortSignal;
+}
+
+export interface ListLtxOptions extends CallOptions {
   /** Only files whose minTXID is at or after this TXID. */
   readonly seek?: TXID;
   /** Read timestamps from object metadata (slower on some stores) instead of modification times. */
   readonly useMetadata?: boolean;
 }
 
-export interface OpenLtxOptions {
+export interface OpenLtxOptions extends CallOptions {
   /** First byte to return (default 0). An offset at or past the end yields no bytes. */
   readonly offset?: number;
   /** How many bytes at most (default: to the end). Zero yields an empty stream. */
   readonly size?: number;
 }
 
-export interface WriteLtxOptions {
+export interface WriteLtxOptions extends CallOptions {
   /** The LTX header timestamp, stored as metadata by backends that can. */
   readonly timestamp?: Date;
 }
@@ -121,13 +134,25 @@ export class PreconditionFailedError extends LitestreamError {
  * - opening a missing file rejects with `NotFoundError`; deleting one is not an error;
  * - `deleteAll` removes every LTX file and every small object (such as a lease);
  * - conditional objects: `ifMatch` against a missing object fails with
- *   `PreconditionFailedError`; an unconditional delete of a missing object is not an error.
+ *   `PreconditionFailedError`; an unconditional delete of a missing object is not an error;
+ * - every call honours an `AbortSignal` and the request timeout: this class rejects the call
+ *   as soon as either fires, and hands the backend a signal to stop the request itself.
  */
 export abstract class ReplicaClient {
   /** The backend's config `type` (for example `file`, `s3`). */
   abstract readonly type: string;
   abstract readonly capabilities: ReplicaCapabilities;
+  /** Connect and request timeouts in force (ms, defaults filled in). */
+  readonly timeouts: Required<StorageTimeouts>;
   private observer: OperationObserver | undefined;
+
+  /**
+   * @param timeouts the backend's `connectTimeout` (its SDK enforces it) and `requestTimeout`
+   * (enforced here for every call: no progress for that long rejects it with `StorageTimeoutError`).
+   */
+  constructor(timeouts: StorageTimeouts = {}) {
+    this.timeouts = resolveStorageTimeouts({ connectTimeout: timeouts.connectTimeout, requestTimeout: timeouts.requestTimeout });
+  }
 
   /**
    * Reports every storage operation (LIST, GET, PUT, DELETE) with its byte count and outcome,
@@ -142,11 +167,14 @@ export abstract class ReplicaClient {
   async *listLtxFiles(level: number, options: ListLtxOptions = {}): AsyncGenerator<LtxFileInfo> {
     assertLevel(level);
     if (options.seek !== undefined) assertTXID(options.seek, 'seek');
+    const call = this.#call(`list of level ${level}`, options.signal);
     try {
-      yield* this._listLtxFiles(level, options);
+      yield* guardListing(this._listLtxFiles(level, { seek: options.seek, useMetadata: options.useMetadata, ...context(call) }), call);
     } catch (err) {
-      this.observer?.('LIST', 0, true);
+      this.observer?.('LIST', 0, !options.signal?.aborted);
       throw err;
+    } finally {
+      call.finish();
     }
     this.observer?.('LIST', 0, false);
   }
@@ -159,7 +187,21 @@ export abstract class ReplicaClient {
     if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
       throw new UsageError(`size must be a non-negative integer, got ${options.size}`);
     }
-    return this.observed('GET', () => this._openLtxFile(ref, { offset, size: options.size }), () => 0);
+    const call = this.#call(`read of ${describeRef(ref)}`, options.signal);
+    try {
+      const stream = await this.observed('GET', call, () => {
+        call.throwIfAborted();
+        const opening = this._openLtxFile(ref, { offset, size: options.size, ...context(call) });
+        // A stream that arrives after the call was abandoned has no reader: close it.
+        opening.then((late) => call.signal.aborted && late.destroy(), () => {});
+        return call.run(opening);
+      }, () => 0);
+      // The call goes on while the body streams; it ends with the stream.
+      return guardReadable(stream, call);
+    } catch (err) {
+      call.finish();
+      throw err;
+    }
   }
 
   /**
@@ -178,69 +220,99 @@ export abstract class ReplicaClient {
     if (options.timestamp !== undefined && !(options.timestamp instanceof Date && Number.isFinite(options.timestamp.getTime()))) {
       throw new UsageError(`timestamp must be a valid Date, got ${String(options.timestamp)}`);
     }
-    return this.observed('PUT', () => this._writeLtxFile(ref, toAsyncIterable(data), options), (r) => r.size);
+    return this.#guarded('PUT', `write of ${describeRef(ref)}`, options.signal, (call) =>
+      this._writeLtxFile(ref, guardSource(toAsyncIterable(data), call), { timestamp: options.timestamp, ...context(call) }), (r) => r.size);
   }
 
   /** Deletes files; names that do not exist are ignored. */
-  async deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+  async deleteLtxFiles(refs: readonly LtxFileRef[], options: CallOptions = {}): Promise<void> {
     refs.forEach(assertRef);
-    if (refs.length > 0) await this.observed('DELETE', () => this._deleteLtxFiles(refs), () => 0);
+    if (refs.length > 0) await this.#guarded('DELETE', `delete of ${refs.length === 1 ? describeRef(refs[0]!) : `${refs.length} LTX files`}`, options.signal, (call) => this._deleteLtxFiles(refs, context(call)), () => 0);
   }
 
   /** Deletes every file this replica holds under its path. */
-  async deleteAll(): Promise<void> {
-    await this._deleteAll();
+  async deleteAll(options: CallOptions = {}): Promise<void> {
+    const call = this.#call('delete of every file', options.signal);
+    try {
+      call.throwIfAborted();
+      await call.run(this._deleteAll(context(call)));
+    } finally {
+      call.finish();
+    }
   }
 
   /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
-  async readObject(name: string): Promise<StoredObject | undefined> {
+  async readObject(name: string, options: CallOptions = {}): Promise<StoredObject | undefined> {
     this.assertConditional(name);
-    return this.observed('GET', () => this._readObject(name), (o) => o?.data.byteLength ?? 0);
+    return this.#guarded('GET', `read of ${name}`, options.signal, (call) => this._readObject(name, context(call)), (o) => o?.data.byteLength ?? 0);
   }
 
   /** Writes a small object if the condition holds; rejects with `PreconditionFailedError` otherwise. */
-  async writeObject(name: string, data: Uint8Array, condition?: WriteCondition): Promise<{ etag: string }> {
+  async writeObject(name: string, data: Uint8Array, condition?: WriteCondition, options: CallOptions = {}): Promise<{ etag: string }> {
     this.assertConditional(name);
-    return this.observed('PUT', () => this._writeObject(name, data, condition), () => data.byteLength);
+    return this.#guarded('PUT', `write of ${name}`, options.signal, (call) => this._writeObject(name, data, condition, context(call)), () => data.byteLength);
   }
 
   /** Deletes a small object if its etag still matches (or unconditionally). */
-  async deleteObject(name: string, condition?: { ifMatch: string }): Promise<void> {
+  async deleteObject(name: string, condition?: { ifMatch: string }, options: CallOptions = {}): Promise<void> {
     this.assertConditional(name);
-    return this.observed('DELETE', () => this._deleteObject(name, condition), () => 0);
+    return this.#guarded('DELETE', `delete of ${name}`, options.signal, (call) => this._deleteObject(name, condition, context(call)), () => 0);
   }
 
   /** Releases connections; the client is unusable afterwards. */
   async close(): Promise<void> {}
 
-  protected abstract _listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo>;
-  protected abstract _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable>;
-  protected abstract _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult>;
-  protected abstract _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void>;
-  protected abstract _deleteAll(): Promise<void>;
+  // The `_methods` a backend implements. Each receives the call's `signal` and `progress`
+  // (`StorageCallContext`): pass the signal to the SDK so an abandoned request stops, and report
+  // progress the base class cannot see. The call has already rejected when the signal fires.
+  protected abstract _listLtxFiles(level: number, options: Omit<ListLtxOptions, 'signal'> & StorageCallContext): AsyncIterable<LtxFileInfo>;
+  protected abstract _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable>;
+  protected abstract _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: Omit<WriteLtxOptions, 'signal'> & StorageCallContext): Promise<WriteLtxResult>;
+  protected abstract _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void>;
+  protected abstract _deleteAll(call: StorageCallContext): Promise<void>;
 
   /** The local path of a stored file; backends declaring `localReads` override it. */
   protected _localLtxPath(_ref: LtxFileRef): string | undefined {
     return undefined;
   }
 
-  protected _readObject(_name: string): Promise<StoredObject | undefined> {
+  protected _readObject(_name: string, _call: StorageCallContext): Promise<StoredObject | undefined> {
     throw new UsageError(`the ${this.type} backend does not support conditional writes`);
   }
-  protected _writeObject(_name: string, _data: Uint8Array, _condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  protected _writeObject(_name: string, _data: Uint8Array, _condition: WriteCondition | undefined, _call: StorageCallContext): Promise<{ etag: string }> {
     throw new UsageError(`the ${this.type} backend does not support conditional writes`);
   }
-  protected _deleteObject(_name: string, _condition: { ifMatch: string } | undefined): Promise<void> {
+  protected _deleteObject(_name: string, _condition: { ifMatch: string } | undefined, _call: StorageCallContext): Promise<void> {
     throw new UsageError(`the ${this.type} backend does not support conditional writes`);
   }
 
-  private async observed<T>(operation: StorageOperation, run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
+  /** A new call of this client, with its request timeout: `what` names it in a timeout's message. */
+  #call(what: string, signal: AbortSignal | undefined): StorageCall {
+    return new StorageCall(`${this.type} ${what}`, this.timeouts.requestTimeout, signal);
+  }
+
+  /** Runs a call that ends when its promise settles: guarded by its signal and clock, and observed. */
+  async #guarded<T>(operation: StorageOperation, what: string, signal: AbortSignal | undefined, run: (call: StorageCall) => Promise<T>, bytes: (result: T) => number): Promise<T> {
+    const call = this.#call(what, signal);
+    try {
+      // A call whose signal already fired never reaches the backend.
+      return await this.observed(operation, call, () => {
+        call.throwIfAborted();
+        return call.run(run(call));
+      }, bytes);
+    } finally {
+      call.finish();
+    }
+  }
+
+  private async observed<T>(operation: StorageOperation, call: StorageCall, run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
     let result: T;
     try {
       result = await run();
     } catch (err) {
-      // A lost precondition is an answer, not a storage failure.
-      this.observer?.(operation, 0, !(err instanceof PreconditionFailedError));
+      // A lost precondition is an answer, and a call its caller abandoned no failure of the store.
+      const callerAborted = call.signal.aborted && call.signal.reason === err && !(err instanceof StorageTimeoutError);
+      this.observer?.(operation, 0, !(err instanceof PreconditionFailedError) && !callerAborted);
       throw err;
     }
     this.observer?.(operation, bytes(result), false);
@@ -283,6 +355,16 @@ export function ltxFilename(ref: LtxFileRef): string {
 /** Sorts file infos the way listings must be ordered. */
 export function compareLtxFiles(a: LtxFileRef, b: LtxFileRef): number {
   return a.level - b.level || a.minTXID - b.minTXID || a.maxTXID - b.maxTXID;
+}
+
+/** `level 0 file 0000000000000001-0000000000000001.ltx`, for messages. */
+function describeRef(ref: LtxFileRef): string {
+  return `level ${ref.level} file ${ltxFilename(ref)}`;
+}
+
+/** What a backend's `_method` receives of a call. */
+function context(call: StorageCall): StorageCallContext {
+  return { signal: call.signal, progress: call.progress, failed: call.failed };
 }
 
 function toAsyncIterable(data: ByteSource): AsyncIterable<Uint8Array> {
