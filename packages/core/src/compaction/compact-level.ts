@@ -11,6 +11,8 @@ export interface CompactLevelOptions {
   readonly logger?: Logger;
   /** Clock for the duration reported in the log (default: the system clock). */
   readonly now?: () => Date;
+  /** Abandons the compaction: every storage call stops, and nothing is stored. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -34,11 +36,12 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
   const srcLevel = dstLevel - 1;
   const started = now().getTime();
 
-  const dstEnd = await levelEnd(client, dstLevel);
+  const signal = options.signal;
+  const dstEnd = await levelEnd(client, dstLevel, { signal });
   // The whole source level is listed, not just from dstEnd+1: a file that starts before the
   // destination's end but reaches past it (possible after retention) must not be missed.
   const source: LtxFileInfo[] = [];
-  for await (const info of client.listLtxFiles(srcLevel)) source.push(info);
+  for await (const info of client.listLtxFiles(srcLevel, { signal })) source.push(info);
   const run = selectCompactionRun(source, dstEnd);
   if (run.gapBefore) warnGap(logger, srcLevel, run.gapBefore, { reason: 'the source resumes after the destination ends', destinationEnd: formatTXID(dstEnd) });
   const first = run.files[0];
@@ -48,8 +51,8 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
 
   const ref: LtxFileRef = { level: dstLevel, minTXID: first.minTXID, maxTXID: last.maxTXID };
   const file = describe(ref);
-  const inputs: CompactionInput[] = run.files.map((info) => ({ name: describe(info), source: openLazily(client, info) }));
-  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file });
+  const inputs: CompactionInput[] = run.files.map((info) => ({ name: describe(info), source: openLazily(client, info, { signal }) }));
+  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file, signal });
 
   const result: LtxFileInfo = { ...ref, size: written.size, createdAt: written.createdAt };
   logger.info('compaction completed', {
@@ -65,15 +68,15 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
 }
 
 /** The highest maxTXID held by a level, 0 when it is empty. */
-export async function levelEnd(client: ReplicaClient, level: number): Promise<TXID> {
+export async function levelEnd(client: ReplicaClient, level: number, options: { signal?: AbortSignal } = {}): Promise<TXID> {
   let end = 0;
-  for await (const info of client.listLtxFiles(level)) if (info.maxTXID > end) end = info.maxTXID;
+  for await (const info of client.listLtxFiles(level, { signal: options.signal })) if (info.maxTXID > end) end = info.maxTXID;
   return end;
 }
 
 /** Opens the file only when the compactor first reads it, and closes it when reading stops early. */
-export async function* openLazily(client: ReplicaClient, ref: LtxFileRef): AsyncGenerator<Uint8Array> {
-  const stream = await client.openLtxFile(ref);
+export async function* openLazily(client: ReplicaClient, ref: LtxFileRef, options: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+  const stream = await client.openLtxFile(ref, { signal: options.signal });
   try {
     yield* stream;
   } finally {

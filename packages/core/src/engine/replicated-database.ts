@@ -6,8 +6,10 @@ import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
+import { formatTimeout } from '../replica/storage-timeouts.ts';
 import { DB } from './db.ts';
 import type { DBOptions } from './db-options.ts';
+import { ErrorStreak } from './error-streak.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Replica } from './replica.ts';
@@ -38,6 +40,17 @@ export interface SyncStatus {
   readonly lastError?: string;
 }
 
+/** How `stop()` ended for one database. */
+export interface StopOutcome {
+  /**
+   * False when the final sync was tried and the replica still lacks staged commits. True when it
+   * got them, when no final sync was asked for (timeout 0), or when nothing may be written to
+   * the replica any more (the lease was lost).
+   */
+  readonly synced: boolean;
+  readonly status: SyncStatus;
+}
+
 /**
  * One database and its replica, driven on a schedule: sync and upload every interval (with
  * exponential backoff while failing), compact each level when its interval has passed and
@@ -54,18 +67,28 @@ export class ReplicatedDatabase {
   private opened = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private failures = 0;
+  /** Sync failures (start-up included): one log line per streak and per change of error. */
+  private readonly syncErrors: ErrorStreak;
+  /** No upload is attempted before this time (backoff after failures). */
+  private retryAt = 0;
+  /** The last error of the final sync, when it failed. */
   private lastError: string | undefined;
   private readonly leaser: Leaser | undefined;
   private readonly onFatal: ((err: Error) => void) | undefined;
+  /** Aborted when stopping begins: lease waits, start-up retries and maintenance end at once. */
   private readonly abort = new AbortController();
+  /**
+   * Aborts every storage call of the sync path (uploads, reading the replica's position, full
+   * images) at the shutdown deadline, so `stop()` keeps `shutdownSyncTimeout` whatever the store does.
+   */
+  private readonly storage = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
   private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
   private readonly watcher: WalWatcher | undefined;
   /** Compaction, snapshots and retention under way, beside the sync loop. */
   private maintenance: Promise<void> | undefined;
-  /** The last maintenance run failed (one error line per streak). */
-  private maintenanceFailing = false;
+  /** Maintenance failures, logged like sync failures. */
+  private readonly maintenanceErrors: ErrorStreak;
   /** A change was seen while no sleep was under way: the next sleep ends at once. */
   private changedMeanwhile = false;
   /** Every maintenance task and its interval. */
@@ -85,7 +108,7 @@ export class ReplicatedDatabase {
     },
   ) {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
-    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
+    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics, signal: this.storage.signal });
     this.schedule = options.schedule;
     this.watcher = options.schedule.watchWal
       ? new WalWatcher(this.db.walPath, () => {
@@ -95,6 +118,10 @@ export class ReplicatedDatabase {
       : undefined;
     this.tasks = [...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const), ['snapshot', options.schedule.snapshotInterval] as const];
     this.logger = options.logger.child({ db: path });
+    // Sync and maintenance errors name the replica too: they are mostly the store's.
+    const replicaLogger = this.logger.child({ replica: this.replica.name });
+    this.syncErrors = new ErrorStreak(replicaLogger, 'sync error', 'sync resumed');
+    this.maintenanceErrors = new ErrorStreak(replicaLogger, 'maintenance error', 'maintenance resumed');
     this.metrics = options.metrics;
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
     this.onFatal = options.onFatal;
@@ -106,52 +133,104 @@ export class ReplicatedDatabase {
   }
 
   /**
-   * Opens the database, reads the replica's position and starts the loop. With a lease, first
-   * waits until this process holds it (another replicator may be writing the replica).
+   * Opens the database, tries to read the replica's position and starts the loop. A replica
+   * that does not answer does not stop the start: the error is logged and the loop retries
+   * with backoff until it answers. With a lease, first waits until this process holds it
+   * (another replicator may be writing the replica), retrying while the store is unreachable.
+   * Rejects only for local failures (the database cannot be opened) or when stopped meanwhile.
    */
   async start(): Promise<void> {
     if (this.leaser) {
-      await this.leaser.acquire({ signal: this.abort.signal });
+      await this.acquireLease();
       this.leaser.startRenewing((err) => this.leaseLost(err));
     }
     await this.db.open();
     this.opened = true;
-    await this.replica.init();
+    try {
+      await this.replica.init();
+    } catch (err) {
+      if (!this.abort.signal.aborted) this.syncFailed(err);
+    }
+    // stop() was called meanwhile: the loop must not start after it.
+    if (this.abort.signal.aborted) throw new LitestreamError(`stopped while starting to replicate ${this.db.path}`);
     this.running = true;
     this.loop = this.run();
   }
 
-  /** Stops the loop, then syncs until the replica has everything or `timeout` passes. */
-  async stop(timeout: number): Promise<void> {
+  /**
+   * Stops the loop, then syncs until the replica has everything or `timeout` passes. At the
+   * deadline every storage call still under way is aborted, so this returns in about `timeout`
+   * whatever the store does. Resolves with whether the replica got everything; logs
+   * `final sync incomplete` when it did not. A timeout of 0 skips the final sync.
+   */
+  async stop(timeout: number): Promise<StopOutcome> {
     this.running = false;
     this.watcher?.close();
     this.abort.abort();
     this.wake?.();
-    await this.loop;
-    await this.maintenance;
-    if (!this.opened) return;
-    if (this.leaser && !this.leaser.held) {
-      // Without the lease, nothing may be written to the replica any more.
-      await this.db.close();
-      return;
-    }
     const deadline = Date.now() + timeout;
+    const reason = new LitestreamError(`shutdown-sync-timeout (${formatTimeout(timeout)}) reached`);
+    const timer = setTimeout(() => this.storage.abort(reason), Math.max(0, timeout));
+    try {
+      await this.loop;
+      await this.maintenance;
+      if (!this.opened) return { synced: true, status: this.status() };
+      if (this.leaser && !this.leaser.held) {
+        // Without the lease, nothing may be written to the replica any more.
+        await this.db.close();
+        return { synced: true, status: this.status() };
+      }
+      if (timeout > 0) await this.finalSync(deadline);
+    } finally {
+      clearTimeout(timer);
+    }
+    const status = this.status();
+    const synced = timeout <= 0 || status.inSync;
+    if (!synced) {
+      this.logger.error('final sync incomplete', {
+        replica: this.replica.name,
+        localTXID: formatTXID(status.localTXID),
+        remoteTXID: formatTXID(status.remoteTXID),
+        ...(status.lastError ? { error: status.lastError } : {}),
+      });
+    }
+    await this.db.close();
+    // Giving the lease back is a courtesy (it expires anyway): bounded, and never fatal.
+    await this.leaser?.release({ signal: AbortSignal.timeout(5000) }).catch((err: Error) => this.logger.warn('lease not released', { error: err.message }));
+    return { synced, status };
+  }
+
+  /** Syncs until the replica holds everything or the deadline passes; keeps the last error. */
+  private async finalSync(deadline: number): Promise<void> {
+    const signal = this.storage.signal;
     for (;;) {
       try {
         await this.syncOnce();
-        if (this.status().inSync) break;
+        if (this.status().inSync) return;
       } catch (err) {
-        if (Date.now() >= deadline) {
-          this.logger.error('final sync failed', { error: (err as Error).message });
-          break;
-        }
-        await sleep(500);
+        this.lastError = (err as Error).message;
+        if (Date.now() >= deadline || signal.aborted) return;
+        await sleep(Math.min(500, deadline - Date.now()), undefined, { signal }).catch(() => {});
         continue;
       }
-      if (Date.now() >= deadline) break;
+      if (Date.now() >= deadline) return;
     }
-    await this.db.close();
-    await this.leaser?.release();
+  }
+
+  /** Takes the lease, retrying with backoff while the store cannot be reached; ends when stopped. */
+  private async acquireLease(): Promise<void> {
+    const errors = new ErrorStreak(this.logger.child({ replica: this.replica.name }), 'lease error', 'lease reachable');
+    for (;;) {
+      try {
+        await this.leaser!.acquire({ signal: this.abort.signal });
+        errors.succeed();
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) throw err;
+        errors.fail(err);
+        await sleep(this.backoff(errors.failures), undefined, { signal: this.abort.signal });
+      }
+    }
   }
 
   /** Syncs the database and uploads now. */
@@ -199,40 +278,69 @@ export class ReplicatedDatabase {
   status(): SyncStatus {
     const localTXID = this.db.position?.txid ?? 0;
     const remoteTXID = this.replica.position?.txid ?? 0;
-    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID && !this.db.fullImagePending, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    const lastError = this.lastError ?? this.syncErrors.lastError;
+    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID && !this.db.fullImagePending, ...(lastError ? { lastError } : {}) };
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       this.watcher?.rearm();
-      try {
-        // The common case of an idle database: one stat, no promise chain, no request.
-        if (this.quiet()) {
-          // Woken on the interval's grid, so idle databases share timer wake-ups.
-          const interval = this.schedule.monitorInterval;
-          await this.sleep(interval - (Date.now() % interval));
-          continue;
+      // The common case of an idle database: one stat, no promise chain, no request.
+      if (this.quiet()) {
+        // Woken on the interval's grid, so idle databases share timer wake-ups.
+        const interval = this.schedule.monitorInterval;
+        await this.sleep(interval - (Date.now() % interval));
+        continue;
+      }
+      // While the replica fails, commits are still staged locally on every tick, so the WAL
+      // can be checkpointed and nothing waits on the store; uploads follow the backoff.
+      if (this.syncErrors.failures > 0) await this.stageLocally();
+      if (Date.now() >= this.retryAt) {
+        try {
+          await this.syncOnce();
+          this.syncErrors.succeed();
+          this.retryAt = 0;
+          this.startMaintenance();
+        } catch (err) {
+          if (!this.running && this.storage.signal.aborted) break;
+          this.syncFailed(err);
         }
-        await this.syncOnce();
-        if (this.failures > 0) this.logger.info('sync resumed', { after: this.failures });
-        this.failures = 0;
-        this.lastError = undefined;
-        this.startMaintenance();
-      } catch (err) {
-        this.lastError = (err as Error).message;
-        // One line per streak of failures; the next success says it is over.
-        if (this.failures === 0) this.logger.error('sync error', { error: this.lastError });
-        this.failures += 1;
       }
       if (!this.running) break;
-      const delay = this.failures === 0 ? this.schedule.monitorInterval : Math.min(this.schedule.maxBackoff, this.schedule.syncInterval * 2 ** this.failures);
+      const delay = this.syncErrors.failures === 0 ? this.schedule.monitorInterval : Math.max(0, Math.min(this.schedule.monitorInterval, this.retryAt - Date.now()));
       await this.sleep(delay);
+    }
+  }
+
+  /** Logs a failed sync (see `ErrorStreak`) and schedules the next upload attempt. */
+  private syncFailed(err: unknown): void {
+    this.syncErrors.fail(err);
+    this.retryAt = Date.now() + this.backoff(this.syncErrors.failures);
+  }
+
+  /** `syncInterval` doubled per failure, up to `maxBackoff`. */
+  private backoff(failures: number): number {
+    return Math.min(this.schedule.maxBackoff, this.schedule.syncInterval * 2 ** failures);
+  }
+
+  /**
+   * Copies new commits into the staging directory without touching the replica, once the
+   * replica's position was read in this process (before that, the next file's TXID may have
+   * to follow the replica). A pending full image goes straight to the replica, so it waits
+   * for the next upload attempt. Failures are left to that attempt, which meets them too.
+   */
+  private async stageLocally(): Promise<void> {
+    if (!this.replica.contacted || this.db.fullImagePending) return;
+    try {
+      await this.db.syncAndMaybeCheckpoint();
+    } catch (err) {
+      this.logger.debug('local staging failed', { error: (err as Error).message });
     }
   }
 
   /** Nothing to sync, upload or maintain: the database is idle and the replica has it all. */
   private quiet(): boolean {
-    if (this.failures > 0 || !this.replica.positionKnown || !this.db.idle()) return false;
+    if (this.syncErrors.failures > 0 || !this.replica.positionKnown || !this.db.idle()) return false;
     const txid = this.replica.position?.txid ?? 0;
     if (txid < (this.db.position?.txid ?? 0)) return false;
     return !this.maintenanceDue(txid);
@@ -284,13 +392,10 @@ export class ReplicatedDatabase {
     if (this.leaser && !this.leaser.held) return;
     this.maintenance = this.maintain()
       .then(
-        () => {
-          if (this.maintenanceFailing) this.logger.info('maintenance resumed');
-          this.maintenanceFailing = false;
-        },
+        () => this.maintenanceErrors.succeed(),
         (err: unknown) => {
-          if (!this.maintenanceFailing) this.logger.error('maintenance error', { error: (err as Error).message });
-          this.maintenanceFailing = true;
+          // Stopping abandons maintenance: not an error.
+          if (!this.abort.signal.aborted) this.maintenanceErrors.fail(err);
         },
       )
       .finally(() => {
@@ -302,17 +407,20 @@ export class ReplicatedDatabase {
   private async maintain(): Promise<void> {
     const client = this.replica.client;
     const txid = this.replica.position?.txid ?? 0;
+    // Stopping abandons maintenance at once: the final sync matters more than a compaction.
+    const signal = this.abort.signal;
     let changed = false;
     for (const level of this.schedule.levels) {
-      if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger }))) changed = true;
+      if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger, signal }))) changed = true;
     }
-    if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger }))) changed = true;
+    if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger, signal }))) changed = true;
     if (changed) {
       const result = await enforceRetention(client, {
         snapshotRetention: this.schedule.snapshotRetention,
         l0Retention: this.schedule.l0Retention,
         levels: this.schedule.levels.map((l) => l.level),
         logger: this.logger,
+        signal,
       });
       if (result.deleted.length > 0) this.logger.debug('retention enforced', { deleted: result.deleted.length });
       await this.pruneLocal();

@@ -52,7 +52,7 @@ export async function downloadLtxFile(client: ReplicaClient, info: LtxFileInfo, 
 }
 
 async function fetchOnce(client: ReplicaClient, info: LtxFileInfo, dest: string, count: (received: number) => void, signal: AbortSignal | undefined): Promise<number> {
-  const source = await client.openLtxFile(info);
+  const source = await client.openLtxFile(info, { signal });
   if (signal?.aborted) {
     source.destroy();
     throw signal.reason;
