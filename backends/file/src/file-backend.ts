@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, defaultRegistry, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { UsageError, defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
 import { fileBackendInfo } from './plugin.ts';
 import { FileReplicaClient } from './file-replica-client.ts';
 
@@ -13,18 +13,19 @@ const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  */
 export const fileBackend: BackendPlugin = {
   ...fileBackendInfo,
-  fromURL(url: string): FileReplicaClient {
-    return new FileReplicaClient(directoryFromURL(parseFileURL(url)));
+  fromURL(url: string, context?: BackendContext): FileReplicaClient {
+    return new FileReplicaClient(directoryFromURL(parseFileURL(url)), { ...context?.timeouts });
   },
-  fromConfig(config: Readonly<Record<string, unknown>>): FileReplicaClient {
+  fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): FileReplicaClient {
+    const options = { ...context?.timeouts };
     const path = optionalString(config, 'path');
     const url = optionalString(config, 'url');
     if (path !== undefined && url !== undefined) {
       throw new UsageError('file replica has both "path" and "url"; set only one of them');
     }
     // The registry routes a scheme-less `url` here as a local path, so accept it as one.
-    if (url !== undefined) return new FileReplicaClient(HAS_SCHEME.test(url) ? directoryFromURL(parseFileURL(url)) : expandPath(url));
-    if (path !== undefined) return new FileReplicaClient(expandPath(path));
+    if (url !== undefined) return new FileReplicaClient(HAS_SCHEME.test(url) ? directoryFromURL(parseFileURL(url)) : expandPath(url), options);
+    if (path !== undefined) return new FileReplicaClient(expandPath(path), options);
     throw new UsageError('file replica needs a directory: set "path" (for example path: /var/backups/app) or "url" (file:///var/backups/app)');
   },
 };

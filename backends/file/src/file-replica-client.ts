@@ -15,6 +15,8 @@ import {
   type LtxFileInfo,
   type LtxFileRef,
   type ReplicaCapabilities,
+  type StorageCallContext,
+  type StorageTimeouts,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -24,7 +26,11 @@ import { removeIfPresent, writeFileDurably } from './durable-file.ts';
 import { deleteObjectFile, readObjectFile, writeObjectFile } from './object-files.ts';
 import type { ObjectLockOptions } from './object-lock.ts';
 
-export interface FileReplicaClientOptions {
+/**
+ * Options of a file replica. There is no connection to time out (`connectTimeout` is unused),
+ * but `requestTimeout` still ends a call on a hung mount (an NFS server that stopped answering).
+ */
+export interface FileReplicaClientOptions extends StorageTimeouts {
   /** Tuning of the lock files behind compare-and-swap object writes. */
   readonly lock?: ObjectLockOptions;
 }
@@ -55,7 +61,7 @@ export class FileReplicaClient extends ReplicaClient {
   private readonly lock: ObjectLockOptions;
 
   constructor(root: string, options: FileReplicaClientOptions = {}) {
-    super();
+    super(options);
     if (root === '') throw new UsageError('file replica needs a directory path');
     this.root = resolve(root);
     this.lock = options.lock ?? {};
@@ -130,11 +136,12 @@ export class FileReplicaClient extends ReplicaClient {
     return { size: written.size, createdAt: mtimeOf(written.stats) };
   }
 
-  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void> {
     const failures: unknown[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < refs.length) {
+      // An abandoned call stops between files (each delete is atomic).
+      while (next < refs.length && !call.signal.aborted) {
         const path = this.ltxPath(refs[next++]!);
         await removeIfPresent(path).catch((error: unknown) => failures.push(error));
       }
