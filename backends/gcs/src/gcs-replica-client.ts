@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import {
@@ -10,6 +10,7 @@ import {
   type LtxFileInfo,
   type LtxFileRef,
   type ReplicaCapabilities,
+  type StorageCallContext,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -42,10 +43,10 @@ export class GcsReplicaClient extends ReplicaClient {
   private readonly deleteConcurrency: number;
 
   constructor(options: GcsReplicaClientOptions) {
-    super();
+    super(options);
     this.settings = resolveGcsSettings(options);
     this.layout = new GcsLayout(this.settings.path);
-    this.storage = createStorage(this.settings, options);
+    this.storage = createStorage(this.settings, options, this.timeouts);
     this.bucket = this.storage.bucket(this.settings.bucket);
     this.deleteConcurrency = Math.max(1, options.deleteConcurrency ?? DEFAULT_DELETE_CONCURRENCY);
   }
@@ -63,7 +64,9 @@ export class GcsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+  // Calls whose SDK methods take no signal are abandoned by the base class (and bounded by the
+  // SDK's request timeout); streams are destroyed with their call.
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable> {
     const key = this.layout.ltxKey(ref);
     const missing = (cause: unknown): NotFoundError => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: key, cause });
     const file = this.bucket.file(key);
@@ -79,6 +82,7 @@ export class GcsReplicaClient extends ReplicaClient {
       ...(ranged ? { start: range.offset, validation: false } : {}),
       ...(range.size === undefined ? {} : { end: range.offset + range.size - 1 }),
     });
+    addAbortSignal(range.signal, source);
     // The SDK's stream is lazy: pull the first chunk so a missing object rejects here, not mid-read.
     const iterator = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     let first: IteratorResult<Buffer>;
@@ -110,7 +114,7 @@ export class GcsReplicaClient extends ReplicaClient {
     );
   }
 
-  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {
     const key = this.layout.ltxKey(ref);
     let timestamp = options.timestamp;
     let source = data;
@@ -122,6 +126,8 @@ export class GcsReplicaClient extends ReplicaClient {
       contentType: 'application/octet-stream',
       metadata: timestamp === undefined ? {} : { metadata: { [TIMESTAMP_METADATA_KEY]: formatLtxTimestamp(timestamp) } },
     });
+    // Bytes the SDK has sent: progress beyond the chunks it pulled into its buffer.
+    upload.on('progress', () => options.progress());
     try {
       await pipeline(
         source,
@@ -132,8 +138,11 @@ export class GcsReplicaClient extends ReplicaClient {
           }
         },
         upload,
+        // An abandoned call destroys the upload, which cancels the resumable session's request.
+        { signal: options.signal },
       );
     } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
       throw this.wrap(error, 'upload', key);
     }
     return { size, createdAt: timestamp ?? new Date() };

@@ -1,9 +1,13 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
-import { UsageError } from '@litestream-ts/core';
+import { UsageError, type StorageTimeouts } from '@litestream-ts/core';
 import { normalizePath } from './gcs-layout.ts';
 
-/** Options of a `GcsReplicaClient`. */
-export interface GcsReplicaClientOptions {
+/**
+ * Options of a `GcsReplicaClient`. `requestTimeout` also becomes the SDK's per-request timeout,
+ * which counts inactivity (connecting included); the SDK has no separate connect timeout, so
+ * `connectTimeout` is not enforced apart from it.
+ */
+export interface GcsReplicaClientOptions extends StorageTimeouts {
   readonly bucket: string;
   /** Path inside the bucket (Litestream's `path`); '' is the bucket root. */
   readonly path?: string;
@@ -63,8 +67,11 @@ export function normalizeEndpoint(endpoint: string): string {
 }
 
 /** The SDK client for these settings. */
-export function createStorage(settings: GcsSettings, options: GcsReplicaClientOptions): Storage {
+export function createStorage(settings: GcsSettings, options: GcsReplicaClientOptions, timeouts: StorageTimeouts = {}): Storage {
   const storageOptions: StorageOptions = {};
+  // Each request of the JSON API fails after this long without a byte (a socket inactivity
+  // timeout, reset by every chunk received), so none is left behind by an abandoned call.
+  if (timeouts.requestTimeout) storageOptions.timeout = timeouts.requestTimeout;
   if (settings.endpoint !== undefined) {
     // With a custom endpoint the SDK sends no Authorization header unless told to.
     storageOptions.apiEndpoint = settings.endpoint;
