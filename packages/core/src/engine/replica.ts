@@ -148,6 +148,8 @@ export class Replica {
     if (!this.known) await this.init();
     const after = this.remote?.txid ?? 0;
     const upTo = options.upTo ?? Infinity;
+    // Staging goes on while this uploads: what is staged after this point waits for the next upload.
+    const local = this.db.position?.txid ?? 0;
     const files = (await this.db.local.list()).filter((f) => f.maxTXID > after && f.maxTXID <= upTo);
     let uploaded = 0;
     for (const file of files) {
@@ -181,7 +183,6 @@ export class Replica {
       this.remote = { txid: file.maxTXID, postApplyChecksum };
       uploaded += 1;
     }
-    const local = this.db.position?.txid ?? 0;
     if (options.upTo === undefined && (this.remote?.txid ?? 0) < local) {
       // The state between is not staged (a full image that went to another replica, or files removed).
       this.db.requestSnapshot(`the replica is at TXID ${formatTXID(this.remote?.txid ?? 0)} and the files up to ${formatTXID(local)} are not staged`);

@@ -71,6 +71,8 @@ export class ReplicatedDatabase {
   private readonly syncErrors: ErrorStreak;
   /** No upload is attempted before this time (backoff after failures). */
   private retryAt = 0;
+  /** The sync and upload under way, which may outlast a tick of the loop. */
+  private attempt: Promise<void> | undefined;
   /** The last error of the final sync, when it failed. */
   private lastError: string | undefined;
   private readonly leaser: Leaser | undefined;
@@ -292,24 +294,39 @@ export class ReplicatedDatabase {
         await this.sleep(interval - (Date.now() % interval));
         continue;
       }
-      // While the replica fails, commits are still staged locally on every tick, so the WAL
-      // can be checkpointed and nothing waits on the store; uploads follow the backoff.
-      if (this.syncErrors.failures > 0) await this.stageLocally();
-      if (Date.now() >= this.retryAt) {
-        try {
-          await this.syncOnce();
-          this.syncErrors.succeed();
-          this.retryAt = 0;
-          this.startMaintenance();
-        } catch (err) {
-          if (!this.running && this.storage.signal.aborted) break;
-          this.syncFailed(err);
-        }
-      }
+      if (this.attempt === undefined && Date.now() >= this.retryAt) this.attempt = this.syncAttempt();
+      const attempt = this.attempt;
+      // A sync that ends within a tick is waited for, as always. One that waits on the store
+      // longer (a stall, a slow upload) goes on beside the loop, and so do the backoff's pauses:
+      // meanwhile new commits are staged locally on every tick, so the WAL can be checkpointed
+      // and nothing waits on the store.
+      const settled = attempt !== undefined && (await settledWithin(attempt, this.schedule.monitorInterval));
+      if (!settled && (attempt !== undefined || this.syncErrors.failures > 0)) await this.stageLocally();
       if (!this.running) break;
       const delay = this.syncErrors.failures === 0 ? this.schedule.monitorInterval : Math.max(0, Math.min(this.schedule.monitorInterval, this.retryAt - Date.now()));
       await this.sleep(delay);
     }
+    await this.attempt;
+  }
+
+  /** One sync and upload; logs a failure and schedules the retry, starts maintenance after a success. */
+  private syncAttempt(): Promise<void> {
+    return this.syncOnce()
+      .then(
+        () => {
+          this.syncErrors.succeed();
+          this.retryAt = 0;
+          this.startMaintenance();
+        },
+        (err: unknown) => {
+          // Stopping aborted it: the final sync says how things stand.
+          if (!this.running && this.storage.signal.aborted) return;
+          this.syncFailed(err);
+        },
+      )
+      .finally(() => {
+        this.attempt = undefined;
+      });
   }
 
   /** Logs a failed sync (see `ErrorStreak`) and schedules the next upload attempt. */
@@ -458,6 +475,17 @@ export class ReplicatedDatabase {
       this.logger.debug('staged files removed', { count: old.length, through: formatTXID(old[old.length - 1]!.maxTXID) });
     }
   }
+}
+
+/** Whether `promise` settles within `ms` (it is never rejected: callers handle its failure). */
+function settledWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function compactTask(level: number): string {
