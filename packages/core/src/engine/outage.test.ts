@@ -35,7 +35,8 @@ class FaultyStore extends FileReplicaClient {
     if (this.down) throw this.down;
     if (!this.stall) return;
     await new Promise<void>((_, reject) => {
-      if (!this.ignoreSignal) call.signal.addEventListener('abort', () => reject(new Error('request aborted')), { once: true });
+      // (`?.`: a client without signals, as before this contract had them, simply hangs.)
+      if (!this.ignoreSignal) call.signal?.addEventListener('abort', () => reject(new Error('request aborted')), { once: true });
     });
   }
   protected override async *_listLtxFiles(level: number, options: ListLtxOptions & StorageCallContext): AsyncIterable<LtxFileInfo> {

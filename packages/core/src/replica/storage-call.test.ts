@@ -30,7 +30,8 @@ class StallingClient extends FileReplicaClient {
   private async stall(call: StorageCallContext): Promise<void> {
     if (!this.stalled) return;
     await new Promise<void>((_, reject) => {
-      if (!this.ignoreSignal) call.signal.addEventListener('abort', () => reject(new Error('aborted by the SDK')), { once: true });
+      // (`?.`: a client without signals, as before this contract had them, simply hangs.)
+      if (!this.ignoreSignal) call.signal?.addEventListener('abort', () => reject(new Error('aborted by the SDK')), { once: true });
     });
   }
   protected override async *_listLtxFiles(level: number, options: Parameters<FileReplicaClient['listLtxFiles']>[1] & StorageCallContext): AsyncIterable<LtxFileInfo> {
