@@ -189,6 +189,11 @@ export class AbsReplicaClient extends ReplicaClient {
   private wrap(error: unknown, operation: string, blob: string | undefined): Error {
     return wrapAbsError(error, operation, blob, this.target);
   }
+
+  /** The object key (or server path) of a stored file, for messages. */
+  protected override _ltxFileLocation(ref: LtxFileRef): string {
+    return this.layout.ltxKey(ref);
+  }
 }
 
 async function* counted(source: AsyncIterable<Uint8Array>, counter: { bytes: number }): AsyncGenerator<Uint8Array> {

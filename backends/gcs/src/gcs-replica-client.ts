@@ -242,4 +242,9 @@ export class GcsReplicaClient extends ReplicaClient {
   private wrap(error: unknown, operation: string, key: string | undefined): Error {
     return wrapGcsError(error, operation, this.settings.bucket, key, this.settings.endpoint);
   }
+
+  /** The object key (or server path) of a stored file, for messages. */
+  protected override _ltxFileLocation(ref: LtxFileRef): string {
+    return this.layout.ltxKey(ref);
+  }
 }

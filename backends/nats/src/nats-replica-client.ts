@@ -213,6 +213,11 @@ export class NatsReplicaClient extends ReplicaClient {
     if (error instanceof LitestreamError) return error;
     return new NatsRequestError(operation, `${this.describe()}/${object}`, error, this.secrets, this.settings.timeoutMs);
   }
+
+  /** The object key (or server path) of a stored file, for messages. */
+  protected override _ltxFileLocation(ref: LtxFileRef): string {
+    return this.layout.ltxName(ref);
+  }
 }
 
 function storedTimestamp(info: ObjectInfo): Date | undefined {

@@ -214,6 +214,11 @@ export class S3ReplicaClient extends ReplicaClient {
   override async close(): Promise<void> {
     this.s3.destroy();
   }
+
+  /** The object key (or server path) of a stored file, for messages. */
+  protected override _ltxFileLocation(ref: LtxFileRef): string {
+    return this.layout.ltxKey(ref);
+  }
 }
 
 function requireEtag(etag: string | undefined, key: string): string {

@@ -216,4 +216,9 @@ export class SftpReplicaClient extends ReplicaClient {
   private objectPath(name: string): string {
     return `${this.root}/${name}`;
   }
+
+  /** The object key (or server path) of a stored file, for messages. */
+  protected override _ltxFileLocation(ref: LtxFileRef): string {
+    return this.ltxPath(ref);
+  }
 }

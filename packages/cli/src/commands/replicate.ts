@@ -84,6 +84,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
         ...(d.lease ? { lease: d.lease } : {}),
         // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
         watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
+        // Re-read and verify what the replica holds (0 or unset: off).
+        ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
       });
     }
     store = new Store({

@@ -32,7 +32,8 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .summary('restore a database from its replica')
     .description(
       'Restores the latest state, or the state at -txid or -timestamp, from the replica of a configured database or from a replica URL. ' +
-        'The output is written to a temporary file, verified, and renamed into place.',
+        'The output is built in a hidden directory beside it (.<name>.restore-<pid>-<random>), verified, and renamed into place. ' +
+        'SIGINT, SIGTERM or SIGHUP stop the restore and remove that directory; one left by a killed restore of the same output is removed by the next restore.',
     )
     .argument('<source>', 'a database path from the config, or a replica URL')
     .option('--config <path>', 'config file (default: $LITESTREAM_CONFIG or /etc/litestream.yml)')
@@ -99,12 +100,20 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
         // (existing output, bad plan) prints nothing but its error.
         let progress: ReturnType<typeof createProgress> | undefined;
         let result;
+        // SIGINT, SIGTERM or SIGHUP stop the restore and remove its partial files; a second signal exits at once.
+        const interrupt = new AbortController();
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (interrupt.signal.aborted) process.exit(exitCodeOf(signal));
+          interrupt.abort(new RestoreInterrupted(signal));
+        };
+        for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
         try {
           result = await restore({
             client,
             outputPath: output,
             ...target,
             plan,
+            signal: interrupt.signal,
             parallelism: opts.parallelism,
             integrityCheck: opts.integrityCheck,
             overwrite: opts.force ?? false,
@@ -122,7 +131,11 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
               progress.update(done, total);
             },
           });
+        } catch (err) {
+          if (err instanceof RestoreInterrupted) throw new CliError(`restore of ${output} interrupted by ${err.signal}; its partial files were removed`, exitCodeOf(err.signal));
+          throw err;
         } finally {
+          for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
           progress?.stop();
         }
         if (opts.json) printJSON({ output, txid: formatTXID(result.txid), files: result.files, bytes: result.bytes, durationMs: Math.round(result.durationMs) });
@@ -131,6 +144,20 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
         await client.close();
       }
     });
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** A shell's exit code for a process ended by each signal (128 + its number). */
+const SIGNAL_EXIT: Readonly<Record<(typeof STOP_SIGNALS)[number], number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+const exitCodeOf = (signal: NodeJS.Signals): number => SIGNAL_EXIT[signal as (typeof STOP_SIGNALS)[number]] ?? 1;
+
+/** The reason a restore was aborted with: a stop signal arrived. */
+class RestoreInterrupted extends Error {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+    this.signal = signal;
+  }
 }
 
 function parseTxid(value: string): number {

@@ -16,23 +16,46 @@ export interface DatabaseStatus {
   /** Transactions staged locally that the replica does not hold yet. */
   readonly lag: number | null;
   readonly lastReplicatedAt: string | null;
+  /**
+   * False while `replicate` has found a corrupt file on the replica and the full image that
+   * repairs it is not uploaded yet: a restore may fail meanwhile.
+   */
+  readonly healthy: boolean;
+  /** The corrupt replica files found, while the replica is unhealthy. */
+  readonly corruptFiles?: readonly CorruptFileStatus[];
   readonly error?: string;
+}
+
+/** A corrupt replica file as `status` reports it. */
+export interface CorruptFileStatus {
+  /** Its key or path in the store. */
+  readonly file: string;
+  readonly level: number;
+  readonly minTXID: string;
+  readonly maxTXID: string;
+  /** What failed: `file checksum`, `pre-apply checksum`, … */
+  readonly check: string;
+  readonly detectedBy: string;
+  readonly detectedAt: string;
 }
 
 export function registerStatus(program: Command, registry: DeferredRegistry): void {
   program
     .command('status')
-    .summary('local versus replica TXID, lag and sizes of each configured database')
+    .summary('local versus replica TXID, lag, sizes and replica health of each configured database')
     .option('--config <path>', 'config file (default: $LITESTREAM_CONFIG or /etc/litestream.yml)')
     .option('--json', 'print JSON')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (opts: { config?: string; expandEnv?: boolean; json?: boolean }) => {
-      const { LocalLtxFiles, defaultMetaPath, formatTXID, readRemotePosition } = await import('@litestream-ts/core');
+      const { LocalLtxFiles, defaultMetaPath, formatTXID, readRemotePosition, readReplicaHealth } = await import('@litestream-ts/core');
       const config = await readConfig(registry, opts);
       const logger = commandLogger(config.logging, 'error', collectSecrets(config), { forceStderr: true });
       const statuses: DatabaseStatus[] = [];
       for (const d of config.dbs) {
-        const local = new LocalLtxFiles(d.metaPath ?? defaultMetaPath(d.path));
+        const metaPath = d.metaPath ?? defaultMetaPath(d.path);
+        const local = new LocalLtxFiles(metaPath);
+        // What the replicating process found on the replica (corrupt files, repairs).
+        const health = await readReplicaHealth(metaPath);
         // The last staged file, or a full image that went straight to the replica.
         const localTXID = (await local.lastPosition())?.txid ?? null;
         let replicaTXID: number | null = null;
@@ -56,17 +79,46 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
           replicaTXID: replicaTXID === null ? null : formatTXID(replicaTXID),
           lag: localTXID === null ? null : Math.max(0, localTXID - (replicaTXID ?? 0)),
           lastReplicatedAt,
+          healthy: health?.healthy ?? true,
+          ...(health && !health.healthy
+            ? {
+                corruptFiles: health.files.map((f) => ({
+                  file: f.file,
+                  level: f.level,
+                  minTXID: formatTXID(f.minTXID),
+                  maxTXID: formatTXID(f.maxTXID),
+                  check: f.check,
+                  detectedBy: f.detectedBy,
+                  detectedAt: f.detectedAt.toISOString(),
+                })),
+              }
+            : {}),
           ...(error ? { error } : {}),
         });
       }
       if (opts.json) printJSON(statuses);
       else {
         printTable(
-          ['DATABASE', 'LOCAL_TXID', 'REPLICA_TXID', 'LAG', 'DB_SIZE', 'WAL_SIZE', 'LAST_REPLICATED'],
-          statuses.map((s) => [s.path, s.localTXID ?? '-', s.replicaTXID ?? (s.error ? `error: ${s.error}` : '-'), s.lag === null ? '-' : String(s.lag), s.dbSize === null ? '-' : formatBytes(s.dbSize), s.walSize === null ? '-' : formatBytes(s.walSize), s.lastReplicatedAt ?? '-']),
+          ['DATABASE', 'LOCAL_TXID', 'REPLICA_TXID', 'LAG', 'DB_SIZE', 'WAL_SIZE', 'LAST_REPLICATED', 'HEALTH'],
+          statuses.map((s) => [
+            s.path,
+            s.localTXID ?? '-',
+            s.replicaTXID ?? (s.error ? `error: ${s.error}` : '-'),
+            s.lag === null ? '-' : String(s.lag),
+            s.dbSize === null ? '-' : formatBytes(s.dbSize),
+            s.walSize === null ? '-' : formatBytes(s.walSize),
+            s.lastReplicatedAt ?? '-',
+            healthText(s),
+          ]),
         );
       }
     });
+}
+
+function healthText(s: DatabaseStatus): string {
+  if (s.healthy) return 'ok';
+  const first = s.corruptFiles?.[0];
+  return first ? `corrupt: ${first.file} (${first.check}); repair pending` : 'corrupt; repair pending';
 }
 
 async function sizeOf(path: string): Promise<number | null> {

@@ -29,8 +29,10 @@ export class RunningCli {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [LITESTREAM_BIN, ...args], { cwd: options.cwd, env: { ...process.env, LITESTREAM_CONFIG: '', ...options.env } });
+  /** @param options.launcher a command that runs `node litestream ARGS…` given as its last arguments (e.g. in another namespace). */
+  constructor(args: readonly string[], options: { env?: Record<string, string>; cwd?: string; launcher?: readonly string[] } = {}) {
+    const [command, ...before] = [...(options.launcher ?? []), process.execPath];
+    this.child = spawn(command!, [...before, LITESTREAM_BIN, ...args], { cwd: options.cwd, env: { ...process.env, LITESTREAM_CONFIG: '', ...options.env } });
     this.child.stdout.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));

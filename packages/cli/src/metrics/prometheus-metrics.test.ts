@@ -54,4 +54,22 @@ describe('PrometheusMetrics', () => {
     expect(a.metricNames()).toContain('process_cpu_seconds_total');
     expect(b.metricNames()).not.toContain('process_cpu_seconds_total');
   });
+
+  it('reports replica health: unhealthy from a corrupt file until its repair, with counts of corrupt files and repairs', async () => {
+    const metrics = new PrometheusMetrics({ defaultMetrics: false });
+    metrics.replicaHealthy('/data/app.db', 'file', true);
+    metrics.replicaCorruption('/data/app.db', 'file', 'compaction');
+    metrics.replicaHealthy('/data/app.db', 'file', false);
+    expect((await metrics.exposition()).split('\n')).toContain('litestream_replica_healthy{db="/data/app.db",replica_type="file"} 0');
+    metrics.replicaRepaired('/data/app.db', 'file');
+    metrics.replicaHealthy('/data/app.db', 'file', true);
+    const lines = (await metrics.exposition()).split('\n');
+    for (const sample of [
+      'litestream_replica_healthy{db="/data/app.db",replica_type="file"} 1',
+      'litestream_replica_corrupt_files_total{db="/data/app.db",replica_type="file",detected_by="compaction"} 1',
+      'litestream_replica_repairs_total{db="/data/app.db",replica_type="file"} 1',
+    ]) {
+      expect(lines).toContain(sample);
+    }
+  });
 });

@@ -36,6 +36,9 @@ export class PrometheusMetrics implements EngineMetrics {
   private readonly replicaOperationBytes: Counter<'replica_type' | 'operation'>;
   private readonly replicaOperationErrors: Counter<'replica_type' | 'operation' | 'code'>;
   private readonly l0RetentionGauge: Gauge<'db' | 'status'>;
+  private readonly replicaHealthyGauge: Gauge<'db' | 'replica_type'>;
+  private readonly replicaCorruptionCount: Counter<'db' | 'replica_type' | 'detected_by'>;
+  private readonly replicaRepairCount: Counter<'db' | 'replica_type'>;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const registry = new Registry();
@@ -66,6 +69,21 @@ export class PrometheusMetrics implements EngineMetrics {
       labelNames: ['db', 'status'] as const,
       registers,
     });
+    // Not Litestream's: litestream-ts repairs a corrupt replica, and says while it cannot restore.
+    const dbReplica = ['db', 'replica_type'] as const;
+    this.replicaHealthyGauge = new Gauge({
+      name: 'litestream_replica_healthy',
+      help: '1 while the replica restores as far as checked; 0 from finding a corrupt replica file until the full image that repairs it is uploaded',
+      labelNames: dbReplica,
+      registers,
+    });
+    this.replicaCorruptionCount = new Counter({
+      name: 'litestream_replica_corrupt_files_total',
+      help: 'Corrupt replica files found (confirmed by a second read), by what found them: compaction, snapshot or validation',
+      labelNames: ['db', 'replica_type', 'detected_by'] as const,
+      registers,
+    });
+    this.replicaRepairCount = new Counter({ name: 'litestream_replica_repairs_total', help: 'Full images uploaded to repair a corrupt replica', labelNames: dbReplica, registers });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   }
 
@@ -111,6 +129,18 @@ export class PrometheusMetrics implements EngineMetrics {
 
   l0RetentionFiles(db: string, status: 'eligible' | 'not_compacted' | 'too_recent', count: number): void {
     this.l0RetentionGauge.set({ db, status }, count);
+  }
+
+  replicaHealthy(db: string, replica: string, healthy: boolean): void {
+    this.replicaHealthyGauge.set({ db, replica_type: replica }, healthy ? 1 : 0);
+  }
+
+  replicaCorruption(db: string, replica: string, detectedBy: 'compaction' | 'snapshot' | 'validation'): void {
+    this.replicaCorruptionCount.inc({ db, replica_type: replica, detected_by: detectedBy });
+  }
+
+  replicaRepaired(db: string, replica: string): void {
+    this.replicaRepairCount.inc({ db, replica_type: replica });
   }
 
   /** The metrics in Prometheus text exposition format. */

@@ -139,5 +139,14 @@ describe('ltx command', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(`ltx: ${notDb}: not a SQLite database (bad header)\n`);
     });
+
+    it('refuses a file that is not SQLite for apply --from-txid, naming it (not its temporary copy)', async () => {
+      const notDb = join(work, 'not-apply.db');
+      await writeFile(notDb, 'hello');
+      const r = runBin(LTX, ['apply', '--from-txid', '1', notDb, join(goldenDir(), 'set-512', 'ltx', '0000000000000002-0000000000000002.ltx')]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`ltx: ${notDb}: not a SQLite database (bad header)\n`);
+      expect(await readFile(notDb, 'utf8')).toBe('hello');
+    });
   });
 });

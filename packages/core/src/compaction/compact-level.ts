@@ -2,6 +2,7 @@ import { silentLogger, type LogFields, type Logger } from '../engine/logger.ts';
 import { compactLtx, type CompactionInput } from '../ltx/compactor.ts';
 import { UsageError } from '../ltx/errors.ts';
 import { formatLtxFilename, formatTXID, type TXID } from '../ltx/txid.ts';
+import { corruptInput } from '../replica/corrupt-replica-file.ts';
 import type { LtxFileInfo, LtxFileRef, ReplicaClient } from '../replica/replica-client.ts';
 import { MAX_COMPACTION_LEVEL } from './compaction-level.ts';
 import { selectCompactionRun, type TxidRange } from './compaction-run.ts';
@@ -24,6 +25,8 @@ export interface CompactLevelOptions {
  *
  * A hole in the source level ends the run before it (logged as a warning naming the
  * missing TXIDs); the files after it are merged by a later call.
+ *
+ * An input that fails verification rejects with `CorruptReplicaFileError` naming it.
  *
  * @returns the file written, or undefined when the source level holds nothing new.
  */
@@ -51,8 +54,11 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
 
   const ref: LtxFileRef = { level: dstLevel, minTXID: first.minTXID, maxTXID: last.maxTXID };
   const file = describe(ref);
-  const inputs: CompactionInput[] = run.files.map((info) => ({ name: describe(info), source: openLazily(client, info, { signal }) }));
-  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file, signal });
+  const inputs: Array<CompactionInput & { ref: LtxFileRef }> = run.files.map((info) => ({ name: describe(info), ref: info, source: openLazily(client, info, { signal }) }));
+  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file, signal }).catch((err: unknown) => {
+    // A damaged input is reported as such, naming the replica file, so the engine can repair it.
+    throw corruptInput(client, err, inputs) ?? err;
+  });
 
   const result: LtxFileInfo = { ...ref, size: written.size, createdAt: written.createdAt };
   logger.info('compaction completed', {

@@ -42,4 +42,10 @@ describe('selectCompactionRun', () => {
     const run = selectCompactionRun([file(1, 4), file(3, 8), file(5, 6), file(9, 12)], 6);
     expect(names(run.files)).toEqual(['3-8', '9-12']);
   });
+
+  it('drops run files that a later file starting at the same TXID covers (a full image replacing a damaged file)', () => {
+    // Level 1 holds 1-4 (say, damaged) and 1-12, a compaction of the full image that replaced it.
+    expect(names(selectCompactionRun([file(1, 4), file(1, 12), file(5, 8)], 0).files)).toEqual(['1-12']);
+    expect(names(selectCompactionRun([file(3, 4), file(3, 9), file(10, 10)], 2).files)).toEqual(['3-9', '10-10']);
+  });
 });

@@ -23,7 +23,8 @@ export interface CompactionRun {
  * chain without a hole. The first file may start anywhere — older files may have been
  * removed by retention — but the run stops before a missing TXID, because one output file
  * must never claim TXIDs it does not hold; the files after the hole wait for the next run.
- * Files wholly inside what is already covered are skipped.
+ * Files wholly inside what is already covered are skipped, and so are files that a later file
+ * of the run, starting at the same TXID, covers.
  *
  * @param source the source level's files sorted by minTXID, then maxTXID (listing order).
  */
@@ -42,6 +43,9 @@ export function selectCompactionRun(source: Iterable<LtxFileInfo>, dstEnd: TXID)
       // An empty destination simply starts where the source does; a non-empty one gets a hole.
       if (dstEnd > 0) gapBefore = { minTXID: dstEnd + 1, maxTXID: file.minTXID - 1 };
     }
+    // A file starting where earlier run files start covers them (a full image starts at 1): they
+    // add nothing, and one of them may be a damaged file this newer one was written to replace.
+    while (files.length > 0 && files[files.length - 1]!.minTXID >= file.minTXID) files.pop();
     files.push(file);
     end = file.maxTXID;
   }

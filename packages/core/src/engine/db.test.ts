@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -111,6 +111,34 @@ describe('DB sync', () => {
     await db.close();
     app.close();
   }, 60_000);
+
+  it('takes its first full image while a checkpoint has written page 1 but not yet grown the file', async () => {
+    const path = join(dir, 'growing.db');
+    const app = openApp(path);
+    app.pragma('wal_autocheckpoint = 0');
+    insert(app, 20);
+    app.pragma('wal_checkpoint(TRUNCATE)');
+    // The database grows in the WAL only ...
+    insert(app, 2000, 200);
+    // ... and a checkpoint (which copies pages in page order) has copied page 1 so far: the main
+    // file's header already counts pages the file does not hold yet.
+    const wal = await readFile(`${path}-wal`);
+    const pageSize = wal.readUInt32BE(8);
+    let page1: Buffer | undefined;
+    for (let at = 32; at + 24 + pageSize <= wal.byteLength; at += 24 + pageSize) {
+      if (wal.readUInt32BE(at) === 1) page1 = wal.subarray(at + 24, at + 24 + pageSize);
+    }
+    const fh = await open(path, 'r+');
+    await fh.write(page1!, 0, pageSize, 0);
+    await fh.close();
+    expect(page1!.readUInt32BE(28) * pageSize).toBeGreaterThan((await stat(path)).size);
+    const db = new DB(path);
+    await db.open();
+    expect(await db.sync()).toMatchObject({ txid: 1, kind: 'snapshot' });
+    expect(sha256(await restoreLocal(db))).toBe(sha256(image(app)));
+    await db.close();
+    app.close();
+  });
 
   it('keeps a restorable chain across its own PASSIVE checkpoints and WAL restarts', async () => {
     const path = join(dir, 'app.db');

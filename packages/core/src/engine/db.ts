@@ -188,16 +188,19 @@ export class DB {
       throw new LitestreamError(cause.code === 'ENOENT' ? 'database does not exist' : `cannot open database: ${cause.message}`, { file: this.path, cause });
     });
     await loadSqlite();
-    const conn = this.connect();
+    let conn: Database.Database | undefined;
     try {
+      conn = this.connect();
       const mode = conn.pragma('journal_mode = wal', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') throw new LitestreamError(`cannot switch to WAL mode (journal_mode is ${String(mode)})`, { file: this.path });
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)');
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)');
       this.pageSize = Number(conn.pragma('page_size', { simple: true }));
     } catch (err) {
-      conn.close();
-      throw err;
+      conn?.close();
+      // SQLite's own errors ("file is not a database", "database or disk is full") name no file.
+      if (err instanceof LitestreamError) throw err;
+      throw new LitestreamError(`cannot open database: ${(err as Error).message}`, { file: this.path, cause: err });
     }
     this.conn = conn;
     this.file = await open(this.path, 'r');
@@ -512,8 +515,9 @@ export class DB {
       throw new FullImageDeferred(reason);
     }
     const region = header ? await this.wal.readCommitted(header, WAL_HEADER_SIZE, header.checksum) : undefined;
-    const dbInfo = await readSqliteHeaderFrom(this.file!, this.path);
-    const commit = region?.run.commit ?? dbInfo.pageCount;
+    // The WAL's commit frame gives the size; the main file's header is only read when the WAL
+    // holds nothing: mid-checkpoint it may already count pages the file does not hold yet.
+    const commit = region?.run.commit ?? (await readSqliteHeaderFrom(this.file!, this.path)).pageCount;
     const base = this.floor ?? this.position;
     const snapshot = base === undefined;
     const txid = base === undefined ? 1 : base.txid + 1;

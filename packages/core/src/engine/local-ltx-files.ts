@@ -8,6 +8,7 @@ import { decodeHeader, type LtxHeader } from '../ltx/header.ts';
 import { formatLtxFilename, parseLtxFilename, parseTXID, formatTXID, type TXID } from '../ltx/txid.ts';
 import type { ByteSink } from '../io/byte-sink.ts';
 import { errorCode } from '../io/durable.ts';
+import { asLocalWriteError } from '../io/local-write-error.ts';
 
 /** An L0 file staged in the database's meta directory. */
 export interface LocalLtxFile {
@@ -130,10 +131,15 @@ export class LocalLtxFiles {
     });
     // Not fsynced: after a crash the record may be missing or torn, which reads as "no
     // record" and costs one full image, never a wrong position.
-    await mkdir(dirname(this.positionPath), { recursive: true });
     const temp = `${this.positionPath}.${process.pid}.tmp`;
-    await writeFile(temp, `${text}\n`);
-    await rename(temp, this.positionPath);
+    try {
+      await mkdir(dirname(this.positionPath), { recursive: true });
+      await writeFile(temp, `${text}\n`);
+      await rename(temp, this.positionPath);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw asLocalWriteError(err, this.positionPath, 'record the local replication position');
+    }
   }
 
   /** Streams a staged file from disk (see `cached` for the bytes of one still in memory). */
@@ -162,13 +168,18 @@ export class LocalLtxFiles {
     const path = this.pathOf(minTXID, maxTXID);
     const temp = `${path}.${process.pid}.tmp`;
     try {
-      writeWhole(temp, bytes);
+      try {
+        writeWhole(temp, bytes);
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+        mkdirSync(this.dir, { recursive: true });
+        writeWhole(temp, bytes);
+      }
+      renameSync(temp, path);
     } catch (err) {
-      if (errorCode(err) !== 'ENOENT') throw err;
-      mkdirSync(this.dir, { recursive: true });
-      writeWhole(temp, bytes);
+      // The error of a write names no file: say which one, so a full disk is found at once.
+      throw asLocalWriteError(err, path, 'stage an LTX file');
     }
-    renameSync(temp, path);
     this.remember(path, bytes);
     return { minTXID, maxTXID, path };
   }
@@ -192,17 +203,31 @@ export class LocalLtxFiles {
    */
   async write<T>(minTXID: TXID, maxTXID: TXID, produce: (sink: ByteSink) => Promise<T>): Promise<T> {
     const path = this.pathOf(minTXID, maxTXID);
-    await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
-    const fh = await open(temp, 'w');
+    const action = 'stage an LTX file';
+    let fh;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      fh = await open(temp, 'w');
+    } catch (err) {
+      throw asLocalWriteError(err, path, action);
+    }
     try {
       let offset = 0;
       const result = await produce(async (chunk) => {
-        await fh.write(chunk, 0, chunk.byteLength, offset);
+        try {
+          await fh.write(chunk, 0, chunk.byteLength, offset);
+        } catch (err) {
+          throw asLocalWriteError(err, path, action);
+        }
         offset += chunk.byteLength;
       });
-      await fh.close();
-      await rename(temp, path);
+      try {
+        await fh.close();
+        await rename(temp, path);
+      } catch (err) {
+        throw asLocalWriteError(err, path, action);
+      }
       return result;
     } catch (err) {
       await fh.close().catch(() => {});

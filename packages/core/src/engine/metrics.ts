@@ -17,6 +17,16 @@ export interface EngineMetrics {
   replicaOperation(db: string, replica: string, operation: ReplicaOperation, bytes: number, error: boolean): void;
   /** L0 files kept locally, by status (`eligible` for deletion, `not_compacted`, `too_recent`). */
   l0RetentionFiles(db: string, status: 'eligible' | 'not_compacted' | 'too_recent', count: number): void;
+  /**
+   * Whether the replica restores, as far as the engine knows: false from a confirmed corrupt
+   * replica file until the full image that repairs it is uploaded. Reported at start and on
+   * every change. Optional, so metrics written for earlier versions still fit.
+   */
+  replicaHealthy?(db: string, replica: string, healthy: boolean): void;
+  /** A corrupt replica file was found (and confirmed by a second read), by `detectedBy`. */
+  replicaCorruption?(db: string, replica: string, detectedBy: 'compaction' | 'snapshot' | 'validation'): void;
+  /** A full image that repairs a corrupt replica was uploaded. */
+  replicaRepaired?(db: string, replica: string): void;
 }
 
 export type ReplicaOperation = 'GET' | 'PUT' | 'DELETE' | 'LIST';

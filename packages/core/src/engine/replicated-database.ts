@@ -5,6 +5,7 @@ import { enforceRetention } from '../compaction/retention.ts';
 import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
+import { CorruptReplicaFileError } from '../replica/corrupt-replica-file.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import { formatTimeout } from '../replica/storage-timeouts.ts';
 import { DB } from './db.ts';
@@ -13,7 +14,10 @@ import { ErrorStreak } from './error-streak.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Replica } from './replica.ts';
+import type { CorruptionFinder } from './replica-health.ts';
+import { ReplicaRepair, type RepairBackoff } from './replica-repair.ts';
 import { writeReplicaSnapshot } from './replica-snapshot.ts';
+import { ReplicaValidator } from './replica-validation.ts';
 import { WalWatcher } from './wal-watcher.ts';
 
 /** Timing settings shared by every database of a store. */
@@ -27,6 +31,10 @@ export interface ReplicationSchedule {
   readonly maxBackoff: number;
   /** Sync as soon as the `-wal` file changes (debounced), not only on the monitor tick. */
   readonly watchWal?: boolean;
+  /** Re-read and verify what the replica holds this often, ms (0 or absent: never). */
+  readonly validationInterval?: number;
+  /** Spacing of full-image repairs while replica corruption keeps recurring. */
+  readonly repairBackoff?: RepairBackoff;
 }
 
 /** Replication status of one database: local versus replica. */
@@ -38,6 +46,13 @@ export interface SyncStatus {
   readonly inSync: boolean;
   /** The last sync error, while failures go on. */
   readonly lastError?: string;
+  /**
+   * False from finding a corrupt file on the replica (which a restore may trip over) until the
+   * full image that repairs it is uploaded.
+   */
+  readonly healthy: boolean;
+  /** Keys or paths of replica files found corrupt and not deleted yet. */
+  readonly corruptFiles?: readonly string[];
 }
 
 /** How `stop()` ended for one database. */
@@ -95,6 +110,9 @@ export class ReplicatedDatabase {
   private changedMeanwhile = false;
   /** Every maintenance task and its interval. */
   private readonly tasks: ReadonlyArray<readonly [string, number]>;
+  /** Repairs corrupt replica files that maintenance finds, and knows the replica's health. */
+  private readonly repair: ReplicaRepair;
+  private readonly validator: ReplicaValidator;
 
   constructor(
     path: string,
@@ -118,19 +136,37 @@ export class ReplicatedDatabase {
           this.wake?.();
         })
       : undefined;
-    this.tasks = [...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const), ['snapshot', options.schedule.snapshotInterval] as const];
+    const validationInterval = options.schedule.validationInterval ?? 0;
+    this.tasks = [
+      ...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const),
+      ['snapshot', options.schedule.snapshotInterval] as const,
+      ...(validationInterval > 0 ? [['validate', validationInterval] as const] : []),
+    ];
     this.logger = options.logger.child({ db: path });
     // Sync and maintenance errors name the replica too: they are mostly the store's.
     const replicaLogger = this.logger.child({ replica: this.replica.name });
     this.syncErrors = new ErrorStreak(replicaLogger, 'sync error', 'sync resumed');
     this.maintenanceErrors = new ErrorStreak(replicaLogger, 'maintenance error', 'maintenance resumed');
     this.metrics = options.metrics;
+    this.repair = new ReplicaRepair({
+      client,
+      metaPath: this.db.metaPath,
+      db: path,
+      replicaName: this.replica.name,
+      logger: this.logger,
+      metrics: this.metrics,
+      ...(options.schedule.repairBackoff ? { backoff: options.schedule.repairBackoff } : {}),
+    });
+    this.validator = new ReplicaValidator(client, { logger: this.logger });
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
     this.onFatal = options.onFatal;
     // Full images stream straight into the replica instead of being staged and copied.
-    this.db.fullImageSink = (ref, produce) => {
+    this.db.fullImageSink = async (ref, produce) => {
       this.assertLease();
-      return this.replica.sendFullImage(ref, produce);
+      const result = await this.replica.sendFullImage(ref, produce);
+      // Every full image supersedes what came before it, corrupt files included.
+      await this.repair.imageUploaded(ref.maxTXID);
+      return result;
     };
   }
 
@@ -148,6 +184,7 @@ export class ReplicatedDatabase {
     }
     await this.db.open();
     this.opened = true;
+    await this.repair.load();
     try {
       await this.replica.init();
     } catch (err) {
@@ -281,12 +318,24 @@ export class ReplicatedDatabase {
     const localTXID = this.db.position?.txid ?? 0;
     const remoteTXID = this.replica.position?.txid ?? 0;
     const lastError = this.lastError ?? this.syncErrors.lastError;
-    return { path: this.db.path, localTXID, remoteTXID, inSync: remoteTXID >= localTXID && !this.db.fullImagePending, ...(lastError ? { lastError } : {}) };
+    const corrupt = this.repair.corruptFiles;
+    return {
+      path: this.db.path,
+      localTXID,
+      remoteTXID,
+      inSync: remoteTXID >= localTXID && !this.db.fullImagePending,
+      ...(lastError ? { lastError } : {}),
+      healthy: this.repair.healthy,
+      ...(corrupt.length > 0 ? { corruptFiles: corrupt.map((f) => f.file) } : {}),
+    };
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       this.watcher?.rearm();
+      // A corrupt replica is repaired by a full image, once any backoff has passed.
+      const repair = this.repair.takeRequest();
+      if (repair) this.db.requestSnapshot(repair);
       // The common case of an idle database: one stat, no promise chain, no request.
       if (this.quiet()) {
         // Woken on the interval's grid, so idle databases share timer wake-ups.
@@ -420,8 +469,25 @@ export class ReplicatedDatabase {
       });
   }
 
-  /** Compaction, snapshots and retention, each when due and only if the replica moved on. */
+  /**
+   * Compaction, snapshots, retention and validation, each when due and only if the replica
+   * moved on. A corrupt replica file any of them finds is handed to the repair (and ends this
+   * run); the corrupt files a finished repair superseded are deleted first.
+   */
   private async maintain(): Promise<void> {
+    await this.repair.cleanup();
+    let finder: CorruptionFinder = 'compaction';
+    try {
+      await this.maintainTasks((task) => (finder = task));
+    } catch (err) {
+      if (!(err instanceof CorruptReplicaFileError) || !(await this.repair.report(err, finder))) throw err;
+      // The sync loop writes the full image that repairs it.
+      this.changedMeanwhile = true;
+      this.wake?.();
+    }
+  }
+
+  private async maintainTasks(running: (task: CorruptionFinder) => void): Promise<void> {
     const client = this.replica.client;
     const txid = this.replica.position?.txid ?? 0;
     // Stopping abandons maintenance at once: the final sync matters more than a compaction.
@@ -430,6 +496,7 @@ export class ReplicatedDatabase {
     for (const level of this.schedule.levels) {
       if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger, signal }))) changed = true;
     }
+    running('snapshot');
     if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger, signal }))) changed = true;
     if (changed) {
       const result = await enforceRetention(client, {
@@ -442,6 +509,9 @@ export class ReplicatedDatabase {
       if (result.deleted.length > 0) this.logger.debug('retention enforced', { deleted: result.deleted.length });
       await this.pruneLocal();
     }
+    running('validation');
+    const validation = this.schedule.validationInterval ?? 0;
+    if (validation > 0) await this.due('validate', validation, txid, async () => void (await this.validator.validate()));
   }
 
   private async due(task: string, interval: number, txid: number, run: () => Promise<unknown>): Promise<boolean> {

@@ -6,6 +6,7 @@ import type { DBOptions } from './db-options.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { noMetrics, type EngineMetrics } from './metrics.ts';
 import { ReplicatedDatabase, type ReplicationSchedule, type SyncStatus } from './replicated-database.ts';
+import type { RepairBackoff } from './replica-repair.ts';
 
 /** One database to replicate and where to. */
 export interface StoreDatabase {
@@ -20,6 +21,8 @@ export interface StoreDatabase {
   readonly lease?: { readonly ttl: number };
   /** Event-driven sync for this database (default: the store's `watchWal`). */
   readonly watchWal?: boolean;
+  /** Validation interval of this database's replica, ms (default: the store's `validationInterval`). */
+  readonly validationInterval?: number;
 }
 
 /** Settings of a store; names and defaults follow Litestream v0.5. */
@@ -44,6 +47,18 @@ export interface StoreOptions {
   readonly snapshotRetention?: number;
   /** How long L0 files stay after compaction, ms (default 5 min). */
   readonly l0Retention?: number;
+  /**
+   * How often each replica is validated, ms (default 0: never). A validation re-reads and
+   * verifies the replica files a restore of the latest state would use that no earlier
+   * validation read (at most 256 MiB a run), and checks that they chain; a corrupt file is
+   * repaired with a full image, as when compaction or a snapshot finds one.
+   */
+  readonly validationInterval?: number;
+  /**
+   * Spacing of full-image repairs while replica corruption keeps recurring (default: the first
+   * at once, then 1 min doubling up to 1 h).
+   */
+  readonly repairBackoff?: RepairBackoff;
   /**
    * How long `stop()` keeps trying to ship the last commits, ms (default 30 s). At the deadline
    * every storage call still under way is aborted, so `stop()` returns in about this time.
@@ -96,6 +111,7 @@ export class Store {
     for (const [name, value] of [['monitorInterval', options.monitorInterval], ['syncInterval', options.syncInterval]] as const) {
       if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new UsageError(`${name} must be a positive number of milliseconds, got ${value}`);
     }
+    checkValidationIntervals(options);
     const schedule: ReplicationSchedule = {
       monitorInterval: options.monitorInterval ?? 1000,
       syncInterval: options.syncInterval ?? 1000,
@@ -105,6 +121,8 @@ export class Store {
       snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
       l0Retention: options.l0Retention ?? 5 * 60_000,
       maxBackoff: 5 * 60_000,
+      validationInterval: options.validationInterval ?? 0,
+      ...(options.repairBackoff ? { repairBackoff: options.repairBackoff } : {}),
     };
     const logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
@@ -115,7 +133,11 @@ export class Store {
       return new ReplicatedDatabase(d.path, d.replica, {
         db: d.db,
         replicaName: d.replicaName,
-        schedule: d.watchWal === undefined ? schedule : { ...schedule, watchWal: d.watchWal },
+        schedule: {
+          ...schedule,
+          ...(d.watchWal !== undefined ? { watchWal: d.watchWal } : {}),
+          ...(d.validationInterval !== undefined ? { validationInterval: d.validationInterval } : {}),
+        },
         logger,
         metrics,
         ...(d.lease ? { lease: d.lease } : {}),
@@ -187,5 +209,16 @@ export class Store {
     const found = this.databases.filter((d) => d.db.path === path);
     if (found.length === 0) throw new UsageError(`database ${path} is not in this store`);
     return found;
+  }
+}
+
+function checkValidationIntervals(options: StoreOptions): void {
+  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
+  for (const [name, value] of values) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new UsageError(`${name} must be a non-negative number of milliseconds (0: off), got ${value}`);
+  }
+  const backoff = options.repairBackoff;
+  if (backoff && !(Number.isFinite(backoff.initial) && backoff.initial > 0 && Number.isFinite(backoff.max) && backoff.max >= backoff.initial)) {
+    throw new UsageError(`repairBackoff needs a positive initial delay and a max at least as long, got ${backoff.initial} and ${backoff.max}`);
   }
 }

@@ -11,7 +11,7 @@ import { compactLtx } from './compactor.ts';
 import { verifyLtx } from './decoder.ts';
 import { formatLtxFilename } from './txid.ts';
 
-// The five checks listed in shared/testdata/ltx-v3-golden/README.md, for each page size.
+// The five checks listed in testdata/ltx-v3-golden/README.md, for each page size.
 const work = await mkdtemp(join(tmpdir(), 'ltx-golden-'));
 afterAll(() => rm(work, { recursive: true, force: true }));
 

@@ -214,6 +214,16 @@ export abstract class ReplicaClient {
     return this.capabilities.localReads === true ? this._localLtxPath(ref) : undefined;
   }
 
+  /**
+   * Where a stored LTX file lives, for messages: the backend's object key or path (never a
+   * credential). Backends that know their keys override `_ltxFileLocation`; otherwise it is the
+   * local path for `localReads` backends, else `<level>/<min>-<max>.ltx`.
+   */
+  ltxFileLocation(ref: LtxFileRef): string {
+    assertRef(ref);
+    return this._ltxFileLocation(ref) ?? this.localLtxPath(ref) ?? `${ref.level}/${ltxFilename(ref)}`;
+  }
+
   /** Stores a whole LTX file from a stream, replacing any file of the same name. */
   async writeLtxFile(ref: LtxFileRef, data: ByteSource, options: WriteLtxOptions = {}): Promise<WriteLtxResult> {
     assertRef(ref);
@@ -273,6 +283,11 @@ export abstract class ReplicaClient {
 
   /** The local path of a stored file; backends declaring `localReads` override it. */
   protected _localLtxPath(_ref: LtxFileRef): string | undefined {
+    return undefined;
+  }
+
+  /** The key or path of a stored file, for messages; undefined to use the default. */
+  protected _ltxFileLocation(_ref: LtxFileRef): string | undefined {
     return undefined;
   }
 

@@ -24,13 +24,16 @@ export class DownloadWindow {
   /**
    * @param dir an existing directory for the downloaded files; the caller removes it.
    * @param parallelism how many files may be downloading or waiting at once (≥ 1).
+   * @param signal aborts every transfer, as `abort()` does.
    */
-  constructor(client: ReplicaClient, files: readonly LtxFileInfo[], dir: string, parallelism: number, options: Omit<DownloadOptions, 'signal'> = {}) {
+  constructor(client: ReplicaClient, files: readonly LtxFileInfo[], dir: string, parallelism: number, options: Omit<DownloadOptions, 'signal'> = {}, signal?: AbortSignal) {
     this.client = client;
     this.files = files;
     this.dir = dir;
     this.parallelism = parallelism;
     this.options = options;
+    if (signal?.aborted) this.controller.abort(signal.reason);
+    else signal?.addEventListener('abort', () => this.controller.abort(signal.reason), { once: true, signal: this.controller.signal });
   }
 
   /** Waits until file `index` is complete on disk and returns its path. Starts downloads as the window allows. */
@@ -51,7 +54,7 @@ export class DownloadWindow {
 
   /** Stops every transfer and waits until none is still writing, so the directory can be removed. */
   async abort(): Promise<void> {
-    this.controller.abort(new Error('restore aborted'));
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('restore aborted'));
     await Promise.all(this.outcomes);
   }
 

@@ -1,6 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { open } from 'node:fs/promises';
+import { addAbortSignal } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalWriteError } from '../io/local-write-error.ts';
 import { NotFoundError, UsageError } from '../ltx/errors.ts';
 import type { LtxFileInfo, ReplicaClient } from '../replica/replica-client.ts';
 import { DownloadError } from './restore-errors.ts';
@@ -15,12 +16,15 @@ export interface DownloadOptions {
   readonly attempts?: number;
   /** Wait before the first retry, doubled before each next one (default 100 ms). */
   readonly backoffMs?: number;
+  /** The database the download is staged for, named when writing the local copy fails. */
+  readonly stagingFor?: string;
 }
 
 /**
  * Streams one replica file to `dest`, never holding it in memory. A failed or short
  * transfer is retried from the start after a short backoff; a file that no longer exists
- * is not (retention or compaction removed it, and waiting will not bring it back).
+ * is not (retention or compaction removed it, and waiting will not bring it back), nor is a
+ * failure to write `dest` (a full disk, no permission: a `LocalWriteError` naming it).
  */
 export async function downloadLtxFile(client: ReplicaClient, info: LtxFileInfo, dest: string, options: DownloadOptions = {}): Promise<void> {
   const attempts = options.attempts ?? 4;
@@ -37,11 +41,12 @@ export async function downloadLtxFile(client: ReplicaClient, info: LtxFileInfo, 
   };
   for (let attempt = 1; ; attempt++) {
     try {
-      const received = await fetchOnce(client, info, dest, count, signal);
+      const received = await fetchOnce(client, info, dest, count, signal, options.stagingFor);
       if (received !== info.size) throw new Error(`received ${received} bytes but the replica listed ${info.size}`);
       return;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      if (error instanceof LocalWriteError) throw error;
       if (error instanceof NotFoundError) {
         throw new DownloadError(ltxFileLabel(info), attempt, error, 'it was deleted after the restore was planned (by retention or compaction?); run the restore again');
       }
@@ -51,25 +56,52 @@ export async function downloadLtxFile(client: ReplicaClient, info: LtxFileInfo, 
   }
 }
 
-async function fetchOnce(client: ReplicaClient, info: LtxFileInfo, dest: string, count: (received: number) => void, signal: AbortSignal | undefined): Promise<number> {
+async function fetchOnce(
+  client: ReplicaClient,
+  info: LtxFileInfo,
+  dest: string,
+  count: (received: number) => void,
+  signal: AbortSignal | undefined,
+  stagingFor: string | undefined,
+): Promise<number> {
   const source = await client.openLtxFile(info, { signal });
   if (signal?.aborted) {
     source.destroy();
     throw signal.reason;
   }
-  let received = 0;
-  await pipeline(
-    source,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        received += chunk.byteLength;
-        count(received);
-        yield chunk;
-      }
-    },
+  if (signal) addAbortSignal(signal, source);
+  // Failures of the local file are told apart from those of the transfer (they are not
+  // retried) by where they happen: every write below is ours, every read the transfer's.
+  const local = (error: unknown) =>
+    new LocalWriteError(dest, `write the downloaded copy of ${ltxFileLabel(info)}${stagingFor ? ` (staged for the restore of ${stagingFor})` : ''}`, error);
+  let fh;
+  try {
     // 'w' truncates what an earlier attempt left.
-    createWriteStream(dest, { flags: 'w', highWaterMark: 1 << 20 }),
-    signal ? { signal } : {},
-  );
+    fh = await open(dest, 'w');
+  } catch (error) {
+    source.destroy();
+    throw local(error);
+  }
+  let received = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      received += chunk.byteLength;
+      count(received);
+      try {
+        for (let done = 0; done < chunk.byteLength; ) done += (await fh.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+      } catch (error) {
+        throw local(error);
+      }
+    }
+  } catch (error) {
+    source.destroy();
+    await fh.close().catch(() => {});
+    throw error;
+  }
+  try {
+    await fh.close();
+  } catch (error) {
+    throw local(error);
+  }
   return received;
 }

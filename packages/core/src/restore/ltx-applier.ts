@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { pageChecksum } from '../checksum/index.ts';
+import { asLocalWriteError } from '../io/local-write-error.ts';
 import { PageChecksums } from '../engine/page-checksums.ts';
 import { lockPgno } from '../ltx/constants.ts';
 import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
@@ -8,7 +9,7 @@ import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/error
 import { hasNoChecksum, isSnapshot, type LtxHeader } from '../ltx/header.ts';
 import type { Position } from '../ltx/position.ts';
 import { formatTXID } from '../ltx/txid.ts';
-import { readSqliteHeader } from '../sqlite/database-header.ts';
+import { readSqliteHeaderFrom } from '../sqlite/database-header.ts';
 
 /** Start an early writeback after this many bytes (see `LtxApplier.apply`). */
 const WRITEBACK_BYTES = 64 * 1024 * 1024;
@@ -25,6 +26,10 @@ const WRITEBACK_BYTES = 64 * 1024 * 1024;
  */
 export class LtxApplier {
   private readonly path: string;
+  /** What a failed write of the database says it was doing. */
+  private readonly writing: string;
+  /** The database named by errors about its content: the target, else `path`. */
+  private readonly target: string;
   private fh: FileHandle | undefined;
   private pageSize = 0;
   private readonly sums = new PageChecksums();
@@ -38,8 +43,14 @@ export class LtxApplier {
   private flushing: Promise<unknown> | undefined;
   private flushError: unknown;
 
-  constructor(path: string) {
+  /**
+   * @param options.target the database `path` will become (a restore's output), named by
+   *   the `LocalWriteError` of a failed write (a full disk, no permission).
+   */
+  constructor(path: string, options: { target?: string } = {}) {
     this.path = path;
+    this.target = options.target ?? path;
+    this.writing = options.target === undefined ? 'write the database' : `write the database being built for ${options.target}`;
   }
 
   /** TXID and database checksum reached so far. */
@@ -57,9 +68,17 @@ export class LtxApplier {
    * Reads it once to learn each page's checksum.
    */
   async openExisting(txid: number): Promise<void> {
-    const { pageSize, pageCount } = await readSqliteHeader(this.path);
     await this.close({ sync: false });
-    this.fh = await open(this.path, 'r+');
+    const fh = await open(this.path, 'r+');
+    let header;
+    try {
+      header = await readSqliteHeaderFrom(fh, this.target);
+    } catch (error) {
+      await fh.close();
+      throw error;
+    }
+    const { pageSize, pageCount } = header;
+    this.fh = fh;
     this.size = (await this.fh.stat()).size;
     this.pageSize = pageSize;
     this.sums.clear();
@@ -86,7 +105,9 @@ export class LtxApplier {
    * `pool`, pages are decompressed, checksummed and written by its worker threads.
    */
   async apply(source: AsyncIterable<Uint8Array>, name: string, options: { pool?: PagePool | undefined } = {}): Promise<LtxDecodeResult> {
-    const decoder = new LtxDecoder(source, { file: name });
+    // A system error that did not come from reading the source came from writing the database.
+    const sourceErrors = new WeakSet<object>();
+    const decoder = new LtxDecoder(tagErrors(source, sourceErrors), { file: name });
     try {
       const header = await decoder.readHeader();
       await this.begin(header, name);
@@ -100,6 +121,8 @@ export class LtxApplier {
       const result = await decoder.finish();
       await this.end(header, result, name);
       return result;
+    } catch (error) {
+      throw typeof error === 'object' && error !== null && sourceErrors.has(error) ? error : asLocalWriteError(error, this.path, this.writing);
     } finally {
       await decoder.cancel();
     }
@@ -113,8 +136,15 @@ export class LtxApplier {
     this.flushing = undefined;
     const flushError = this.flushError;
     this.flushError = undefined;
-    if (sync && flushError !== undefined) throw flushError;
-    if (sync) await this.fh.sync();
+    try {
+      if (sync && flushError !== undefined) throw flushError;
+      if (sync) await this.fh.sync();
+    } catch (error) {
+      await this.fh.close().catch(() => {});
+      this.fh = undefined;
+      this.size = -1;
+      throw asLocalWriteError(error, this.path, this.writing);
+    }
     await this.fh.close();
     this.fh = undefined;
     this.size = -1;
@@ -175,5 +205,15 @@ export class LtxApplier {
         detail: `database after applying TXID ${formatTXID(header.maxTXID)} differs from what the file records`,
       });
     }
+  }
+}
+
+/** Passes `source` through, remembering every error it throws in `errors`. */
+async function* tagErrors(source: AsyncIterable<Uint8Array>, errors: WeakSet<object>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (typeof error === 'object' && error !== null) errors.add(error);
+    throw error;
   }
 }

@@ -44,11 +44,6 @@ export async function publishDatabase(temp: string, path: string, overwrite: boo
   await syncDirectory(dirname(path));
 }
 
-/** Removes a database file and any sidecar files; missing ones are fine. */
-export async function removeDatabaseFiles(path: string): Promise<void> {
-  await Promise.all([path, ...SIDECARS.map((suffix) => path + suffix)].map((p) => rm(p, { force: true })));
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     // lstat: a dangling symlink is still a name a rename would clobber.

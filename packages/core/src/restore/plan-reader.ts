@@ -1,5 +1,4 @@
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { errorCode } from '../io/durable.ts';
 import { NotFoundError } from '../ltx/errors.ts';
@@ -14,23 +13,27 @@ export interface PlanReader {
   open(index: number): Promise<AsyncIterable<Uint8Array>>;
   /** File `index` was applied. */
   done(index: number): Promise<void>;
-  /** Stops whatever is in flight (after a failure). */
+  /** Stops whatever is in flight (after a failure) and waits until nothing writes any more. */
   abort(): Promise<void>;
-  /** Removes whatever the reader kept on disk. */
-  close(): Promise<void>;
+}
+
+/** Where a staged reader puts the files it downloads ahead, and what it tells on the way. */
+export interface PlanReaderOptions {
+  /** An existing directory for downloaded files (the restore's work directory); the caller removes it. */
+  readonly stagingDir: string;
+  /** The database being restored, named by errors about writing the staged files. */
+  readonly output: string;
+  readonly parallelism: number;
+  readonly onBytes: (bytes: number) => void;
+  /** Stops the downloads in flight when it aborts. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Makes the reader a client calls for: direct reads when it declares `localReads`, staging otherwise. */
-export async function createPlanReader(
-  client: ReplicaClient,
-  files: readonly LtxFileInfo[],
-  output: string,
-  parallelism: number,
-  onBytes: (bytes: number) => void,
-): Promise<PlanReader> {
-  if (client.capabilities.localReads === true) return new DirectReader(client, files, onBytes);
-  const dir = await mkdtemp(join(dirname(output), `.${basename(output)}.restore-`));
-  return new StagedReader(new DownloadWindow(client, files, dir, parallelism, { onBytes }), files, dir);
+export function createPlanReader(client: ReplicaClient, files: readonly LtxFileInfo[], options: PlanReaderOptions): PlanReader {
+  if (client.capabilities.localReads === true) return new DirectReader(client, files, options.onBytes);
+  const window = new DownloadWindow(client, files, options.stagingDir, options.parallelism, { onBytes: options.onBytes, stagingFor: options.output }, options.signal);
+  return new StagedReader(window, files);
 }
 
 /** Files up to this size are read whole, a few ahead of the one being applied. */
@@ -78,10 +81,6 @@ class DirectReader implements PlanReader {
   async abort(): Promise<void> {
     await Promise.all(this.ahead.values());
     this.ahead.clear();
-  }
-
-  async close(): Promise<void> {
-    await this.abort();
   }
 
   /** Starts reading the small files from `index` on, within the read-ahead limits. */
@@ -180,16 +179,14 @@ async function* fileChunks(path: string, info: LtxFileInfo, onBytes: (bytes: num
   }
 }
 
-/** Downloads ahead into a staging directory beside the output (remote stores). */
+/** Downloads ahead into the restore's work directory, beside the output (remote stores). */
 class StagedReader implements PlanReader {
   private readonly window: DownloadWindow;
   private readonly files: readonly LtxFileInfo[];
-  private readonly dir: string;
 
-  constructor(window: DownloadWindow, files: readonly LtxFileInfo[], dir: string) {
+  constructor(window: DownloadWindow, files: readonly LtxFileInfo[]) {
     this.window = window;
     this.files = files;
-    this.dir = dir;
   }
 
   async open(index: number): Promise<AsyncIterable<Uint8Array>> {
@@ -204,9 +201,5 @@ class StagedReader implements PlanReader {
 
   abort(): Promise<void> {
     return this.window.abort();
-  }
-
-  async close(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

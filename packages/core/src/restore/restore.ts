@@ -1,16 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { silentLogger, type Logger } from '../engine/logger.ts';
+import { asLocalWriteError } from '../io/local-write-error.ts';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import { defaultPageWorkers, PageWorkerPool } from '../ltx/page-workers.ts';
 import { formatTXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import { checkIntegrity, type IntegrityCheckMode } from './integrity-check.ts';
+import { removeRestoreLeftovers } from './leftovers.ts';
 import { LtxApplier } from './ltx-applier.ts';
-import { checkOutputFree, publishDatabase, removeDatabaseFiles } from './output-file.ts';
-import { createPlanReader } from './plan-reader.ts';
+import { checkOutputFree, publishDatabase } from './output-file.ts';
+import { createPlanReader, type PlanReader } from './plan-reader.ts';
 import { ltxFileLabel, planRestore, type RestorePlan, type RestoreTarget } from './restore-plan.ts';
+import { RestoreWorkDir } from './work-dir.ts';
 
 /** What to restore, from where, to where, and how. `txid`/`timestamp` pick the state (default: latest). */
 export interface RestoreOptions extends RestoreTarget {
@@ -36,6 +38,12 @@ export interface RestoreOptions extends RestoreTarget {
   readonly onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** A plan made earlier with `planRestore` (then `txid` and `timestamp` are not used). */
   readonly plan?: RestorePlan;
+  /**
+   * Stops the restore: downloads and applying stop, every file it wrote is removed, and the
+   * promise rejects with the signal's reason. Once the result has been published (renamed
+   * into place) the restore is complete and an abort no longer undoes it.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What a restore did. */
@@ -59,19 +67,25 @@ const DEFAULT_PARALLELISM = 8;
 export const WORKER_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
- * Rebuilds a database from a replica. A replica read in place (`capabilities.localReads`,
- * the file backend) is read directly, file after file; from any other, files are streamed
- * to a temporary directory beside the output, up to `parallelism` at once, and applied
- * strictly in plan order as each next one completes, so applying overlaps downloading.
- * Files of `WORKER_FILE_BYTES` or more are decompressed, checksummed and written by worker
- * threads. Each file's checksums and the pre/post-apply chain are checked. The result is written to `<output>.tmp-<random>`,
- * fsynced, optionally checked by SQLite, and only then renamed into place. On any failure
- * every temporary file is removed, no output is left, and the error names the failing
- * file (`<level>/<min>-<max>.ltx`) and what failed.
+ * Rebuilds a database from a replica. Everything is written in a hidden work directory beside
+ * the output, `.<name>.restore-<pid>-<random>` (see `RestoreWorkDir`): the database being built
+ * and, from a replica not read in place, the files downloaded ahead. A replica read in place
+ * (`capabilities.localReads`, the file backend) is read directly, file after file; from any
+ * other, files are streamed to the work directory, up to `parallelism` at once, and applied
+ * strictly in plan order as each next one completes, so applying overlaps downloading. Files
+ * of `WORKER_FILE_BYTES` or more are decompressed, checksummed and written by worker threads.
+ * Each file's checksums and the pre/post-apply chain are checked. The result is fsynced,
+ * optionally checked by SQLite, and only then renamed into place.
+ *
+ * On any failure, and when `signal` aborts, the work directory is removed and no output is
+ * left; the error names the failing file (`<level>/<min>-<max>.ltx`) and what failed, and a
+ * local write failure (a full disk, no permission) is a `LocalWriteError` naming the path, not
+ * retried. Before starting, the work directories that killed restores of the same output left
+ * behind are removed (and logged); those of restores still running are kept.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
-  const { client } = options;
+  const { client, signal } = options;
   const logger = options.logger ?? silentLogger;
   const parallelism = options.parallelism ?? DEFAULT_PARALLELISM;
   const mode = options.integrityCheck ?? 'none';
@@ -81,37 +95,48 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   if (options.workers !== undefined && (!Number.isSafeInteger(options.workers) || options.workers < 0)) throw new UsageError(`workers must be a non-negative integer, got ${options.workers}`);
   if (!['none', 'quick', 'full'].includes(mode)) throw new UsageError(`integrity check must be none, quick or full, got ${String(mode)}`);
   const output = resolve(options.outputPath);
+  signal?.throwIfAborted();
 
+  await removeRestoreLeftovers(output, logger);
   // Refuse before listing or downloading anything; publishing re-checks atomically.
   await checkOutputFree(output, overwrite);
   const plan = options.plan ?? (await planRestore(client, { txid: options.txid, timestamp: options.timestamp }));
   if (plan.files.length === 0) throw new UsageError('restore plan has no files');
+  signal?.throwIfAborted();
   logger.info('restoring', { output, txid: formatTXID(plan.txid), files: plan.files.length, bytes: plan.size, parallelism });
 
-  await mkdir(dirname(output), { recursive: true });
-  const temp = `${output}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    await mkdir(dirname(output), { recursive: true });
+  } catch (error) {
+    throw asLocalWriteError(error, dirname(output), `create the directory of ${output}`);
+  }
+  const work = await RestoreWorkDir.create(output);
   const workers = options.workers ?? defaultPageWorkers();
   const workerFileBytes = options.workerFileBytes ?? WORKER_FILE_BYTES;
   const isLarge = (info: { size: number }) => workers > 0 && info.size >= workerFileBytes;
-  // Started before the first file is opened, so the threads are up by the time it is read.
-  const pool = plan.files.some(isLarge) ? new PageWorkerPool(workers) : undefined;
+  let pool: PageWorkerPool | undefined;
+  let reader: PlanReader | undefined;
   let done = 0;
-  const applier = new LtxApplier(temp);
-  let reader;
+  let aborted = false;
+  const applier = new LtxApplier(work.databasePath, { target: output });
   try {
-    reader = await createPlanReader(client, plan.files, output, parallelism, (bytes) => {
-      done += bytes;
-      options.onProgress?.(done, plan.size);
+    // Started before the first file is opened, so the threads are up by the time it is read.
+    pool = plan.files.some(isLarge) ? new PageWorkerPool(workers) : undefined;
+    reader = createPlanReader(client, plan.files, {
+      stagingDir: work.path,
+      output,
+      parallelism,
+      signal,
+      onBytes: (bytes) => {
+        done += bytes;
+        options.onProgress?.(done, plan.size);
+      },
     });
-  } catch (error) {
-    await pool?.close();
-    throw error;
-  }
-  try {
     for (let i = 0; i < plan.files.length; i++) {
       const info = plan.files[i]!;
+      signal?.throwIfAborted();
       const source = await reader.open(i);
-      await applier.apply(source, ltxFileLabel(info), { pool: isLarge(info) ? pool : undefined });
+      await applier.apply(signal ? abortable(source, signal) : source, ltxFileLabel(info), { pool: isLarge(info) ? pool : undefined });
       logger.debug('applied ltx file', { file: ltxFileLabel(info), txid: formatTXID(applier.position.txid) });
       await reader.done(i);
     }
@@ -121,21 +146,38 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       throw new LitestreamError(`applying the plan reached TXID ${formatTXID(applier.position.txid)}, not the planned ${formatTXID(plan.txid)}`, { file: last });
     }
     if (mode !== 'none') {
-      await checkIntegrity(temp, mode, output);
+      await checkIntegrity(work.databasePath, mode, output);
       logger.info('integrity check passed', { output, mode });
     }
-    await publishDatabase(temp, output, overwrite);
+    // The last moment an abort can stop the restore: after this the result is in place.
+    signal?.throwIfAborted();
+    try {
+      await publishDatabase(work.databasePath, output, overwrite);
+    } catch (error) {
+      throw asLocalWriteError(error, output, 'create the restored database');
+    }
   } catch (error) {
-    await reader.abort();
-    await applier.close({ sync: false }).catch(() => {});
-    await removeDatabaseFiles(temp);
-    throw error;
+    // An abort surfaces as whatever step it interrupted; the caller gets the signal's reason.
+    aborted = signal?.aborted ?? false;
+    throw aborted ? signal!.reason : error;
   } finally {
+    // Nothing may still write into the work directory when it is removed.
+    await reader?.abort();
+    await applier.close({ sync: false }).catch(() => {});
     await pool?.close();
-    await reader.close();
+    await work.remove().catch((error: unknown) => logger.warn('cannot remove the work directory of the restore', { output, path: work.path, error: (error as Error).message }));
+    if (aborted) logger.info('restore aborted; its partial files were removed', { output, path: work.path });
   }
 
   const durationMs = Math.round(performance.now() - started);
   logger.info('restored', { output, txid: formatTXID(plan.txid), files: plan.files.length, bytes: plan.size, durationMs });
   return { txid: plan.txid, files: plan.files.length, bytes: plan.size, outputPath: output, timestamp: plan.timestamp, durationMs };
+}
+
+/** Passes `source` through, throwing the signal's reason at the first chunk after it aborts. */
+async function* abortable(source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    signal.throwIfAborted();
+    yield chunk;
+  }
 }

@@ -17,7 +17,7 @@ export function registerApply(program: Command): void {
     .option('--from-txid <n>', 'the first file is not a snapshot: start from the existing <db>, which is at this TXID', parseTxidOption)
     .action(async (db: string, files: string[], opts: { fromTxid?: number }) => {
       const temp = tempPathFor(db);
-      const applier = new LtxApplier(temp);
+      const applier = new LtxApplier(temp, { target: db });
       try {
         if (opts.fromTxid !== undefined) {
           const wal = await stat(`${db}-wal`).catch(() => undefined);

@@ -36,6 +36,26 @@ export async function levelZeroFile(history: DatabaseHistory, txid: number, time
   return sink.bytes;
 }
 
+/**
+ * A level-0 file for `txid` that is whole and valid but does not continue from TXID `txid - 1`:
+ * its pre-apply checksum is that of the state after `claimedBase` (a replica two writers shared).
+ */
+export async function unchainedLevelZeroFile(history: DatabaseHistory, txid: number, claimedBase: number, timestamp: Date): Promise<Buffer> {
+  const sink = new MemorySink();
+  const image = history.state(txid);
+  const encoder = new LtxEncoder(sink, {
+    pageSize: history.pageSize,
+    commit: image.byteLength / history.pageSize,
+    minTXID: txid,
+    maxTXID: txid,
+    timestamp: timestamp.getTime(),
+    preApplyChecksum: history.checksum(claimedBase),
+  });
+  for (const pgno of changedPages(history, txid)) await encoder.writePage(pgno, pageOf(image, pgno, history.pageSize));
+  await encoder.finish(history.checksum(txid));
+  return sink.bytes;
+}
+
 /** Stores the level-0 file of each TXID in `txids`, written at `minute(txid)`. */
 export async function writeLevelZero(client: ReplicaClient, history: DatabaseHistory, txids: Iterable<number>): Promise<void> {
   for (const txid of txids) {
