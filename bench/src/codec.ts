@@ -12,6 +12,8 @@
  *   encode → file                   snapshotDatabaseFile(db, fs.createWriteStream(x.ltx))
  *   lz4 -d -c db.lz4 > /dev/null    decode baseline (LZ4 frame + xxHash32 content check)
  *   decode + verify                 verifyLtx(fs.createReadStream(x.ltx, 1 MiB chunks))
+ *   decode + verify, frame pages    the same on x.frame.ltx: the same pages stored as LZ4 frames,
+ *                                   as Litestream v0.5.0 – v0.5.15 wrote them (make-frame-ltx.ts)
  *
  * Peak RSS, additionally on a ~4 GiB database (one run each; BENCH_LARGE=0 skips it):
  * DESIGN.md §7 caps the snapshot's peak RSS at 200 MB for 4 GiB.
@@ -41,6 +43,7 @@ import {
 } from './common.ts';
 import type { MemoryPeaks } from './memory-sampler.ts';
 import { DATABASES, ensureDatabase, LARGE_DATABASE, type BenchDatabase } from './make-db.ts';
+import { ensureFrameLtx } from './make-frame-ltx.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LARGE = process.env.BENCH_LARGE !== '0';
@@ -52,7 +55,7 @@ const RSS_CAP_MB = 200;
 /** Node flag of the diagnostic row: caps V8's young generation (see README). */
 const SEMI_SPACE_FLAG = '--max-semi-space-size=8';
 
-type FigureId = 'cat' | 'lz4' | 'encode-discard' | 'encode-file' | 'lz4-d' | 'verify' | 'verify-semi';
+type FigureId = 'cat' | 'lz4' | 'encode-discard' | 'encode-file' | 'lz4-d' | 'verify' | 'verify-frame' | 'verify-semi';
 
 interface Run {
   /** Time the MB/s figure uses, ms: the in-process codec time for our children, wall time for cat/lz4. */
@@ -88,6 +91,7 @@ const LABELS: Record<FigureId, string> = {
   'encode-file': 'encode (sink = .ltx file)',
   'lz4-d': 'lz4 -d -c db.lz4 > /dev/null',
   verify: 'decode + verify',
+  'verify-frame': 'decode + verify, LZ4 frame pages',
   'verify-semi': `decode + verify, node ${SEMI_SPACE_FLAG}`,
 };
 
@@ -131,7 +135,7 @@ async function runChild(script: string, args: string[], nodeFlags: string[] = []
 }
 
 function paths(db: BenchDatabase) {
-  return { ltx: join(dataDir, `${db.name}.ltx`), lz4: join(dataDir, `${db.name}.lz4`) };
+  return { ltx: join(dataDir, `${db.name}.ltx`), frameLtx: join(dataDir, `${db.name}.frame.ltx`), lz4: join(dataDir, `${db.name}.lz4`) };
 }
 
 /** One run of a figure. Warm-up runs also produce the files later figures read. */
@@ -151,6 +155,9 @@ function runFigure(id: FigureId, db: BenchDatabase, warmup: boolean): Promise<Ru
       return runTool('lz4', ['-q', '-d', '-c', p.lz4], db.bytes);
     case 'verify':
       return runChild('verify-child.ts', [p.ltx]);
+    case 'verify-frame':
+      // Made from the block-page file the encode figure wrote (once per database; untimed).
+      return ensureFrameLtx(p.ltx, p.frameLtx, db.path).then(() => runChild('verify-child.ts', [p.frameLtx]));
     case 'verify-semi':
       return runChild('verify-child.ts', [p.ltx], [SEMI_SPACE_FLAG]);
   }
@@ -223,7 +230,7 @@ async function main(): Promise<void> {
   const small = dbs.find((d) => d.name === 'db-256mib')!;
   const large = LARGE ? await ensureDatabase(LARGE_DATABASE.name, LARGE_DATABASE.targetBytes) : undefined;
 
-  const throughputIds: FigureId[] = ['cat', 'lz4', 'encode-discard', 'encode-file', 'lz4-d', 'verify'];
+  const throughputIds: FigureId[] = ['cat', 'lz4', 'encode-discard', 'encode-file', 'lz4-d', 'verify', 'verify-frame'];
   const results: FigureResult[] = [];
   // The 1 GiB file is the figure of record; the 256 MiB and 4 GiB ones are for peak RSS.
   results.push(...(await measure(big, throughputIds, RUNS, true)));
@@ -247,7 +254,7 @@ async function main(): Promise<void> {
     if (r.id === 'encode-discard' || r.id === 'encode-file') {
       return { target: `≥ ${ENCODE_MB_S} MB/s & ≥ ${ENCODE_VS_LZ4}× lz4 -1`, pass: r.bestMBs >= ENCODE_MB_S && r.bestMBs / lz4Best(db) >= ENCODE_VS_LZ4 };
     }
-    if (r.id === 'verify') return { target: `≥ ${VERIFY_MB_S} MB/s`, pass: r.bestMBs >= VERIFY_MB_S };
+    if (r.id === 'verify' || r.id === 'verify-frame') return { target: `≥ ${VERIFY_MB_S} MB/s`, pass: r.bestMBs >= VERIFY_MB_S };
     return null;
   };
 
@@ -319,9 +326,15 @@ async function main(): Promise<void> {
     } catch {
       // no lz4 run on this one
     }
+    let frames = '';
+    try {
+      frames = `, with LZ4 frame pages ${fmtBytes(statSync(paths(db).frameLtx).size)}`;
+    } catch {
+      // no frame-page figure on this one
+    }
     lines.push(
       `${db.name}: ${fmtBytes(db.bytes)}, ${db.pageCount.toLocaleString('en-US')} pages of ${db.pageSize}, ${db.rows.toLocaleString('en-US')} rows` +
-        `${db.cached ? ' (cached)' : ` (generated in ${db.generateSeconds.toFixed(1)} s)`}; LTX ${fmtBytes(ltx)} (${(db.bytes / ltx).toFixed(2)}× with per-page LZ4)${lz4}`,
+        `${db.cached ? ' (cached)' : ` (generated in ${db.generateSeconds.toFixed(1)} s)`}; LTX ${fmtBytes(ltx)} (${(db.bytes / ltx).toFixed(2)}× with per-page LZ4)${frames}${lz4}`,
     );
   }
   lines.push('');

@@ -7,6 +7,7 @@ import { conditionalWriteCases, conditionalWritesRefusedCases, probeConditionalW
 import { deleteCases } from './cases/deletes.ts';
 import { listingCases } from './cases/listing.ts';
 import { rangedReadCases } from './cases/ranged-reads.ts';
+import { smallObjectCases } from './cases/small-objects.ts';
 import { writeCases } from './cases/writes.ts';
 
 /**
@@ -66,6 +67,7 @@ export function runReplicaClientConformance(name: string, options: ConformanceOp
     describe('ranged reads', () => rangedReadCases(context));
     describe('writes', () => writeCases(context));
     describe('deletes', () => deleteCases(context));
+    describe('small objects', () => smallObjectCases(context));
     const conditionalNote = conditionalSkip === undefined ? skipNote(capabilities, 'conditionalWrite') : ` (skipped: ${conditionalSkip})`;
     describe.skipIf(!capabilities.conditionalWrite || conditionalSkip !== undefined)(`conditional writes${conditionalNote}`, () => conditionalWriteCases(context));
     describe.runIf(!capabilities.conditionalWrite)(

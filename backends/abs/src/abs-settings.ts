@@ -1,5 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
-import { UsageError, type StorageTimeouts } from '@litestream-ts/core';
+import { UsageError, checkEndpointURL, type StorageTimeouts } from '@litestream-ts/core';
 import { cleanBlobPath } from './abs-layout.ts';
 
 /**
@@ -65,6 +65,7 @@ export function resolveAbsSettings(options: AbsReplicaClientOptions): AbsSetting
   const path = cleanBlobPath(options.path ?? '');
   let endpoint = options.endpoint?.trim() ?? '';
   if (endpoint !== '') endpoint = withScheme(endpoint).replace(/[?#].*$/, '').replace(/\/+$/, '');
+  if (endpoint !== '') checkEndpointURL(endpoint, 'abs');
   let account = options.accountName?.trim() ?? '';
   if (account === '' && endpoint !== '') account = accountFromEndpoint(endpoint);
   if (endpoint === '') {

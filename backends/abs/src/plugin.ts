@@ -12,6 +12,7 @@
  */
 import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
 import { ABS_CONFIG_KEYS } from './abs-config.ts';
+import { checkAbsConfig, locateAbsReplica } from './abs-location.ts';
 import { parseAbsUrl } from './abs-url.ts';
 
 /** The static facts of the abs backend (`absBackend` is these plus its factories). */
@@ -23,6 +24,8 @@ export const absBackendInfo: BackendInfo = {
   checkURL(url: string): void {
     parseAbsUrl(url);
   },
+  checkConfig: checkAbsConfig,
+  locate: locateAbsReplica,
 };
 
 /** The abs backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-abs`'s plugin. */

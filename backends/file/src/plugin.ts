@@ -10,6 +10,7 @@
  * ```
  */
 import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
+import { directoryFromURLText, locateFileReplica, replicaDirectory } from './file-location.ts';
 
 /** The static facts of the file backend (`fileBackend` is these plus its factories). */
 export const fileBackendInfo: BackendInfo = {
@@ -17,6 +18,13 @@ export const fileBackendInfo: BackendInfo = {
   schemes: ['file'],
   configKeys: ['path'],
   description: 'a local or mounted directory (file:///path/to/replica or a plain path)',
+  checkURL(url: string): void {
+    directoryFromURLText(url);
+  },
+  checkConfig(config: Readonly<Record<string, unknown>>): void {
+    replicaDirectory(config);
+  },
+  locate: locateFileReplica,
 };
 
 /** The file backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-file`'s plugin. */

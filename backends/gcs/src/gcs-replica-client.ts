@@ -19,7 +19,8 @@ import {
 import { isInvalidRange, isObjectNotFound, isPreconditionFailure, wrapGcsError } from './gcs-errors.ts';
 import { GcsLayout } from './gcs-layout.ts';
 import { listLevel, listObjects } from './gcs-listing.ts';
-import { createStorage, resolveGcsSettings, type GcsReplicaClientOptions, type GcsSettings } from './gcs-settings.ts';
+import { resolveGcsSettings, type GcsReplicaClientOptions, type GcsSettings } from './gcs-settings.ts';
+import { createStorage } from './gcs-storage.ts';
 import { TIMESTAMP_METADATA_KEY, formatLtxTimestamp, peekLtxTimestamp } from './ltx-timestamp.ts';
 
 const DEFAULT_DELETE_CONCURRENCY = 16;

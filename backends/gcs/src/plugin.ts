@@ -12,7 +12,7 @@
  */
 import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
 import { GCS_CONFIG_KEYS } from './gcs-config.ts';
-import { parseGcsUrl } from './gcs-url.ts';
+import { checkGcsConfig, checkGcsUrl, locateGcsReplica } from './gcs-location.ts';
 
 /** The static facts of the gs backend (`gcsBackend` is these plus its factories). */
 export const gcsBackendInfo: BackendInfo = {
@@ -20,9 +20,9 @@ export const gcsBackendInfo: BackendInfo = {
   schemes: ['gs'],
   configKeys: GCS_CONFIG_KEYS,
   description: 'Google Cloud Storage (gs://bucket/path)',
-  checkURL(url: string): void {
-    parseGcsUrl(url);
-  },
+  checkURL: checkGcsUrl,
+  checkConfig: checkGcsConfig,
+  locate: locateGcsReplica,
 };
 
 /** The gs backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-gcs`'s plugin. */

@@ -12,6 +12,7 @@
  */
 import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
 import { NATS_CONFIG_KEYS } from './nats-config.ts';
+import { checkNatsConfig, locateNatsReplica } from './nats-location.ts';
 import { parseNatsUrl } from './nats-url.ts';
 
 /** The static facts of the nats backend (`natsBackend` is these plus its factories). */
@@ -23,6 +24,8 @@ export const natsBackendInfo: BackendInfo = {
   checkURL(url: string): void {
     parseNatsUrl(url);
   },
+  checkConfig: checkNatsConfig,
+  locate: locateNatsReplica,
 };
 
 /** The nats backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-nats`'s plugin. */

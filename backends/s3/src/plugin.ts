@@ -12,7 +12,7 @@
  */
 import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
 import { S3_CONFIG_KEYS } from './s3-config.ts';
-import { parseS3Url } from './s3-url.ts';
+import { checkS3Config, checkS3Url, locateS3Replica } from './s3-location.ts';
 
 /** The static facts of the s3 backend (`s3Backend` is these plus its factories). */
 export const s3BackendInfo: BackendInfo = {
@@ -20,9 +20,9 @@ export const s3BackendInfo: BackendInfo = {
   schemes: ['s3'],
   configKeys: Object.keys(S3_CONFIG_KEYS),
   description: 'Amazon S3 and S3-compatible stores (s3://bucket/path; B2, R2, MinIO, Tigris, Spaces, …)',
-  checkURL(url: string): void {
-    parseS3Url(url);
-  },
+  checkURL: checkS3Url,
+  checkConfig: checkS3Config,
+  locate: locateS3Replica,
 };
 
 /** The s3 backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-s3`'s plugin. */

@@ -1,4 +1,4 @@
-import { UsageError, type StorageTimeouts } from '@litestream-ts/core';
+import { UsageError, checkEndpointURL, type StorageTimeouts } from '@litestream-ts/core';
 import type { AwsCredentialIdentityProvider, Environment } from './credentials.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, parseConcurrency, parsePartSize } from './part-size.ts';
 import { detectProvider, isAmazonEndpoint } from './providers/provider-table.ts';
@@ -135,7 +135,10 @@ export function resolveS3Settings(options: S3ReplicaClientOptions): S3Settings {
  */
 export function withScheme(endpoint: string): string {
   const text = endpoint.trim().replace(/\/+$/, '');
-  if (/^https?:\/\//i.test(text)) return text;
+  if (/^https?:\/\//i.test(text)) {
+    checkEndpointURL(text, 's3');
+    return text;
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) throw new UsageError(`s3 endpoint ${JSON.stringify(endpoint)} must use http:// or https://`);
   let hostname: string;
   try {
@@ -143,7 +146,9 @@ export function withScheme(endpoint: string): string {
   } catch (cause) {
     throw new UsageError(`invalid s3 endpoint ${JSON.stringify(endpoint)}`, { cause });
   }
-  return `${isLocalHost(hostname) ? 'http' : 'https'}://${text}`;
+  const url = `${isLocalHost(hostname) ? 'http' : 'https'}://${text}`;
+  checkEndpointURL(url, 's3');
+  return url;
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {

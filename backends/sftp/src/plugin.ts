@@ -12,6 +12,7 @@
  */
 import type { BackendInfo, LazyBackendPlugin } from '@litestream-ts/core';
 import { SFTP_CONFIG_KEYS, parseSftpURL } from './sftp-config.ts';
+import { checkSftpConfig, locateSftpReplica } from './sftp-location.ts';
 
 /** The static facts of the sftp backend (`sftpBackend` is these plus its factories). */
 export const sftpBackendInfo: BackendInfo = {
@@ -22,6 +23,8 @@ export const sftpBackendInfo: BackendInfo = {
   checkURL(url: string): void {
     parseSftpURL(url);
   },
+  checkConfig: checkSftpConfig,
+  locate: locateSftpReplica,
 };
 
 /** The sftp backend as a lazy registry entry: `load()` imports `@litestream-ts/backend-sftp`'s plugin. */

@@ -65,6 +65,8 @@ export function sftpSettingsFromConfig(config: Readonly<Record<string, unknown>>
   const user = optionalString(config, 'user') ?? base.user;
   const host = hostPort?.host ?? base.host;
   if (host === undefined) throw new UsageError('sftp replica needs a host: set "host" (for example host: backup.example.com:22) or "url" (sftp://user@host/path)');
+  // What ssh2 would only refuse when it connects: brackets, slashes, spaces or credentials in a host.
+  if (/[\s[\]/@]/.test(host)) throw new UsageError(`sftp host ${JSON.stringify(host)} is not a host name or address; write host, host:port or [v6-address]:port`);
   if (user === undefined) throw new UsageError('sftp replica needs a user: set "user" or put it in the URL (sftp://user@host/path)');
   const port = hostPort?.port ?? base.port;
   const password = optionalString(config, 'password') ?? base.password;

@@ -8,6 +8,7 @@ import {
   type LtxFileInfo,
   type LtxFileRef,
   type ReplicaCapabilities,
+  type StoredObject,
   type WriteLtxResult,
 } from '@litestream-ts/core';
 
@@ -20,6 +21,8 @@ export class MemoryReplicaClient extends ReplicaClient {
   readonly type = 'memory';
   readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: false, metadataTimestamps: false, rangedReads: 'emulated' });
   private readonly files = new Map<string, LtxFileInfo & { readonly data: Buffer }>();
+  private readonly objects = new Map<string, StoredObject>();
+  private versions = 0;
 
   protected async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
     const infos = [...this.files.values()]
@@ -50,6 +53,22 @@ export class MemoryReplicaClient extends ReplicaClient {
 
   protected async _deleteAll(): Promise<void> {
     this.files.clear();
+    this.objects.clear();
+  }
+
+  // Without conditionalWrite the contract passes no conditions here.
+  protected async _readObject(name: string): Promise<StoredObject | undefined> {
+    return this.objects.get(name);
+  }
+
+  protected async _writeObject(name: string, data: Uint8Array): Promise<{ etag: string }> {
+    const etag = String(++this.versions);
+    this.objects.set(name, { data: Uint8Array.from(data), etag });
+    return { etag };
+  }
+
+  protected async _deleteObject(name: string): Promise<void> {
+    this.objects.delete(name);
   }
 }
 

@@ -53,7 +53,7 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
 async function replicate(registry: DeferredRegistry, config: LitestreamConfig, opts: ReplicateOptions, logger: Logger): Promise<void> {
   // The engine (better-sqlite3, the LTX codec) loads when replication starts, the metrics
   // (prom-client) only when a config serves them: `replicate --help` needs neither.
-  const { Store, enforceRetention, restoreIfNotExists, writeReplicaSnapshot } = await import('@litestream-ts/core');
+  const { Store, defaultMetaPath, enforceRetention, requestReplicaClaim, restoreIfNotExists, writeReplicaSnapshot } = await import('@litestream-ts/core');
   const served = config.addr ? await import('../metrics/index.ts') : undefined;
   const metrics = served ? new served.PrometheusMetrics() : undefined;
   const server = config.addr && served && metrics ? await served.startMetricsServer(config.addr, metrics) : undefined;
@@ -73,7 +73,11 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       clients.push(client);
       if (opts.restoreIfDbNotExists || d.restoreIfDbNotExists) {
         const restored = await restoreIfNotExists({ client, outputPath: d.path, logger });
-        if (restored) logger.info('restored database before replicating', { db: d.path, txid: restored.txid });
+        if (restored) {
+          logger.info('restored database before replicating', { db: d.path, txid: restored.txid });
+          // Restored from this replica, it continues it, even from another path or host.
+          await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
+        }
       }
       databases.push({
         path: d.path,

@@ -1,5 +1,6 @@
 import { LineCounter, isAlias, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError, formatConfigMessage } from './config-error.ts';
+import type { BlankExpansion } from './env-expansion.ts';
 import { SecretScrubber } from './redaction.ts';
 
 /**
@@ -13,11 +14,16 @@ export class ConfigSource {
   readonly warnings: string[] = [];
   private readonly lineCounter: LineCounter;
   private readonly scrubber: SecretScrubber;
+  private readonly blanks: readonly BlankExpansion[];
 
-  /** Parses `text`; throws `ConfigError` at the first YAML syntax error. */
-  constructor(file: string, text: string, scrubber: SecretScrubber) {
+  /**
+   * Parses `text` (already expanded; `blanks` says where variables expanded to nothing);
+   * throws `ConfigError` at the first YAML syntax error.
+   */
+  constructor(file: string, text: string, scrubber: SecretScrubber, blanks: readonly BlankExpansion[] = []) {
     this.file = file;
     this.scrubber = scrubber;
+    this.blanks = blanks;
     this.lineCounter = new LineCounter();
     // Plain messages: the library's pretty form quotes the offending line, which may hold a secret.
     this.document = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -52,6 +58,22 @@ export class ConfigSource {
     const target = node.resolve(this.document);
     if (!target) throw this.error(node, keyPath, `alias *${node.source} refers to no anchor &${node.source} defined before it`);
     return target;
+  }
+
+  /**
+   * The variables that expanded to nothing in a `key: value` (its value's text, or, for a key
+   * left without a value, the rest of the key's line).
+   */
+  blankVariablesOf(keyNode: Node, value: Node | null): BlankExpansion[] {
+    if (this.blanks.length === 0) return [];
+    let range: readonly [number, number] | undefined = value?.range ? [value.range[0], value.range[1]] : undefined;
+    if (!range && keyNode.range) {
+      const { line } = this.lineCounter.linePos(keyNode.range[1]);
+      range = [keyNode.range[1], (this.lineCounter.lineStarts[line] ?? Number.MAX_SAFE_INTEGER) - 1];
+    }
+    if (!range) return [];
+    const [start, end] = range;
+    return this.blanks.filter((b) => b.at >= start && b.at <= end);
   }
 
   /** 1-based line and column where a node starts, when it has a position. */

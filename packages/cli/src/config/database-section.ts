@@ -8,7 +8,7 @@ import { CONFIG_DEFAULTS } from './defaults.ts';
 import { DATABASE_KEYS, DATABASE_UNSUPPORTED, LEASE_KEYS, SNAPSHOT_KEYS } from './known-keys.ts';
 import { readReplica, type ReplicaDefaults } from './replica-section.ts';
 import type { DatabaseConfig } from './types.ts';
-import { readBoolean, readCount, readDuration, readText } from './values.ts';
+import { readBoolean, readCount, readDuration, readLocation } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry } from './yaml-nodes.ts';
 
 /** What reading a database entry needs besides the entry. */
@@ -34,13 +34,13 @@ export function readDatabase(source: ConfigSource, node: Node | null, path: stri
   const get = (key: string): Entry | undefined => mapping.entries.get(key);
 
   const pathEntry = get('path');
-  const written = pathEntry && readText(source, pathEntry);
+  const written = pathEntry && readLocation(source, pathEntry);
   if (!written) throw source.error(pathEntry?.value ?? mapping.node, pathEntry?.path ?? path, 'missing "path": the database file to replicate');
   const dbPath = absolutePath(stripSQLitePrefix(written), context.cwd);
   if (context.requireDatabases) checkDatabaseFile(source, pathEntry, dbPath, written, context.cwd);
 
   const metaEntry = get('meta-path');
-  const metaWritten = metaEntry && readText(source, metaEntry);
+  const metaWritten = metaEntry && readLocation(source, metaEntry);
   const duration = (key: string): number | undefined => {
     const entry = get(key);
     return entry && readDuration(source, entry, 'non-negative');

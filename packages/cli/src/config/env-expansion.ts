@@ -5,6 +5,16 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const SPECIAL_NAME = /^[*#$@!?\-0-9]$/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
 
+/** A variable that expanded to nothing: where in the expanded text, and whether it was set at all. */
+export interface BlankExpansion {
+  /** The variable's name as written (`UNSET` for `$UNSET` or `${UNSET}`). */
+  readonly name: string;
+  /** Offset in the expanded text where its (empty) value stands. */
+  readonly at: number;
+  /** True when the variable was not set; false when it was set to the empty string. */
+  readonly unset: boolean;
+}
+
 /**
  * Replaces `$VAR` and `${VAR}` with values from `env`, with the rules of Go's `os.Expand`,
  * which Litestream runs over the whole config text before parsing it: an undefined variable
@@ -14,7 +24,15 @@ const NAME_CHAR = /[A-Za-z0-9_]/;
  * process's id, as in Litestream.
  */
 export function expandEnv(text: string, env: Environment, pid: number = process.pid): string {
-  const lookup = (name: string): string => (name === 'PID' ? String(pid) : (env[name] ?? ''));
+  return expandEnvTracked(text, env, pid).text;
+}
+
+/**
+ * `expandEnv`, also saying where a variable expanded to nothing, so a setting built from an
+ * unset variable (`file://${UNSET}/x` becoming `file:///x`) can be reported as such.
+ */
+export function expandEnvTracked(text: string, env: Environment, pid: number = process.pid): { text: string; blanks: BlankExpansion[] } {
+  const blanks: BlankExpansion[] = [];
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -25,11 +43,14 @@ export function expandEnv(text: string, env: Environment, pid: number = process.
     }
     out += text.slice(i, dollar);
     const { name, width } = shellName(text, dollar + 1);
-    if (name !== '') out += lookup(name);
-    else if (width === 0) out += '$';
+    if (name !== '') {
+      const value = name === 'PID' ? String(pid) : env[name];
+      if (value === undefined || value === '') blanks.push({ name, at: out.length, unset: value === undefined });
+      out += value ?? '';
+    } else if (width === 0) out += '$';
     i = dollar + 1 + width;
   }
-  return out;
+  return { text: out, blanks };
 }
 
 /** The variable name starting at `start` and how many characters it spans. */

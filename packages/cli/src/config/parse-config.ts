@@ -1,12 +1,14 @@
 import type { BackendRegistry } from '@litestream-ts/core';
+import { isMap, type Node } from 'yaml';
 import { explainBackendKey, installedBackendKeys, readBackendSetting } from './backend-settings.ts';
 import { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { readDatabase, type DatabaseSnapshot } from './database-section.ts';
 import { formatDuration } from '@litestream-ts/core';
-import { expandEnv, type Environment } from './env-expansion.ts';
+import { expandEnvTracked, type Environment } from './env-expansion.ts';
 import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
 import { SecretScrubber } from './redaction.ts';
+import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
 import type { ReplicaDefaults } from './replica-section.ts';
 import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
 import type { DatabaseConfig, LitestreamConfig } from './types.ts';
@@ -34,10 +36,10 @@ export interface ConfigOptions {
  */
 export function parseConfig(text: string, options: ConfigOptions & { readonly file: string }): LitestreamConfig {
   const env = options.env ?? process.env;
-  const expanded = options.noExpandEnv ? text : expandEnv(text, env);
+  const { text: expanded, blanks } = options.noExpandEnv ? { text, blanks: [] } : expandEnvTracked(text, env);
   const scrubber = new SecretScrubber();
   scrubber.addFromText(expanded);
-  const source = new ConfigSource(options.file, expanded, scrubber);
+  const source = new ConfigSource(options.file, expanded, scrubber, blanks);
   const contents = source.document.contents;
   const root: Mapping | undefined = isEmptyValue(contents) ? undefined : readMapping(source, contents, '');
   const get = (key: string): Entry | undefined => root?.entries.get(key);
@@ -59,6 +61,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   const snapshot = readSnapshot(source, get('snapshot'));
   const dbs: DatabaseConfig[] = [];
   const dbSnapshots: DatabaseSnapshot[] = [];
+  const placed: PlacedDatabase[] = [];
   const dbsEntry = get('dbs');
   if (dbsEntry && !isEmptyValue(dbsEntry.value)) {
     const seen = new Map<string, string>();
@@ -74,7 +77,9 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
       seen.set(db.path, item.path);
       dbs.push(db);
       dbSnapshots.push(dbSnapshot);
+      placed.push(placeReplica(source, db, item.node, item.path));
     }
+    checkReplicaOverlap(source, registry, placed);
   }
   checkRetention(source, get('retention'));
 
@@ -103,13 +108,27 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   };
 }
 
+/** Where a database's replica is written in the file, for messages about it. */
+function placeReplica(source: ConfigSource, db: DatabaseConfig, node: Node | null, path: string): PlacedDatabase {
+  const entries = readMapping(source, node, path).entries;
+  const replica = entries.get('replica') ?? entries.get('replicas');
+  const replicaPath = replica?.path ?? `${path}.replica`;
+  const target = replica && isMap(replica.value) ? readMapping(source, replica.value, replica.path) : undefined;
+  const location = target && (target.entries.get('url') ?? target.entries.get('path') ?? target.entries.get('bucket'));
+  return { db, replicaPath: location?.path ?? replicaPath, node: location?.value ?? replica?.keyNode ?? node };
+}
+
 /** The top-level replica settings every replica inherits unless it sets its own. */
 function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sharedKeys: readonly string[]): ReplicaDefaults {
   const settings = new Map<string, unknown>();
+  const entries = new Map<string, Entry>();
   for (const key of sharedKeys) {
     const entry = root?.entries.get(key);
     const value = entry && readBackendSetting(source, entry);
-    if (value !== undefined && value !== '') settings.set(key, value);
+    if (value !== undefined && value !== '') {
+      settings.set(key, value);
+      entries.set(key, entry!);
+    }
   }
   const sync = root?.entries.get('sync-interval');
   const validation = root?.entries.get('validation-interval');
@@ -121,6 +140,7 @@ function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sh
     connectTimeout: connect && readDuration(source, connect, 'non-negative'),
     requestTimeout: request && readDuration(source, request, 'non-negative'),
     settings,
+    entries,
   };
 }
 

@@ -4,8 +4,9 @@ import { backendKeys, explainBackendKey, readBackendSetting } from './backend-se
 import type { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { REPLICA_UNSUPPORTED } from './known-keys.ts';
+import { checkLocationVariables, checkReplicaSettings } from './replica-checks.ts';
 import type { ReplicaConfig } from './types.ts';
-import { readDuration, readText } from './values.ts';
+import { readDuration, readLocation, readText } from './values.ts';
 import { checkKeys, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
 
 /** Replica settings given once at the top level for every replica (Litestream's global section). */
@@ -16,6 +17,8 @@ export interface ReplicaDefaults {
   readonly requestTimeout?: number | undefined;
   /** Backend keys such as `access-key-id`, as they will be passed to `fromConfig`. */
   readonly settings: ReadonlyMap<string, unknown>;
+  /** Where each of `settings` is written at the top level, for messages. */
+  readonly entries?: ReadonlyMap<string, Entry>;
 }
 
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -27,6 +30,12 @@ const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
  */
 export function readReplica(source: ConfigSource, node: Node | null, path: string, registry: BackendRegistry, defaults: ReplicaDefaults): ReplicaConfig {
   const mapping = readMapping(source, node, path);
+  // Before the backend is chosen: an empty url would otherwise read as "no url".
+  checkLocationVariables(source, mapping);
+  for (const key of ['url', 'path']) {
+    const entry = mapping.entries.get(key);
+    if (entry) readLocation(source, entry);
+  }
   const plugin = findBackend(source, mapping, registry);
   const own = backendKeys(plugin);
   checkKeys(source, mapping, {
@@ -47,10 +56,17 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
     const value = entry && readBackendSetting(source, entry);
     if (value !== undefined) settings[key] = value;
   }
+  const inherited = new Map<string, Entry>();
   for (const [key, value] of defaults.settings) {
     // As in Litestream, an entry's empty value counts as unset and takes the shared one.
-    if (own.includes(key) && (settings[key] === undefined || settings[key] === '')) settings[key] = value;
+    if (own.includes(key) && (settings[key] === undefined || settings[key] === '')) {
+      settings[key] = value;
+      const entry = defaults.entries?.get(key);
+      if (entry) inherited.set(key, entry);
+    }
   }
+  checkLocationVariables(source, mapping, inherited);
+  checkReplicaSettings(source, mapping, inherited, registry, settings);
   const syncEntry = get('sync-interval');
   const validationEntry = get('validation-interval');
   const validationInterval = (validationEntry && readDuration(source, validationEntry, 'non-negative')) ?? defaults.validationInterval;

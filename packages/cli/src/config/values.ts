@@ -14,6 +14,22 @@ export function readText(source: ConfigSource, entry: Entry, expected = 'text'):
   return text;
 }
 
+/** Longest path or URL a location setting may hold: Linux's PATH_MAX, which no file system exceeds. */
+export const MAX_LOCATION_LENGTH = 4096;
+
+/**
+ * A location's text (a database path, a meta path, a replica URL or path). One longer than any
+ * file system accepts is refused here, with a short preview, rather than sent to every check,
+ * log line and system call that would each repeat it.
+ */
+export function readLocation(source: ConfigSource, entry: Entry): string | undefined {
+  const text = readText(source, entry);
+  if (text !== undefined && text.length > MAX_LOCATION_LENGTH) {
+    throw source.error(entry.value, entry.path, `${JSON.stringify(`${text.slice(0, 32)}…`)} is ${text.length} characters long; a path or URL may have at most ${MAX_LOCATION_LENGTH}`);
+  }
+  return text;
+}
+
 /** A duration (Go syntax) in milliseconds; negative ones are refused, and zero unless allowed. */
 export function readDuration(source: ConfigSource, entry: Entry, bound: 'positive' | 'non-negative'): number | undefined {
   const text = readText(source, entry, 'a duration such as 10s or 1h30m');

@@ -191,8 +191,11 @@ export class DB {
     let conn: Database.Database | undefined;
     try {
       conn = this.connect();
+      const before = String(conn.pragma('journal_mode', { simple: true })).toLowerCase();
       const mode = conn.pragma('journal_mode = wal', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') throw new LitestreamError(`cannot switch to WAL mode (journal_mode is ${String(mode)})`, { file: this.path });
+      // As Litestream does, but not silently: the switch is persistent and every connection sees it.
+      if (before !== 'wal') this.logger.warn('database switched to WAL mode for replication; it stays in WAL mode', { from: before });
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)');
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)');
       this.pageSize = Number(conn.pragma('page_size', { simple: true }));

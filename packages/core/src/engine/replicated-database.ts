@@ -5,6 +5,8 @@ import { enforceRetention } from '../compaction/retention.ts';
 import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
+import { claimReplica, ReplicaOwnedError } from '../ownership/replica-owner.ts';
+import { ReplicationLock } from '../ownership/replication-lock.ts';
 import { CorruptReplicaFileError } from '../replica/corrupt-replica-file.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import { formatTimeout } from '../replica/storage-timeouts.ts';
@@ -91,6 +93,10 @@ export class ReplicatedDatabase {
   /** The last error of the final sync, when it failed. */
   private lastError: string | undefined;
   private readonly leaser: Leaser | undefined;
+  /** One replicator per database on this machine, unless a lease lets several take turns. */
+  private readonly lock: ReplicationLock | undefined;
+  /** The replica's owner marker names this database (checked before anything is uploaded). */
+  private claimed = false;
   private readonly onFatal: ((err: Error) => void) | undefined;
   /** Aborted when stopping begins: lease waits, start-up retries and maintenance end at once. */
   private readonly abort = new AbortController();
@@ -159,6 +165,7 @@ export class ReplicatedDatabase {
     });
     this.validator = new ReplicaValidator(client, { logger: this.logger });
     this.leaser = options.lease ? new Leaser(client, { ttl: options.lease.ttl, logger: this.logger }) : undefined;
+    this.lock = options.lease ? undefined : new ReplicationLock(path, this.db.metaPath);
     this.onFatal = options.onFatal;
     // Full images stream straight into the replica instead of being staged and copied.
     this.db.fullImageSink = async (ref, produce) => {
@@ -171,29 +178,56 @@ export class ReplicatedDatabase {
   }
 
   /**
-   * Opens the database, tries to read the replica's position and starts the loop. A replica
-   * that does not answer does not stop the start: the error is logged and the loop retries
-   * with backoff until it answers. With a lease, first waits until this process holds it
-   * (another replicator may be writing the replica), retrying while the store is unreachable.
-   * Rejects only for local failures (the database cannot be opened) or when stopped meanwhile.
+   * Opens the database, checks that the replica belongs to it, reads the replica's position and
+   * starts the loop. Without a lease, first takes the database's replication lock
+   * (`DatabaseLockedError` when another replicator has it); with one, waits until this process
+   * holds the lease, retrying while the store is unreachable. A replica whose owner marker names
+   * another database is refused (`ReplicaOwnedError`). A replica that does not answer does not
+   * stop the start: the error is logged and the loop retries with backoff (the owner check
+   * included) until it answers. Rejects only for local failures (the database cannot be
+   * opened), a replica owned by another database, or when stopped meanwhile.
    */
   async start(): Promise<void> {
-    if (this.leaser) {
-      await this.acquireLease();
-      this.leaser.startRenewing((err) => this.leaseLost(err));
+    await this.lock?.acquire();
+    let unreachable: unknown;
+    try {
+      if (this.leaser) {
+        await this.acquireLease();
+        this.leaser.startRenewing((err) => this.leaseLost(err));
+      }
+      try {
+        await this.claim();
+      } catch (err) {
+        if (err instanceof ReplicaOwnedError || this.abort.signal.aborted) throw err;
+        unreachable = err;
+      }
+      await this.db.open();
+    } catch (err) {
+      this.lock?.release();
+      throw err;
     }
-    await this.db.open();
     this.opened = true;
     await this.repair.load();
     try {
+      if (unreachable !== undefined) throw unreachable;
       await this.replica.init();
     } catch (err) {
       if (!this.abort.signal.aborted) this.syncFailed(err);
     }
     // stop() was called meanwhile: the loop must not start after it.
-    if (this.abort.signal.aborted) throw new LitestreamError(`stopped while starting to replicate ${this.db.path}`);
+    if (this.abort.signal.aborted) {
+      this.lock?.release();
+      throw new LitestreamError(`stopped while starting to replicate ${this.db.path}`);
+    }
     this.running = true;
     this.loop = this.run();
+  }
+
+  /** Checks (once it succeeded) that the replica's owner marker names this database, writing it when absent. */
+  private async claim(): Promise<void> {
+    if (this.claimed) return;
+    await claimReplica(this.replica.client, { database: this.db.path, metaPath: this.db.metaPath, logger: this.logger, signal: this.storage.signal });
+    this.claimed = true;
   }
 
   /**
@@ -217,6 +251,7 @@ export class ReplicatedDatabase {
       if (this.leaser && !this.leaser.held) {
         // Without the lease, nothing may be written to the replica any more.
         await this.db.close();
+        this.lock?.release();
         return { synced: true, status: this.status() };
       }
       if (timeout > 0) await this.finalSync(deadline);
@@ -234,6 +269,7 @@ export class ReplicatedDatabase {
       });
     }
     await this.db.close();
+    this.lock?.release();
     // Giving the lease back is a courtesy (it expires anyway): bounded, and never fatal.
     await this.leaser?.release({ signal: AbortSignal.timeout(5000) }).catch((err: Error) => this.logger.warn('lease not released', { error: err.message }));
     return { synced, status };
@@ -274,6 +310,8 @@ export class ReplicatedDatabase {
 
   /** Syncs the database and uploads now. */
   async syncOnce(): Promise<void> {
+    // A replica that could not be reached at start is checked for its owner before any upload.
+    await this.claim();
     // After a failed upload the replica's position is read again before anything is written.
     if (!this.replica.positionKnown) await this.replica.init();
     await this.db.syncAndMaybeCheckpoint();
@@ -283,6 +321,14 @@ export class ReplicatedDatabase {
 
   private assertLease(): void {
     if (this.leaser && !this.leaser.held) throw new LeaseLostError('the replica lease expired before it could be renewed; not uploading');
+  }
+
+  /** The replica turned out to belong to another database (it could not be read at start): stop. */
+  private refused(err: ReplicaOwnedError): void {
+    this.logger.error('replica belongs to another database', { error: err.message });
+    this.running = false;
+    this.wake?.();
+    this.onFatal?.(err);
   }
 
   private leaseLost(err: Error): void {
@@ -297,6 +343,7 @@ export class ReplicatedDatabase {
    * may stage newer files meanwhile; those are not waited for.
    */
   async syncAndWait(): Promise<void> {
+    await this.claim();
     if (!this.replica.positionKnown) await this.replica.init();
     await this.db.syncAndMaybeCheckpoint();
     const target = this.db.position?.txid ?? 0;
@@ -370,6 +417,7 @@ export class ReplicatedDatabase {
         (err: unknown) => {
           // Stopping aborted it: the final sync says how things stand.
           if (!this.running && this.storage.signal.aborted) return;
+          if (err instanceof ReplicaOwnedError) return this.refused(err);
           this.syncFailed(err);
         },
       )

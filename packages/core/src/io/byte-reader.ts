@@ -7,6 +7,8 @@ export class ByteReader {
   private chunk: Buffer = Buffer.alloc(0);
   private pos = 0;
   private done = false;
+  /** The rest of a chunk `ensure` took the start of, served before the source is asked again. */
+  private next: Buffer | undefined;
   /** Bytes consumed so far (the offset of the next byte). */
   offset = 0;
 
@@ -44,6 +46,34 @@ export class ByteReader {
   /** Waits for more bytes when none are buffered; false at the end of the stream. */
   async fill(): Promise<boolean> {
     return this.buffered > 0 || (await this.pull());
+  }
+
+  /**
+   * Makes at least `n` bytes available in one piece (`peek`), joining the buffered bytes with
+   * just enough of the following chunks; false when the stream ends first (whatever is left
+   * is then buffered). For structures split across chunks that are parsed in place.
+   */
+  async ensure(n: number): Promise<boolean> {
+    if (this.buffered >= n) return true;
+    // Nothing left of this chunk: the next one usually holds enough on its own.
+    if (this.buffered === 0 && (!(await this.pull()) || this.buffered >= n)) return this.buffered >= n;
+    // A copy: a source may reuse its chunk buffers once asked for the next one.
+    const joined = Buffer.allocUnsafe(n);
+    let have = this.chunk.copy(joined, 0, this.pos);
+    while (have < n) {
+      if (!(await this.pull())) {
+        this.chunk = joined.subarray(0, have);
+        this.pos = 0;
+        return false;
+      }
+      const take = Math.min(n - have, this.chunk.byteLength);
+      this.chunk.copy(joined, have, 0, take);
+      have += take;
+      if (take < this.chunk.byteLength) this.next = this.chunk.subarray(take);
+    }
+    this.chunk = joined;
+    this.pos = 0;
+    return true;
   }
 
   /** Takes one buffered byte (caller checked `buffered > 0`). */
@@ -95,6 +125,12 @@ export class ByteReader {
   }
 
   private async pull(): Promise<boolean> {
+    if (this.next !== undefined) {
+      this.chunk = this.next;
+      this.next = undefined;
+      this.pos = 0;
+      return true;
+    }
     while (!this.done) {
       const next = await this.iterator.next();
       if (next.done) {

@@ -15,6 +15,8 @@ import { acquireLocalExecutor } from './local-executor.ts';
 import { BatchJob, framesPerBatch, type BatchOutcome, type BatchSlot, type LocalExecutor, type PagePool } from './page-batch.ts';
 import type { LtxTrailer } from './encoder.ts';
 import { ChecksumMismatchError, CorruptError, UsageError } from './errors.ts';
+import { FramePages, PAGE_FLAG_FRAME, type PageEncoding } from './frame-pages.ts';
+import { loadXxh32 } from '../lz4/xxh32.ts';
 import { decodeHeader, hasNoChecksum, isSnapshot, type LtxHeader } from './header.ts';
 import { IndexFingerprint, type PageIndexEntry } from './page-index.ts';
 
@@ -24,9 +26,11 @@ export interface LtxPage {
   readonly data: Buffer;
   /** The page's checksum (CRC-64/ISO of pgno and data, bit 63 set). */
   readonly checksum: bigint;
-  /** File offset and byte size of the page's frame (header, size and compressed block). */
+  /** File offset and byte size of the page's frame (header, size and compressed block; or header and LZ4 frame). */
   readonly frameOffset: number;
   readonly frameSize: number;
+  /** How the page is stored (one kind per file). */
+  readonly encoding: PageEncoding;
 }
 
 /**
@@ -37,6 +41,8 @@ export interface LtxPageBatch {
   /** Pages in the batch. */
   readonly count: number;
   readonly pageSize: number;
+  /** How the file's pages are stored. */
+  readonly encoding: PageEncoding;
   /** Page number of page `i`. */
   pgno(i: number): number;
   /** Checksum of page `i` (bit 63 set). */
@@ -74,6 +80,8 @@ export interface LtxDecodeResult extends LtxTrailer {
   readonly pagesChecksum: bigint;
   /** The page index entries, only when the decoder was made with `collectIndex`. */
   readonly pageIndex?: PageIndexEntry[];
+  /** How the pages are stored (absent for a file without pages). */
+  readonly pageEncoding?: PageEncoding;
 }
 
 /**
@@ -89,6 +97,11 @@ export interface LtxDecodeResult extends LtxTrailer {
  *
  * Frames are validated here, on the calling thread, as they arrive; decompression and
  * the checksums run in the WebAssembly page kernel a batch at a time (`page-batch.ts`).
+ *
+ * Pages are LZ4 blocks with a size (flags 0x0001, Litestream ≥ v0.5.16) or, in files of
+ * Litestream v0.5.0 – v0.5.15, LZ4 frames (flags 0x0000; `frame-pages.ts`, which also checks
+ * the frames' own checksums). A file holds one kind: the first page decides, and a page of the
+ * other kind is refused. Files of frame pages are decoded on the calling thread (no pool).
  */
 export class LtxDecoder {
   private readonly reader: ByteReader;
@@ -102,6 +115,10 @@ export class LtxDecoder {
   private pageCount = 0;
   private dbChecksum = 0n;
   private local: LocalExecutor | undefined;
+  /** How the pages are stored, known once the first page header was seen. */
+  private encoding: PageEncoding | undefined;
+  /** Checks and rewrites LZ4 frame pages (files of frame pages only). */
+  private framePages: FramePages | undefined;
   /** The zero page header that ended the page block, checksummed after every batch before it. */
   private terminator: Buffer | undefined;
   /** Page-index bytes not yet fed to the file checksum (fed in batches, not byte by byte). */
@@ -144,6 +161,7 @@ export class LtxDecoder {
           checksum: batch.checksum(i),
           frameOffset: batch.frameOffset(i),
           frameSize: batch.frameSize(i),
+          encoding: batch.encoding,
         };
       }
     }
@@ -155,10 +173,13 @@ export class LtxDecoder {
    * goes to a worker when one has a free slot and is otherwise decoded here, so this thread
    * works too instead of waiting; batches are still yielded, and folded into the file
    * checksum, in order. Ending the iteration early waits for batches still on workers.
+   * Files of LZ4 frame pages are decoded on this thread whatever `pool` says.
    */
   async *batches(options: LtxBatchOptions = {}): AsyncGenerator<LtxPageBatch> {
     const h = this.requireState('pages');
-    const pool = options.pool;
+    if (this.encoding === undefined) await this.detectEncoding(h);
+    // A frame page's content checksum is checked against the decoded page, which only a batch decoded here leaves readable.
+    const pool = this.encoding === 'lz4-frame' ? undefined : options.pool;
     const local = (this.local ??= acquireLocalExecutor());
     const pageSize = h.pageSize;
     const perBatch = Math.max(1, Math.min(options.maxPages ?? Infinity, framesPerBatch(pageSize)));
@@ -189,9 +210,11 @@ export class LtxDecoder {
             // Alone on this thread: continue the file checksum straight through the batch.
             const outcome = await local.decode(slot, pageSize, this.crc.state, fd);
             if (outcome.failedAt >= 0) throw this.undecodable(slot, outcome, pageSize);
+            const pages = local.pages(slot.frames, pageSize);
+            this.framePages?.verifyContent(slot, pages);
             this.crc.setState(slot.segment());
             this.account(slot);
-            yield batchView(slot, pageSize, local.pages(slot.frames, pageSize));
+            yield batchView(slot, pageSize, this.encoding ?? 'lz4-block', pages);
             local.release(slot);
           } else {
             inFlight.push(slot.worker >= 0 ? new BatchJob(slot, pool.decode(slot, pageSize, fd)) : new BatchJob(slot, local.decode(slot, pageSize, 0n, fd)));
@@ -229,9 +252,10 @@ export class LtxDecoder {
     try {
       const outcome = job.result!;
       if (outcome.failedAt >= 0) throw this.undecodable(slot, outcome, pageSize);
+      // Only block pages go to workers: the checksum covers each frame's 10-byte header and the page.
       this.crc.updateRaw(slot.segment(), slot.frames * (FRAME_HEADER_SIZE + pageSize));
       this.account(slot);
-      yield batchView(slot, pageSize, undefined);
+      yield batchView(slot, pageSize, 'lz4-block', undefined);
     } finally {
       (slot.worker >= 0 ? pool : local).release(slot);
     }
@@ -244,7 +268,25 @@ export class LtxDecoder {
 
   private undecodable(slot: BatchSlot, outcome: BatchOutcome, pageSize: number): CorruptError {
     const pgno = slot.pgno(outcome.failedAt);
-    return this.corrupt('page', `page ${pgno} does not decompress: ${describeLz4Result(outcome.detail, pageSize)}`);
+    const where = this.encoding === 'lz4-frame' ? ` (the block of the LZ4 frame at offset ${slot.frameOffsets[outcome.failedAt]! + PAGE_HEADER_SIZE})` : '';
+    return this.corrupt('page', `page ${pgno} does not decompress${where}: ${describeLz4Result(outcome.detail, pageSize)}`);
+  }
+
+  /**
+   * Learns from the first page header how the file's pages are stored (and loads what frame
+   * pages need). Leaves it unknown for a file without pages, or one that ends before its first
+   * page header (the batch then reports the truncation).
+   */
+  private async detectEncoding(h: LtxHeader): Promise<void> {
+    if (!(await this.reader.ensure(PAGE_HEADER_SIZE))) return;
+    const view = this.reader.peek();
+    if (view.readUInt32BE(0) === 0) return;
+    if (view.readUInt16BE(4) !== PAGE_FLAG_FRAME) {
+      this.encoding = 'lz4-block';
+      return;
+    }
+    this.encoding = 'lz4-frame';
+    this.framePages = new FramePages(await loadXxh32(), h.pageSize, this.file);
   }
 
   /**
@@ -254,6 +296,7 @@ export class LtxDecoder {
    * awaiting and copied in one piece; a frame split across chunks is read on its own.
    */
   private async fillBatch(slot: BatchSlot, h: LtxHeader, perBatch: number): Promise<boolean> {
+    if (this.framePages !== undefined) return this.fillFrameBatch(this.framePages, slot, h, perBatch);
     const reader = this.reader;
     const lock = lockPgno(h.pageSize);
     const maxBlock = compressBound(h.pageSize);
@@ -305,6 +348,56 @@ export class LtxDecoder {
     return false;
   }
 
+  /**
+   * `fillBatch` for a file of LZ4 frame pages: each page's frame is checked and copied into
+   * the slot by `FramePages`. A page split across input chunks is joined with just enough of
+   * the next chunk (`ByteReader.ensure`) and scanned again.
+   */
+  private async fillFrameBatch(frames: FramePages, slot: BatchSlot, h: LtxHeader, perBatch: number): Promise<boolean> {
+    const reader = this.reader;
+    const lock = lockPgno(h.pageSize);
+    let need = PAGE_HEADER_SIZE;
+    while (slot.frames < perBatch) {
+      if (!(await reader.ensure(need))) throw this.truncatedFrame(need);
+      const view = reader.peek();
+      const base = reader.offset;
+      let pos = 0;
+      need = PAGE_HEADER_SIZE;
+      while (slot.frames < perBatch) {
+        if (view.byteLength - pos < PAGE_HEADER_SIZE) break;
+        const pgno = view.readUInt32BE(pos);
+        const flags = view.readUInt16BE(pos + 4);
+        if (pgno === 0 && flags === 0) {
+          this.terminator = Buffer.from(view.subarray(pos, pos + PAGE_HEADER_SIZE));
+          reader.skip(pos + PAGE_HEADER_SIZE);
+          return true;
+        }
+        this.checkFrameHeader(h, pgno, flags, base + pos, lock);
+        const size = frames.take(view, pos, view.byteLength, pgno, base + pos, slot);
+        if (size === 0) {
+          need = frames.need;
+          break;
+        }
+        this.frames.add(pgno, base + pos, size);
+        this.prevPgno = pgno;
+        pos += size;
+      }
+      reader.skip(pos);
+    }
+    return false;
+  }
+
+  /** The error for a file that ends inside a frame page (at the reader's position) or its header. */
+  private truncatedFrame(need: number): CorruptError {
+    const at = this.reader.offset;
+    const end = at + this.reader.buffered;
+    if (need <= PAGE_HEADER_SIZE) {
+      return this.corrupt('page', `truncated: file ends at offset ${end} while reading page header (${PAGE_HEADER_SIZE} bytes from offset ${at})`);
+    }
+    const pgno = this.reader.peek().readUInt32BE(0);
+    return this.corrupt('page', `truncated: file ends at offset ${end} inside the LZ4 frame of page ${pgno} (page from offset ${at}, at least ${need} bytes)`);
+  }
+
   private endPages(h: LtxHeader): void {
     this.crc.update(this.terminator!);
     this.terminator = undefined;
@@ -320,8 +413,14 @@ export class LtxDecoder {
 
   private checkFrameHeader(h: LtxHeader, pgno: number, flags: number, frameOffset: number, lock: number): void {
     if (pgno === 0) throw this.corrupt('page', `page header at offset ${frameOffset} has page number 0`);
-    if (flags !== PAGE_FLAG_SIZE) {
-      throw this.corrupt('page', `page ${pgno} has flags 0x${flags.toString(16).padStart(4, '0')}; LTX v3 needs 0x0001 (LZ4 block with size)`);
+    const expected = this.encoding === 'lz4-frame' ? PAGE_FLAG_FRAME : PAGE_FLAG_SIZE;
+    if (flags !== expected) {
+      const shown = `0x${flags.toString(16).padStart(4, '0')}`;
+      if (flags === PAGE_FLAG_SIZE || flags === PAGE_FLAG_FRAME) {
+        const [kind, other] = flags === PAGE_FLAG_FRAME ? ['an LZ4 frame', 'LZ4 block'] : ['an LZ4 block', 'LZ4 frame'];
+        throw this.corrupt('page', `page ${pgno} at offset ${frameOffset} is ${kind} page (flags ${shown}) after ${other} pages; a file holds one kind`);
+      }
+      throw this.corrupt('page', `page ${pgno} has flags ${shown}; LTX v3 pages have 0x0001 (LZ4 block with size) or 0x0000 (LZ4 frame)`);
     }
     this.checkOrder(h, pgno, lock);
   }
@@ -423,6 +522,7 @@ export class LtxDecoder {
       size: this.reader.offset,
       pagesChecksum: CHECKSUM_FLAG | this.dbChecksum,
       ...(entries ? { pageIndex: entries } : {}),
+      ...(this.pageCount > 0 && this.encoding !== undefined ? { pageEncoding: this.encoding } : {}),
     };
   }
 
@@ -505,10 +605,11 @@ export class LtxDecoder {
 }
 
 /** A batch as `batches()` yields it: views over the slot's records. */
-function batchView(slot: BatchSlot, pageSize: number, data: Uint8Array | undefined): LtxPageBatch {
+function batchView(slot: BatchSlot, pageSize: number, encoding: PageEncoding, data: Uint8Array | undefined): LtxPageBatch {
   return {
     count: slot.frames,
     pageSize,
+    encoding,
     pgno: (i) => slot.pgno(i),
     checksum: (i) => slot.checksum(i),
     frameOffset: (i) => slot.frameOffsets[i]!,

@@ -20,9 +20,11 @@ export class ChecksumMismatchError extends LitestreamError {
   readonly kind: string;
   readonly expected: bigint;
   readonly actual: bigint;
-  constructor(kind: string, expected: bigint, actual: bigint, options?: { file?: string | undefined; detail?: string }) {
+  /** `options.digits`: hex digits shown for each value (default 16, a CRC-64; 8 for an xxHash32). */
+  constructor(kind: string, expected: bigint, actual: bigint, options?: { file?: string | undefined; detail?: string; digits?: number }) {
+    const digits = options?.digits ?? 16;
     super(
-      `${kind} checksum mismatch: stored ${formatChecksumHex(expected)}, computed ${formatChecksumHex(actual)}${options?.detail ? ` (${options.detail})` : ''}`,
+      `${kind} checksum mismatch: stored ${formatChecksumHex(expected, digits)}, computed ${formatChecksumHex(actual, digits)}${options?.detail ? ` (${options.detail})` : ''}`,
       options,
     );
     this.kind = kind;
@@ -51,6 +53,6 @@ export class NotFoundError extends LitestreamError {
 /** Misuse of an API (bad argument or wrong call order): a bug in the caller, not in the data. */
 export class UsageError extends LitestreamError {}
 
-function formatChecksumHex(value: bigint): string {
-  return value.toString(16).padStart(16, '0');
+function formatChecksumHex(value: bigint, digits: number): string {
+  return value.toString(16).padStart(digits, '0');
 }

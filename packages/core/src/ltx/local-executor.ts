@@ -219,7 +219,9 @@ class JsExecutor extends SlotExecutor {
       const sum = pageChecksumFromRaw(pgno, raw, pageSize);
       view.setBigUint64(sums + 8 * i, sum, true);
       xor ^= sum;
-      register = crc64Shift(crc64Raw(register, memory.subarray(p, p + FRAME_HEADER_SIZE)), pageSize) ^ raw;
+      // The file checksum covers the size field of block pages (flags 0x0001), not of rewritten frame pages (0x0000).
+      const hashed = PAGE_HEADER_SIZE + 4 * memory[p + 5]!;
+      register = crc64Shift(crc64Raw(register, memory.subarray(p, p + hashed)), pageSize) ^ raw;
       p += FRAME_HEADER_SIZE + size;
     }
     view.setBigUint64(result + RESULT_SEGMENT, register, true);

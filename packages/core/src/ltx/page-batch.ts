@@ -134,6 +134,21 @@ export class BatchSlot {
     this.used += bytes.byteLength;
   }
 
+  /**
+   * Appends the header of a frame in the kernel's layout (big-endian page number, flags, and
+   * the `size` of the LZ4 block that follows) and reserves the block's bytes after it; returns
+   * the block's offset in `memory`, for the caller to fill. Used for LZ4 *frame* pages, which
+   * are handed to the kernel rewritten this way (flags 0x0000, see `frame-pages.ts`).
+   */
+  appendFrameHeader(pgno: number, flags: number, size: number): number {
+    const at = this.layout.input + this.used;
+    this.view.setUint32(at, pgno);
+    this.view.setUint16(at + 4, flags);
+    this.view.setUint32(at + 6, size);
+    this.used += FRAME_HEADER_SIZE + size;
+    return at + FRAME_HEADER_SIZE;
+  }
+
   /** Copies `count` pages, end to end in `pages`, and their numbers into the slot for encoding. */
   setPages(pages: Uint8Array, pgnos: ArrayLike<number>, count: number): void {
     this.memory.set(pages, this.layout.input);

@@ -43,6 +43,8 @@ const ENCODE_FRAMES = 6;
 
 /** Bytes of a page frame header: pgno (4), flags (2), compressed size (4). */
 const FRAME_HEADER = 10;
+/** Bytes of the page header alone: pgno (4), flags (2). */
+const PAGE_HEADER = 6;
 
 /** Byte offsets inside the 24-byte result record the batch functions fill. */
 export const RESULT_SEGMENT = 0;
@@ -77,14 +79,16 @@ function loadU32BE(address: Code, offset: number, scratch: number): number[] {
  * validated by the caller) into pages laid end to end from `out`, and for each page stores
  * its LTX page checksum at `sums + 8·i`. It also folds the frames into `segment`, the raw
  * CRC register of the file checksum (frame header, then the *decompressed* page), and XORs
- * the page checksums. Returns `n`; or, at the first page that does not decode to exactly
+ * the page checksums. The header bytes folded are the 10 of a block page (flags 0x0001),
+ * or, for flags 0x0000 (an LZ4 *frame* page the caller rewrote into this layout, see
+ * `frame-pages.ts`), the 6 of the page header alone, as the format defines the checksum. Returns `n`; or, at the first page that does not decode to exactly
  * `pageSize` bytes, its index, with the decoder's result in `result + RESULT_DETAIL`.
  *
  *   for i in 0..n:
  *     got = lz4Decode(p + 10, size(p), out, pageSize); if got != pageSize: fail i
  *     raw = update(0, out, pageSize); sum = pageFromRaw(pgno(p), raw)
  *     sums[i] = sum; xor ^= sum
- *     segment = shift(update(segment, p, 10), pageTable) ^ raw
+ *     segment = shift(update(segment, p, 6 + 4·flags(p)), pageTable) ^ raw
  *     p += 10 + size; out += pageSize
  *   result[SEGMENT] = segment; result[XOR] = xor
  */
@@ -119,7 +123,9 @@ function decodeFramesFunction(): FunctionParts {
     loadU32BE(get(P), 0, TMP), get(RAW), op.i32Const(PAGE_SHIFT_TABLE), op.call(PAGE_FROM_RAW), op.localTee(SUM),
     get(XOR), op.i64Xor, set(XOR),
     get(SUMS), get(I), op.i32Const(3), op.i32Shl, op.i32Add, get(SUM), op.i64Store(0),
-    get(SEGMENT), get(P), op.i32Const(FRAME_HEADER), op.call(UPDATE), op.i32Const(PAGE_SHIFT_TABLE), op.call(SHIFT),
+    // Header bytes the file checksum covers: 10 for flags 0x0001 (size field), 6 for 0x0000.
+    get(SEGMENT), get(P), get(P), op.i32Load8U(5), op.i32Const(2), op.i32Shl, op.i32Const(PAGE_HEADER), op.i32Add,
+    op.call(UPDATE), op.i32Const(PAGE_SHIFT_TABLE), op.call(SHIFT),
     get(RAW), op.i64Xor, set(SEGMENT),
     get(P), op.i32Const(FRAME_HEADER), op.i32Add, get(SIZE), op.i32Add, set(P),
     get(OUT), get(PAGE_SIZE), op.i32Add, set(OUT),

@@ -2,6 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import type { ReplicaClient } from './replica-client.ts';
+import type { ReplicaLocation } from './replica-location.ts';
 import { STORAGE_TIMEOUT_KEYS, storageTimeoutsFromConfig, type StorageTimeouts } from './storage-timeouts.ts';
 
 /** Options every factory may receive from the host (CLI or library user). */
@@ -37,6 +38,17 @@ export interface BackendInfo {
    * check must not need its SDK: the registry calls it before the backend is loaded.
    */
   checkURL?(url: string): void;
+  /**
+   * Checks a replica config entry (what `fromConfig` would get: `url` and/or the backend's keys,
+   * shared settings merged in) without connecting or loading the SDK, as far as its form goes:
+   * endpoints, names, paths. Throws `UsageError`. Optional.
+   */
+  checkConfig?(config: Readonly<Record<string, unknown>>): void;
+  /**
+   * Where the replica of a config entry lives (see `ReplicaLocation`), so a host can refuse two
+   * databases that would write the same place. Optional; throws `UsageError` as `checkConfig`.
+   */
+  locate?(config: Readonly<Record<string, unknown>>): ReplicaLocation;
 }
 
 /**
@@ -158,6 +170,27 @@ export class BackendRegistry {
     return { plugin: entry.info, url };
   }
 
+  /**
+   * Checks a config entry without loading its backend: the URL's form, then the backend's own
+   * `checkConfig` (endpoints, names, paths). Throws `UsageError`.
+   */
+  checkConfig(config: Readonly<Record<string, unknown>>): void {
+    this.configEntry(config).info.checkConfig?.(config);
+  }
+
+  /** Where a config entry's replica lives, when its backend can tell (see `BackendInfo.locate`). */
+  locate(config: Readonly<Record<string, unknown>>): ReplicaLocation | undefined {
+    return this.configEntry(config).info.locate?.(config);
+  }
+
+  private configEntry(config: Readonly<Record<string, unknown>>): Entry {
+    const url = typeof config.url === 'string' && config.url !== '' ? this.route(config.url).entry : undefined;
+    if (typeof config.type === 'string') return this.entryForType(config.type);
+    if (url) return url;
+    if (typeof config.path === 'string') return this.entryForType('file');
+    throw new UsageError('replica needs a "url", a "type" or a "path"');
+  }
+
   private add(entry: Entry): this {
     const { type, schemes } = entry.info;
     const existing = this.byType.get(type);
@@ -181,6 +214,7 @@ export class BackendRegistry {
   private route(urlOrPath: string): { entry: Entry; url: string } {
     const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(urlOrPath);
     if (!match) {
+      this.refuseSchemeLikePath(urlOrPath);
       const entry = this.byScheme.get('file');
       if (!entry) throw new UsageError(`"${urlOrPath}" is a local path, but no file backend is installed; installed backends: ${this.describeInstalled()}`);
       return { entry, url: pathToFileURL(resolvePath(urlOrPath)).href };
@@ -196,6 +230,25 @@ export class BackendRegistry {
       throw new UsageError(`invalid replica URL "${redactURL(urlOrPath)}"`, { cause });
     }
     return { entry, url: urlOrPath };
+  }
+
+  /**
+   * A string without `scheme://` is a local path, unless it starts like a URL (`s3:/bucket/x`,
+   * `s3:bucket`, `gs:`): that is a mistyped URL far more often than a directory named `s3:`, and
+   * taking it as one would replicate to a local directory without a word.
+   */
+  private refuseSchemeLikePath(text: string): void {
+    const scheme = schemePrefix(text);
+    if (scheme === undefined) return;
+    const shown = JSON.stringify(redactURL(text));
+    if (this.byScheme.has(scheme)) {
+      const rest = text.slice(scheme.length + 1).replace(/^\/+/, '');
+      throw new UsageError(`${shown} is not a valid ${scheme} URL: write ${scheme}:// with two slashes, as in ${redactURL(`${scheme}://${rest}`)}`);
+    }
+    throw new UsageError(
+      `${shown} starts like a URL with the scheme "${scheme}:", which no installed backend serves (installed backends: ${this.describeInstalled()}); ` +
+        `for a local directory whose name holds a colon, write it as ./${text} or as an absolute path`,
+    );
   }
 
   private pluginOf(entry: Entry): Promise<BackendPlugin> {
@@ -241,6 +294,17 @@ async function loadLazy(lazy: LazyBackendPlugin): Promise<BackendPlugin> {
   const missing = lazy.schemes.filter((s) => !plugin.schemes.includes(s));
   if (missing.length > 0) throw new BackendLoadError(lazy.type, lazy.module, `its plugin does not serve ${missing.map((s) => `${s}://`).join(', ')}, which its entry announced`);
   return plugin;
+}
+
+/**
+ * The lower-cased scheme when `text` starts like a URL (`word:`) without being one
+ * (`word://`), undefined otherwise. A Windows drive (`C:\dir`, `C:/dir`) is a path on Windows.
+ */
+export function schemePrefix(text: string): string | undefined {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):(?!\/\/)/.exec(text);
+  if (!match) return undefined;
+  if (process.platform === 'win32' && /^[A-Za-z]:([\\/]|$)/.test(text)) return undefined;
+  return match[1]!.toLowerCase();
 }
 
 /** Removes a password from a URL string so it can appear in an error. */

@@ -30,7 +30,10 @@ export interface LtxFileRef {
 
 /** What a backend can do beyond the required operations. Declared by the backend, read by the suite. */
 export interface ReplicaCapabilities {
-  /** Implements `readObject`/`writeObject`/`deleteObject` with preconditions (used for leasing). */
+  /**
+   * Honours the preconditions (`ifNoneMatch`, `ifMatch`) of `writeObject`/`deleteObject` (used
+   * for leasing). Small objects without a condition are part of every backend's contract.
+   */
   readonly conditionalWrite: boolean;
   /** Stores each file's LTX timestamp as metadata, so `listLtxFiles(…, { useMetadata: true })` is exact. */
   readonly metadataTimestamps: boolean;
@@ -133,8 +136,11 @@ export class PreconditionFailedError extends LitestreamError {
  *   a write whose source stream fails rejects, stores nothing and leaves a previous file whole;
  * - opening a missing file rejects with `NotFoundError`; deleting one is not an error;
  * - `deleteAll` removes every LTX file and every small object (such as a lease);
- * - conditional objects: `ifMatch` against a missing object fails with
- *   `PreconditionFailedError`; an unconditional delete of a missing object is not an error;
+ * - small objects (`readObject`/`writeObject`/`deleteObject`, such as a lease or the owner
+ *   marker) are stored by every backend beside the LTX files, never listed as LTX files; a
+ *   missing one reads as undefined and an unconditional delete of one is not an error;
+ * - conditional objects (only with `conditionalWrite`): `ifMatch` against a missing object
+ *   fails with `PreconditionFailedError`;
  * - every call honours an `AbortSignal` and the request timeout: this class rejects the call
  *   as soon as either fires, and hands the backend a signal to stop the request itself.
  */
@@ -253,19 +259,24 @@ export abstract class ReplicaClient {
 
   /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
   async readObject(name: string, options: CallOptions = {}): Promise<StoredObject | undefined> {
-    this.assertConditional(name);
+    assertObjectName(name);
     return this.#guarded('GET', `read of ${name}`, options.signal, (call) => this._readObject(name, context(call)), (o) => o?.data.byteLength ?? 0);
   }
 
-  /** Writes a small object if the condition holds; rejects with `PreconditionFailedError` otherwise. */
+  /**
+   * Writes a small object, replacing it; with a condition (backends declaring `conditionalWrite`
+   * only), only if the condition holds, rejecting with `PreconditionFailedError` otherwise.
+   */
   async writeObject(name: string, data: Uint8Array, condition?: WriteCondition, options: CallOptions = {}): Promise<{ etag: string }> {
-    this.assertConditional(name);
+    assertObjectName(name);
+    if (condition !== undefined) this.assertConditional();
     return this.#guarded('PUT', `write of ${name}`, options.signal, (call) => this._writeObject(name, data, condition, context(call)), () => data.byteLength);
   }
 
-  /** Deletes a small object if its etag still matches (or unconditionally). */
+  /** Deletes a small object unconditionally, or only if its etag still matches (`conditionalWrite`). */
   async deleteObject(name: string, condition?: { ifMatch: string }, options: CallOptions = {}): Promise<void> {
-    this.assertConditional(name);
+    assertObjectName(name);
+    if (condition !== undefined) this.assertConditional();
     return this.#guarded('DELETE', `delete of ${name}`, options.signal, (call) => this._deleteObject(name, condition, context(call)), () => 0);
   }
 
@@ -291,15 +302,10 @@ export abstract class ReplicaClient {
     return undefined;
   }
 
-  protected _readObject(_name: string, _call: StorageCallContext): Promise<StoredObject | undefined> {
-    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-  }
-  protected _writeObject(_name: string, _data: Uint8Array, _condition: WriteCondition | undefined, _call: StorageCallContext): Promise<{ etag: string }> {
-    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-  }
-  protected _deleteObject(_name: string, _condition: { ifMatch: string } | undefined, _call: StorageCallContext): Promise<void> {
-    throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-  }
+  protected abstract _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined>;
+  /** `condition` is undefined unless the backend declares `conditionalWrite`. */
+  protected abstract _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, call: StorageCallContext): Promise<{ etag: string }>;
+  protected abstract _deleteObject(name: string, condition: { ifMatch: string } | undefined, call: StorageCallContext): Promise<void>;
 
   /** A new call of this client, with its request timeout: `what` names it in a timeout's message. */
   #call(what: string, signal: AbortSignal | undefined): StorageCall {
@@ -334,10 +340,13 @@ export abstract class ReplicaClient {
     return result;
   }
 
-  private assertConditional(name: string): void {
+  private assertConditional(): void {
     if (!this.capabilities.conditionalWrite) throw new UsageError(`the ${this.type} backend does not support conditional writes`);
-    if (!isObjectName(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
   }
+}
+
+function assertObjectName(name: string): void {
+  if (!isObjectName(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);
 }
 
 /**

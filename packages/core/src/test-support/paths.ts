@@ -15,3 +15,15 @@ export function goldenDir(): string {
   }
   return dir;
 }
+
+/**
+ * The reference vectors with LZ4 *frame* pages (as Litestream v0.5.0 – v0.5.15 wrote them),
+ * kept in `testdata/ltx-v3-frame` (override with LTX_FRAME_DIR).
+ */
+export function frameDir(): string {
+  const dir = process.env.LTX_FRAME_DIR ?? join(repoRoot, 'testdata/ltx-v3-frame');
+  if (!existsSync(dir)) {
+    throw new Error(`LTX frame-page reference vectors not found at ${dir}; set LTX_FRAME_DIR to the ltx-v3-frame folder`);
+  }
+  return dir;
+}

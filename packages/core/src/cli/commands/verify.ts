@@ -16,7 +16,7 @@ export function registerVerify(program: Command): void {
         try {
           const r = await verifyLtx(createReadStream(file), { file });
           process.stdout.write(
-            `${file}: ok (TXID ${formatLtxFilename(r.header.minTXID, r.header.maxTXID).slice(0, -4)}, ${r.pageCount} pages, ` +
+            `${file}: ok (TXID ${formatLtxFilename(r.header.minTXID, r.header.maxTXID).slice(0, -4)}, ${r.pageCount} pages${r.pageEncoding ? ` (${r.pageEncoding})` : ''}, ` +
               `post-apply ${formatChecksum(r.postApplyChecksum)})\n`,
           );
         } catch (err) {
