@@ -10,6 +10,7 @@ import type { StorageCallContext } from '../replica/storage-call.ts';
 import { restore } from '../restore/restore.ts';
 import { AppProcess } from '../test-support/app-process.ts';
 import { RecordingLogger } from '../test-support/recording-logger.ts';
+import { ReplicaOwnedError, claimReplica } from '../ownership/replica-owner.ts';
 import { FinalSyncError, Store } from './store.ts';
 
 // How the engine lives through a store that stops answering or cannot be reached: the real file
@@ -50,6 +51,10 @@ class FaultyStore extends FileReplicaClient {
   protected override async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext) {
     await this.gate(range);
     return super._openLtxFile(ref, range);
+  }
+  protected override async _readObject(name: string, call: StorageCallContext) {
+    await this.gate(call);
+    return super._readObject(name, call);
   }
 }
 
@@ -165,6 +170,29 @@ describe('Store when the store cannot be reached at start', () => {
     expect(logger.records.filter((r) => r.message === 'sync resumed')).toHaveLength(1);
     await store.stop();
     await expectReplicaHolds(client, await app.hash());
+    await app.close();
+  });
+
+  it('checks the owner marker once the store answers, and stops on a replica that belongs to another database', async () => {
+    const path = join(dir, 'app.db');
+    const app = new AppProcess(path);
+    await app.insert(3);
+    const client = new FaultyStore(join(dir, 'replica'), { requestTimeout: REQUEST_TIMEOUT });
+    await claimReplica(client, { database: join(dir, 'other.db'), metaPath: join(dir, '.other.db-litestream') });
+    client.down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    const logger = new RecordingLogger();
+    const fatal: Error[] = [];
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 50, syncInterval: 50, shutdownSyncTimeout: 500, logger, onFatal: (err) => fatal.push(err) });
+    // The marker cannot be read yet: the start goes on, and nothing is uploaded before it is.
+    await store.start();
+    client.down = undefined;
+    await waitUntil('the refusal', () => fatal.length > 0, 10_000);
+    expect(fatal[0]).toBeInstanceOf(ReplicaOwnedError);
+    expect(logger.records.filter((r) => r.message === 'replica belongs to another database')).toHaveLength(1);
+    await store.stop();
+    const uploaded = [];
+    for await (const f of client.listLtxFiles(0)) uploaded.push(f);
+    expect(uploaded).toEqual([]);
     await app.close();
   });
 

@@ -97,6 +97,8 @@ export class ReplicatedDatabase {
   private readonly lock: ReplicationLock | undefined;
   /** The replica's owner marker names this database (checked before anything is uploaded). */
   private claimed = false;
+  /** The replica turned out to belong to another database: nothing may be written to it. */
+  private refusal: ReplicaOwnedError | undefined;
   private readonly onFatal: ((err: Error) => void) | undefined;
   /** Aborted when stopping begins: lease waits, start-up retries and maintenance end at once. */
   private readonly abort = new AbortController();
@@ -248,8 +250,8 @@ export class ReplicatedDatabase {
       await this.loop;
       await this.maintenance;
       if (!this.opened) return { synced: true, status: this.status() };
-      if (this.leaser && !this.leaser.held) {
-        // Without the lease, nothing may be written to the replica any more.
+      if ((this.leaser && !this.leaser.held) || this.refusal) {
+        // Without the lease, or on another database's replica, nothing may be written to it.
         await this.db.close();
         this.lock?.release();
         return { synced: true, status: this.status() };
@@ -325,6 +327,7 @@ export class ReplicatedDatabase {
 
   /** The replica turned out to belong to another database (it could not be read at start): stop. */
   private refused(err: ReplicaOwnedError): void {
+    this.refusal = err;
     this.logger.error('replica belongs to another database', { error: err.message });
     this.running = false;
     this.wake?.();
