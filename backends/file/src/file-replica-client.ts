@@ -168,15 +168,17 @@ export class FileReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override _readObject(name: string): Promise<StoredObject | undefined> {
+  // Small objects are a read or a rename away: an abandoned call is left to finish (the base
+  // class has already rejected it), hence no use for the call's signal here.
+  protected override _readObject(name: string, _call?: StorageCallContext): Promise<StoredObject | undefined> {
     return readObjectFile(this.objectPath(name));
   }
 
-  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, _call?: StorageCallContext): Promise<{ etag: string }> {
     return writeObjectFile(this.objectPath(name), data, condition, this.lock);
   }
 
-  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
+  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined, _call?: StorageCallContext): Promise<void> {
     return deleteObjectFile(this.objectPath(name), condition, this.lock);
   }
 
