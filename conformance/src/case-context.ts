@@ -18,7 +18,7 @@ export interface CaseContext {
 export const CLOCK_TOLERANCE_MS = 30_000;
 
 /** Boolean capabilities that switch groups of cases on or off. */
-export type GatingCapability = 'conditionalWrite' | 'metadataTimestamps' | 'releasesChunks';
+export type GatingCapability = 'conditionalWrite' | 'metadataTimestamps' | 'releasesChunks' | 'rawObjectReads';
 
 /** Test-name suffix that says why a gated case is skipped: empty when the capability is declared. */
 export function skipNote(capabilities: ReplicaCapabilities, capability: GatingCapability): string {

@@ -7,6 +7,7 @@ import { conditionalWriteCases, conditionalWritesRefusedCases, probeConditionalW
 import { deleteCases } from './cases/deletes.ts';
 import { listingCases } from './cases/listing.ts';
 import { rangedReadCases } from './cases/ranged-reads.ts';
+import { rawObjectReadCases, rawObjectReadsRefusedCases } from './cases/raw-object-reads.ts';
 import { smallObjectCases } from './cases/small-objects.ts';
 import { writeCases } from './cases/writes.ts';
 
@@ -76,6 +77,11 @@ export function runReplicaClientConformance(name: string, options: ConformanceOp
     );
     describe('LTX codec round trip', () => codecRoundTripCases(context));
     describe('abort', () => abortCases(context));
+    describe.runIf(capabilities.rawObjectReads === true)(`raw object reads${skipNote(capabilities, 'rawObjectReads')}`, () => rawObjectReadCases(context));
+    describe.runIf(capabilities.rawObjectReads !== true)(
+      `raw object reads refused${capabilities.rawObjectReads === true ? ' (skipped: backend declares rawObjectReads=true)' : ''}`,
+      () => rawObjectReadsRefusedCases(context),
+    );
     if (options.additionalTests) describe('backend-specific', () => options.additionalTests!(client));
   });
 }

@@ -1,5 +1,6 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardHttp } from './http-forward.ts';
 
 /** One request as the proxy received it from the client under test. */
 export interface RecordedRequest {
@@ -26,9 +27,6 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-// Hop-by-hop headers describe this connection, not the request; the rest is forwarded verbatim,
-// Host included, because SigV4 signs the Host the client saw.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
 // Enough for any test; a runaway loop should not grow the test process without bound.
 const RECORD_LIMIT = 100_000;
 
@@ -60,32 +58,14 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
     records.push(record);
     if (records.length > RECORD_LIMIT) records = records.slice(-RECORD_LIMIT / 2);
 
-    const upstreamReq = httpRequest({
-      host: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: withoutHopByHop(req.rawHeaders),
+    forwardHttp(req, res, {
+      target,
       agent,
+      expectsContinue,
+      onResponse: (upstreamRes) => {
+        record.status = upstreamRes.statusCode;
+      },
     });
-    if (expectsContinue) upstreamReq.once('continue', () => res.writeContinue());
-    upstreamReq.once('response', (upstreamRes) => {
-      record.status = upstreamRes.statusCode;
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, withoutHopByHop(upstreamRes.rawHeaders));
-      upstreamRes.pipe(res);
-      upstreamRes.once('error', () => res.destroy());
-    });
-    upstreamReq.once('error', (err) => {
-      if (res.headersSent) res.destroy();
-      else res.writeHead(502, { 'content-type': 'text/plain' }).end(`recording proxy: upstream ${upstream} failed: ${err.message}`);
-    });
-    // A client that got its answer early (e.g. 412 before 100-continue) never sends the body;
-    // the upstream request must not wait for it forever.
-    res.once('close', () => {
-      if (!req.complete) upstreamReq.destroy();
-    });
-    req.once('error', () => upstreamReq.destroy());
-    req.pipe(upstreamReq);
   };
 
   const server = createServer({ keepAliveTimeout: 5000 });
@@ -111,13 +91,4 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
         agent.destroy();
       }),
   };
-}
-
-/** Raw `[name, value, name, value, …]` headers less the hop-by-hop ones. */
-function withoutHopByHop(rawHeaders: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (!HOP_BY_HOP.has(rawHeaders[i]!.toLowerCase())) kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
-  }
-  return kept;
 }

@@ -20,22 +20,13 @@ export interface S3rverOptions {
  * chunk framing still in them, and it ignores conditional writes.
  */
 export async function startS3rver(options: S3rverOptions = {}): Promise<S3Service> {
-  let bin: string;
-  try {
-    bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  } catch {
-    throw new Error('s3rver is not installed: run `pnpm install` in the workspace (it is a dependency of @litestream-ts/testcontainers).');
-  }
   const dir = await mkdtemp(join(tmpdir(), 'lts-s3rver-'));
   const port = await freePort();
   let service: ProcessService;
   try {
     service = await startProcessService({
       name: 's3rver',
-      command: process.execPath,
-      // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only offers
-      // through its legacy provider; without it every paged listing fails with a 500.
-      args: ['--openssl-legacy-provider', bin, '--directory', dir, '--address', '127.0.0.1', '--port', String(port), '--no-vhost-buckets'],
+      ...s3rverCommand(dir, port),
       ready: () => httpAnswers(`http://127.0.0.1:${port}/`),
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     });
@@ -55,4 +46,24 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3Servic
     stop: () => service.stop(),
     tempDirs: [dir],
   });
+}
+
+/**
+ * How to run s3rver on loopback `port` with its data in `directory` (credentials `S3RVER`/`S3RVER`),
+ * for callers that manage the process themselves (e.g. the soak script kills and restarts it on
+ * the same data).
+ */
+export function s3rverCommand(directory: string, port: number): { command: string; args: string[] } {
+  let bin: string;
+  try {
+    bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
+  } catch {
+    throw new Error('s3rver is not installed: run `pnpm install` in the workspace (it is a dependency of @litestream-ts/testcontainers).');
+  }
+  return {
+    command: process.execPath,
+    // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only offers
+    // through its legacy provider; without it every paged listing fails with a 500.
+    args: ['--openssl-legacy-provider', bin, '--directory', directory, '--address', '127.0.0.1', '--port', String(port), '--no-vhost-buckets'],
+  };
 }

@@ -8,6 +8,7 @@ import {
   type ListLtxOptions,
   type LtxFileInfo,
   type LtxFileRef,
+  type RawObjectInfo,
   type ReplicaCapabilities,
   type StorageCallContext,
   type StoredObject,
@@ -34,7 +35,7 @@ const DEFAULT_DELETE_CONCURRENCY = 16;
  */
 export class AbsReplicaClient extends ReplicaClient {
   readonly type = 'abs';
-  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: true, metadataTimestamps: true, rangedReads: 'native' });
+  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: true, metadataTimestamps: true, rangedReads: 'native', rawObjectReads: true });
   readonly settings: AbsSettings;
   /** Which source the credential comes from (never the credential itself). */
   readonly credentialSource: AbsCredentialSource;
@@ -92,6 +93,29 @@ export class AbsReplicaClient extends ReplicaClient {
       if (isBlobNotFound(error)) throw missing();
       // 416: the offset is at or past the end of a blob that exists.
       if (isInvalidRange(error)) return Readable.from([], { objectMode: false });
+      throw this.wrap(error, 'download', name);
+    }
+  }
+
+  protected override async *_listRawObjects(prefix: string, call: StorageCallContext): AsyncIterable<RawObjectInfo> {
+    const root = this.layout.root;
+    try {
+      for await (const item of listBlobs(this.container, root + prefix, this.options.listPageSize, call.signal)) {
+        if (!item.name.startsWith(root)) continue;
+        yield { path: item.name.slice(root.length), size: item.properties.contentLength ?? 0, modifiedAt: item.properties.lastModified };
+      }
+    } catch (error) {
+      throw this.wrap(error, `list of "${root + prefix}" in container "${this.settings.container}"`, undefined);
+    }
+  }
+
+  protected override async _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
+    const name = this.layout.root + path;
+    try {
+      const response = await this.container.getBlobClient(name).download(0, undefined, { abortSignal: call.signal });
+      return response.readableStreamBody as Readable;
+    } catch (error) {
+      if (isBlobNotFound(error)) throw new NotFoundError(`object ${path}`, { file: name });
       throw this.wrap(error, 'download', name);
     }
   }

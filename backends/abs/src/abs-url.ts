@@ -28,9 +28,9 @@ export function parseAbsUrl(text: string): ParsedAbsUrl {
   if (url.password !== '') {
     throw new UsageError('abs replica URL must not carry a key: put it in "account-key" or "sas-token" (or LITESTREAM_AZURE_ACCOUNT_KEY / LITESTREAM_AZURE_SAS_TOKEN)');
   }
-  const user = decodeURIComponent(url.username);
+  const user = decode(url.username, 'account name', text);
   const ignored = [...new Set(url.searchParams.keys())];
-  const segments = decodeURIComponent(url.pathname).split('/').filter((s) => s !== '');
+  const segments = decode(url.pathname, 'path', text).split('/').filter((s) => s !== '');
   if (!url.host.includes('.') && url.port === '') {
     if (url.host === '') throw new UsageError(`abs replica URL "${redactURL(text)}" names no container: use abs://[ACCOUNT@]CONTAINER/PATH`);
     return { options: { container: assertContainerName(url.host), path: cleanBlobPath(segments.join('/')), ...account(user) }, ignored };
@@ -59,4 +59,12 @@ export function parseAbsUrl(text: string): ParsedAbsUrl {
 
 function account(name: string): { accountName?: string } {
   return name === '' ? {} : { accountName: name };
+}
+
+function decode(part: string, what: string, text: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (cause) {
+    throw new UsageError(`abs replica URL "${redactURL(text)}" has a malformed percent-escape in its ${what}`, { cause });
+  }
 }

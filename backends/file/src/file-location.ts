@@ -46,7 +46,13 @@ export function directoryFromURL(url: URL): string {
       `file URL "${url.href}" names the host "${url.host}"; use three slashes for an absolute path (file:///dir) or a plain relative path without file://`,
     );
   }
-  const path = fileURLToPath(url);
+  let path: string;
+  try {
+    path = fileURLToPath(url);
+  } catch (cause) {
+    // Node refuses file URLs whose path encodes a "/" (%2F), and a malformed escape throws URIError.
+    throw new UsageError(`file URL "${url.href}" does not name a local directory: ${(cause as Error).message}`, { cause });
+  }
   if (path === '') throw new UsageError(`file URL "${url.href}" has no path; set it to a directory such as file:///var/backups/app`);
   return notRoot(path, url.href);
 }

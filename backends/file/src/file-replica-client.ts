@@ -12,6 +12,7 @@ import {
   ltxFilename,
   parseLtxFilename,
   type ListLtxOptions,
+  type RawObjectInfo,
   type LtxFileInfo,
   type LtxFileRef,
   type ReplicaCapabilities,
@@ -55,6 +56,8 @@ export class FileReplicaClient extends ReplicaClient {
     localReads: true,
     // copyInto writes or copies every chunk before it pulls the next.
     releasesChunks: true,
+    // Any file under the root can be listed and read (Litestream v0.3 generations).
+    rawObjectReads: true,
   });
   /** Absolute path of the replica directory. */
   readonly root: string;
@@ -63,6 +66,8 @@ export class FileReplicaClient extends ReplicaClient {
   constructor(root: string, options: FileReplicaClientOptions = {}) {
     super(options);
     if (root === '') throw new UsageError('file replica needs a directory path');
+    // No file system call takes such a path: refuse it here, not at the first write.
+    if (root.includes('\0')) throw new UsageError(`file replica directory ${JSON.stringify(root)} contains a NUL character`);
     this.root = resolve(root);
     this.lock = options.lock ?? {};
   }
@@ -125,6 +130,22 @@ export class FileReplicaClient extends ReplicaClient {
     }
     const end = range.size === undefined ? Infinity : Math.min(range.offset + range.size - 1, Number.MAX_SAFE_INTEGER);
     return handle.createReadStream({ start: range.offset, end, highWaterMark: READ_CHUNK_SIZE });
+  }
+
+  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+    yield* walkFiles(this.root, prefix.replace(/\/$/, ''));
+  }
+
+  protected override async _openRawObject(path: string): Promise<Readable> {
+    const full = join(this.root, path);
+    let handle;
+    try {
+      handle = await open(full, 'r');
+    } catch (error) {
+      if (isErrorCode(error, 'ENOENT')) throw new NotFoundError(`object ${path}`, { file: full, cause: error });
+      throw error;
+    }
+    return handle.createReadStream({ highWaterMark: READ_CHUNK_SIZE });
   }
 
   protected override _localLtxPath(ref: LtxFileRef): string {
@@ -195,6 +216,30 @@ export class FileReplicaClient extends ReplicaClient {
       // Deleted between readdir and stat (compaction, retention): simply no longer listed.
       if (isErrorCode(error, 'ENOENT')) return {};
       return { error };
+    }
+  }
+}
+
+/** The regular files below `root/dir` (every depth), as paths relative to `root`. */
+async function* walkFiles(root: string, dir: string): AsyncGenerator<RawObjectInfo> {
+  let entries;
+  try {
+    entries = await readdir(dir === '' ? root : join(root, dir), { withFileTypes: true });
+  } catch (error) {
+    if (isErrorCode(error, 'ENOENT') || isErrorCode(error, 'ENOTDIR')) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+    if (entry.isDirectory()) yield* walkFiles(root, path);
+    else if (entry.isFile()) {
+      try {
+        const stats = await stat(join(root, path), { bigint: true });
+        yield { path, size: Number(stats.size), modifiedAt: mtimeOf(stats) };
+      } catch (error) {
+        // Removed between readdir and stat: no longer listed.
+        if (!isErrorCode(error, 'ENOENT')) throw error;
+      }
     }
   }
 }

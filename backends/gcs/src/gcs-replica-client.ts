@@ -9,6 +9,7 @@ import {
   type ListLtxOptions,
   type LtxFileInfo,
   type LtxFileRef,
+  type RawObjectInfo,
   type ReplicaCapabilities,
   type StorageCallContext,
   type StoredObject,
@@ -35,7 +36,7 @@ const GENERATION = /^[1-9]\d{0,18}$/;
  */
 export class GcsReplicaClient extends ReplicaClient {
   readonly type = 'gs';
-  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: true, metadataTimestamps: true, rangedReads: 'native' });
+  readonly capabilities: ReplicaCapabilities = Object.freeze({ conditionalWrite: true, metadataTimestamps: true, rangedReads: 'native', rawObjectReads: true });
   readonly settings: GcsSettings;
   readonly layout: GcsLayout;
   /** The SDK client, for callers that need more than the contract. */
@@ -69,7 +70,29 @@ export class GcsReplicaClient extends ReplicaClient {
   // SDK's request timeout); streams are destroyed with their call.
   protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable> {
     const key = this.layout.ltxKey(ref);
-    const missing = (cause: unknown): NotFoundError => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: key, cause });
+    return this.openKey(key, range, (cause) => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: key, cause }));
+  }
+
+  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+    const root = this.layout.root;
+    try {
+      for await (const object of listObjects(this.bucket, { prefix: root + prefix })) {
+        if (object.name === undefined || !object.name.startsWith(root)) continue;
+        const modified = new Date(object.updated ?? object.timeCreated ?? Number.NaN);
+        yield { path: object.name.slice(root.length), size: Number(object.size ?? 0), modifiedAt: Number.isFinite(modified.getTime()) ? modified : new Date(0) };
+      }
+    } catch (error) {
+      throw this.wrap(error, 'list', root + prefix);
+    }
+  }
+
+  protected override _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
+    const key = this.layout.root + path;
+    return this.openKey(key, { offset: 0, size: undefined, signal: call.signal }, (cause) => new NotFoundError(`object ${path}`, { file: key, cause }));
+  }
+
+  /** A stream of an object's bytes (or a range); a missing object rejects with `missing(cause)`. */
+  private async openKey(key: string, range: { offset: number; size: number | undefined; signal: AbortSignal }, missing: (cause: unknown) => NotFoundError): Promise<Readable> {
     const file = this.bucket.file(key);
     if (range.size === 0) {
       // No bytes wanted, but a missing file must still be reported as missing.

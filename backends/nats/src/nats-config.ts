@@ -67,7 +67,8 @@ export function natsOptionsFromConfig(config: Config, globals: Config = {}): { o
 /** Reads `true/false`, `1/0`, `yes/no`, `t/f` (any case) or a boolean. */
 export function parseBoolean(key: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
-  const t = String(value).trim().toLowerCase();
+  // Only text and numbers can spell a boolean (String() of an object may even throw).
+  const t = typeof value === 'string' ? value.trim().toLowerCase() : typeof value === 'number' ? String(value) : '';
   if (['true', '1', 'yes', 't', 'y', 'on'].includes(t)) return true;
   if (['false', '0', 'no', 'f', 'n', 'off'].includes(t)) return false;
   throw new UsageError(`nats "${key}" must be true or false, got ${JSON.stringify(value)}`);

@@ -20,14 +20,22 @@ export function parseNatsUrl(url: string): ParsedNatsUrl {
     throw new UsageError(`invalid nats replica URL "${redactURL(url)}"`, { cause });
   }
   if (parsed.protocol !== 'nats:') throw new UsageError(`invalid nats replica URL "${redactURL(url)}": the scheme must be nats://`);
-  const bucket = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, '');
+  const bucket = decode(parsed.pathname, 'bucket', url).replace(/^\/+|\/+$/g, '');
   if (bucket === '') throw new UsageError(`bucket required for nats replica URL "${redactURL(url)}" (nats://host:port/BUCKET)`);
   if (bucket.includes('/')) throw new UsageError(`nats replica URL "${redactURL(url)}" names more than a bucket; the path must be a single bucket name`);
   return {
     server: parsed.host === '' ? undefined : `nats://${parsed.host}`,
     bucket,
-    username: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
-    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+    username: parsed.username === '' ? undefined : decode(parsed.username, 'user name', url),
+    password: parsed.password === '' ? undefined : decode(parsed.password, 'password', url),
     ignored: [...new Set(parsed.searchParams.keys())],
   };
+}
+
+function decode(part: string, what: string, url: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (cause) {
+    throw new UsageError(`nats replica URL "${redactURL(url)}" has a malformed percent-escape in its ${what}`, { cause });
+  }
 }

@@ -56,5 +56,8 @@ function invalid(input: unknown): UsageError {
 }
 
 function describe(input: unknown): string {
-  return typeof input === 'string' ? JSON.stringify(input) : String(input);
+  if (typeof input === 'string') return JSON.stringify(input);
+  if (input === null || typeof input !== 'object') return String(input);
+  // String() of an object without a prototype throws: name its kind instead.
+  return Array.isArray(input) ? 'a list' : 'a mapping';
 }

@@ -9,6 +9,7 @@ import {
   type ListLtxOptions,
   type LtxFileInfo,
   type LtxFileRef,
+  type RawObjectInfo,
   type ReplicaCapabilities,
   type StorageCallContext,
   type StoredObject,
@@ -40,6 +41,7 @@ export class S3ReplicaClient extends ReplicaClient {
     conditionalWrite: true,
     metadataTimestamps: true,
     rangedReads: 'native',
+    rawObjectReads: true,
   });
   /** The settings in force after provider presets and defaults. */
   readonly settings: S3Settings;
@@ -140,6 +142,37 @@ export class S3ReplicaClient extends ReplicaClient {
       if (isNotFound(error)) throw missing(error);
       // 416: the offset is at or past the end of an object that exists.
       if (isInvalidRange(error)) return Readable.from([], { objectMode: false });
+      throw this.bucket.wrap(error, 'GetObject', key);
+    }
+  }
+
+  protected override _listRawObjects(prefix: string, call: StorageCallContext): AsyncIterable<RawObjectInfo> {
+    return iterateInCall(call, this.listRaw(prefix));
+  }
+
+  protected override _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
+    return inCall(call, () => this.openRaw(path));
+  }
+
+  private async *listRaw(prefix: string): AsyncIterable<RawObjectInfo> {
+    const root = this.layout.root;
+    for await (const object of this.bucket.list(root + prefix)) {
+      if (object.Key === undefined || !object.Key.startsWith(root)) continue;
+      yield { path: object.Key.slice(root.length), size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) };
+    }
+  }
+
+  private async openRaw(path: string): Promise<Readable> {
+    const key = this.layout.root + path;
+    try {
+      const out = await this.bucket.send(
+        'GET',
+        () => this.s3.send(new GetObjectCommand({ Bucket: this.bucket.name, Key: key, ...this.settings.encryption.read })),
+        (o) => o.ContentLength ?? 0,
+      );
+      return out.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) throw new NotFoundError(`object ${path}`, { file: key, cause: error });
       throw this.bucket.wrap(error, 'GetObject', key);
     }
   }

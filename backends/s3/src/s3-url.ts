@@ -92,7 +92,8 @@ export function parseS3Url(input: string | URL): ParsedS3Url {
 /** Litestream's reading of a boolean query or config value. */
 export function parseBoolean(key: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
-  const word = typeof value === 'string' ? value.trim().toLowerCase() : String(value);
+  // Only text and numbers can spell a boolean (String() of an object may even throw).
+  const word = typeof value === 'string' ? value.trim().toLowerCase() : typeof value === 'number' ? String(value) : '';
   if (['true', '1', 't', 'yes', 'y', 'on'].includes(word)) return true;
   if (['false', '0', 'f', 'no', 'n', 'off'].includes(word)) return false;
   throw new UsageError(`s3 ${key} must be true or false, got ${JSON.stringify(value)}`);

@@ -10,6 +10,7 @@ import {
   type ListLtxOptions,
   type LtxFileInfo,
   type LtxFileRef,
+  type RawObjectInfo,
   type ReplicaCapabilities,
   type StorageCallContext,
   type StorageTimeouts,
@@ -22,7 +23,7 @@ import type { SftpSettings } from './sftp-config.ts';
 import { SftpConnection } from './sftp-connection.ts';
 import type { SftpLockOptions } from './sftp-lock.ts';
 import { SftpObjects } from './sftp-objects.ts';
-import { SFTP_NO_SUCH_FILE, hasSftpCode, isRegularFile, type SftpEntry } from './sftp-session.ts';
+import { SFTP_NO_SUCH_FILE, hasSftpCode, isDirectory, isRegularFile, type SftpEntry, type SftpOps } from './sftp-session.ts';
 import { publishReplace, stageUpload } from './sftp-upload.ts';
 
 /** Options of {@link SftpReplicaClient}: the replica settings plus what only code can pass. */
@@ -62,6 +63,8 @@ export class SftpReplicaClient extends ReplicaClient {
     // SFTP v3 mtimes are whole seconds: createdAt is the LTX timestamp truncated to the second.
     metadataTimestamps: false,
     rangedReads: 'native',
+    // Any file under the replica directory can be listed and read (Litestream v0.3 generations).
+    rawObjectReads: true,
   });
   /** Replica directory on the server (no trailing slash; '.' is the login directory). */
   readonly root: string;
@@ -149,6 +152,47 @@ export class SftpReplicaClient extends ReplicaClient {
       const end = range.size === undefined ? Infinity : range.offset + range.size - 1;
       return ops.channel.createReadStream(path, { handle, start: range.offset, end, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
     }, true, range.signal);
+  }
+
+  protected override async *_listRawObjects(prefix: string, call: StorageCallContext): AsyncIterable<RawObjectInfo> {
+    // One connection for the whole walk; the files are collected, then yielded.
+    const files = await this.connection.run(async (ops) => {
+      const found: RawObjectInfo[] = [];
+      await this.walk(ops, prefix.replace(/\/$/, ''), found);
+      return found;
+    }, true, call.signal);
+    yield* files;
+  }
+
+  protected override _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
+    const full = `${this.root}/${path}`;
+    return this.connection.run(async (ops) => {
+      let handle: Buffer;
+      try {
+        handle = await ops.open(full, 'r');
+      } catch (error) {
+        if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) throw new NotFoundError(`object ${path}`, { file: full, cause: error });
+        throw error;
+      }
+      return ops.channel.createReadStream(full, { handle, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
+    }, true, call.signal);
+  }
+
+  /** Adds the regular files below `dir` (relative to the root, every depth) to `found`. */
+  private async walk(ops: SftpOps, dir: string, found: RawObjectInfo[]): Promise<void> {
+    let entries: SftpEntry[];
+    try {
+      entries = await ops.readdir(dir === '' ? (this.root === '' ? '/' : this.root) : `${this.root}/${dir}`);
+    } catch (error) {
+      if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (entry.filename === '.' || entry.filename === '..') continue;
+      const path = dir === '' ? entry.filename : `${dir}/${entry.filename}`;
+      if (isDirectory(entry.attrs)) await this.walk(ops, path, found);
+      else if (isRegularFile(entry.attrs)) found.push({ path, size: entry.attrs.size, modifiedAt: new Date(entry.attrs.mtime * 1000) });
+    }
   }
 
   protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {

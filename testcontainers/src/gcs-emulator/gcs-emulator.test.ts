@@ -92,6 +92,15 @@ describe('GCS emulator', () => {
     expect(((await ranged.json()) as { items: Array<{ name: string }> }).items.map((i) => i.name)).toEqual(['list/b', 'list/c', 'list/d/1']);
   });
 
+  it("takes the empty matchGlob Google's Go client sends with every listing, and refuses a real glob", async () => {
+    const empty = await fetch(`${emulator.endpoint}/storage/v1/b/${bucket}/o?prefix=list%2Fd%2F&matchGlob=`);
+    expect(empty.status).toBe(200);
+    expect(((await empty.json()) as { items: Array<{ name: string }> }).items.map((i) => i.name)).toEqual(['list/d/1', 'list/d/2']);
+    const glob = await fetch(`${emulator.endpoint}/storage/v1/b/${bucket}/o?matchGlob=${encodeURIComponent('**/1')}`);
+    expect(glob.status).toBe(400);
+    expect(await glob.text()).toContain('matchGlob is not implemented by this emulator');
+  });
+
   it('records each request with method, path, query and headers', () => {
     const put = emulator.requests().find((r) => r.method === 'PUT' && r.headers['content-range']?.endsWith('/262154'));
     expect(put).toMatchObject({ path: `/upload/storage/v1/b/${bucket}/o`, query: { uploadType: 'resumable' }, status: 200 });

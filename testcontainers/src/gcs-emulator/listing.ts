@@ -26,7 +26,8 @@ export function parseListQuery(query: URLSearchParams): ListQuery {
   const max = query.get('maxResults');
   const maxResults = max === null || max === '' ? MAX_RESULTS : Number(max);
   if (!Number.isInteger(maxResults) || maxResults < 0) throw invalid(`Invalid value for maxResults: ${max}`);
-  if (query.has('matchGlob')) throw invalid('matchGlob is not implemented by this emulator', 'notImplemented');
+  // Google's Go client sends an empty matchGlob with every listing (Litestream v0.3's does); empty means no filter.
+  if (query.get('matchGlob')) throw invalid('matchGlob is not implemented by this emulator', 'notImplemented');
   if (query.get('versions') === 'true') throw invalid('versions=true is not implemented by this emulator (no object versioning)', 'notImplemented');
   const delimiter = query.get('delimiter') || undefined;
   return {

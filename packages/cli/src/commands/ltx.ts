@@ -19,7 +19,7 @@ export function registerLtx(program: Command, registry: DeferredRegistry): void 
     .option('--json', 'print JSON')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (source: string, opts: { config?: string; expandEnv?: boolean; level: number | 'all'; json?: boolean }) => {
-      const { formatTXID } = await import('@litestream-ts/core');
+      const { describeV03Catalog, formatTXID, readV03Catalog } = await import('@litestream-ts/core');
       let client;
       if (isReplicaURL(source)) client = await registry.fromURL(source);
       else {
@@ -32,6 +32,18 @@ export function registerLtx(program: Command, registry: DeferredRegistry): void 
         const files: LtxFileInfo[] = [];
         for (const level of levels) for await (const f of client.listLtxFiles(level, { useMetadata: true })) files.push(f);
         const rows = files.map((f) => ({ level: f.level, minTXID: formatTXID(f.minTXID), maxTXID: formatTXID(f.maxTXID), size: f.size, createdAt: f.createdAt.toISOString() }));
+        if (files.length === 0 && opts.level === 'all') {
+          // Say what the replica holds instead, when it is a Litestream v0.3 replica.
+          const catalog = await readV03Catalog(client);
+          if (catalog.generations.length > 0) {
+            const note = `no LTX files; the replica holds ${describeV03Catalog(catalog)}; \`litestream restore\` reads them\n`;
+            if (opts.json) {
+              printJSON(rows);
+              process.stderr.write(note);
+            } else process.stdout.write(note);
+            return;
+          }
+        }
         if (opts.json) printJSON(rows);
         else printTable(['LEVEL', 'MIN_TXID', 'MAX_TXID', 'SIZE', 'CREATED'], rows.map((r) => [String(r.level), r.minTXID, r.maxTXID, formatBytes(r.size), r.createdAt]));
       } finally {

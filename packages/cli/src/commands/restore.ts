@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ReplicaClient, RestoreTarget } from '@litestream-ts/core';
+import type { Logger, ReplicaClient, RestoreTarget, V03RestorePlan } from '@litestream-ts/core';
 import { InvalidArgumentError, type Command } from 'commander';
 import { findDatabase, isReplicaURL, readConfig, replicaClientFor } from '../context.ts';
 import { CliError } from '../cli-error.ts';
@@ -32,6 +32,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .summary('restore a database from its replica')
     .description(
       'Restores the latest state, or the state at -txid or -timestamp, from the replica of a configured database or from a replica URL. ' +
+        'Replicas written by Litestream v0.3 (generations/…) are restored too, on every backend but NATS; when a replica holds both, the newest data for the target wins. ' +
         'The output is built in a hidden directory beside it (.<name>.restore-<pid>-<random>), verified, and renamed into place. ' +
         'SIGINT, SIGTERM or SIGHUP stop the restore and remove that directory; one left by a killed restore of the same output is removed by the next restore.',
     )
@@ -42,7 +43,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .option('--timestamp <time>', 'restore to the latest state at or before this time (RFC 3339, e.g. 2026-01-02T03:04:05Z)', parseTimestamp)
     .option('--if-db-not-exists', 'do nothing (exit 0) if the output database already exists')
     .option('--if-replica-exists', 'do nothing (exit 0) if the replica holds no backup')
-    .option('--parallelism <n>', 'files downloaded at once', parsePositive, 8)
+    .option('--parallelism <n>', 'files (or v0.3 objects) downloaded at once', parsePositive, 8)
     .option('--dry-run', 'print the plan (files, sizes, resulting TXID) and restore nothing')
     .option('--force', 'replace an existing output database')
     .option('--integrity-check <mode>', 'none, quick or full PRAGMA check of the result', parseCheck, 'none')
@@ -51,7 +52,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (source: string, opts: RestoreCommandOptions) => {
       // Core (LTX codec, checksums, LZ4) loads when a restore runs, not for `--help`.
-      const { NoBackupsError, formatTXID, ltxFileLabel, planRestore, restore } = await import('@litestream-ts/core');
+      const { NoBackupsError, formatTXID, ltxFileLabel, planReplicaRestore, restore, restoreV03 } = await import('@litestream-ts/core');
       if (opts.txid !== undefined && opts.timestamp !== undefined) throw new CliError('use -txid or -timestamp, not both', 2);
       let client: ReplicaClient;
       let output: string;
@@ -77,9 +78,10 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
           return;
         }
         const target: RestoreTarget = { ...(opts.txid !== undefined ? { txid: opts.txid } : {}), ...(opts.timestamp ? { timestamp: opts.timestamp } : {}) };
-        let plan;
+        let chosen;
         try {
-          plan = await planRestore(client, target);
+          // LTX files, Litestream v0.3 generations, or both: the newest data for the target wins.
+          chosen = await planReplicaRestore(client, target);
         } catch (err) {
           if (opts.ifReplicaExists && err instanceof NoBackupsError) {
             logger.info('no backups found, skipping restore', { db: output });
@@ -87,9 +89,14 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
           }
           throw err;
         }
-        if (opts.dryRun) {
+        if (chosen.format === 'v0.3' && opts.dryRun) {
+          printV03Plan(chosen.plan, output, opts.json === true);
+          return;
+        }
+        if (chosen.format === 'ltx' && opts.dryRun) {
+          const plan = chosen.plan;
           const files = plan.files.map((f) => ({ file: ltxFileLabel(f), level: f.level, minTXID: formatTXID(f.minTXID), maxTXID: formatTXID(f.maxTXID), size: f.size, createdAt: f.createdAt.toISOString() }));
-          if (opts.json) printJSON({ output, txid: formatTXID(plan.txid), size: plan.size, files });
+          if (opts.json) printJSON({ output, format: 'ltx', txid: formatTXID(plan.txid), size: plan.size, files });
           else {
             process.stdout.write(`restore plan for ${output}: ${files.length} file(s), ${formatBytes(plan.size)}, resulting TXID ${formatTXID(plan.txid)}\n`);
             for (const f of files) process.stdout.write(`  ${f.file.padEnd(40)} ${formatBytes(f.size).padStart(10)}  ${f.createdAt}\n`);
@@ -100,6 +107,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
         // (existing output, bad plan) prints nothing but its error.
         let progress: ReturnType<typeof createProgress> | undefined;
         let result;
+        let v03;
         // SIGINT, SIGTERM or SIGHUP stop the restore and remove its partial files; a second signal exits at once.
         const interrupt = new AbortController();
         const onSignal = (signal: NodeJS.Signals) => {
@@ -108,13 +116,10 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
         };
         for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
         try {
-          result = await restore({
+          const common = {
             client,
             outputPath: output,
-            ...target,
-            plan,
             signal: interrupt.signal,
-            parallelism: opts.parallelism,
             integrityCheck: opts.integrityCheck,
             overwrite: opts.force ?? false,
             // The progress logger clears the bar before a log line and redraws it after.
@@ -125,12 +130,14 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
               warn: (m, f) => (progress?.logger ?? logger).warn(m, f),
               error: (m, f) => (progress?.logger ?? logger).error(m, f),
               child: (f) => (progress?.logger ?? logger).child(f),
-            },
-            onProgress: (done, total) => {
-              progress ??= createProgress({ label: 'restore', total: plan.size, stream: process.stderr, logger });
+            } satisfies Logger,
+            onProgress: (done: number, total: number) => {
+              progress ??= createProgress({ label: 'restore', total, stream: process.stderr, logger });
               progress.update(done, total);
             },
-          });
+          };
+          if (chosen.format === 'v0.3') v03 = await restoreV03({ ...common, plan: chosen.plan, parallelism: opts.parallelism });
+          else result = await restore({ ...common, ...target, plan: chosen.plan, parallelism: opts.parallelism });
         } catch (err) {
           if (err instanceof RestoreInterrupted) throw new CliError(`restore of ${output} interrupted by ${err.signal}; its partial files were removed`, exitCodeOf(err.signal));
           throw err;
@@ -138,7 +145,14 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
           for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
           progress?.stop();
         }
-        if (opts.json) printJSON({ output, txid: formatTXID(result.txid), files: result.files, bytes: result.bytes, durationMs: Math.round(result.durationMs) });
+        if (v03) {
+          const where = `Litestream v0.3 generation ${v03.generation}, WAL index ${v03.index} offset ${v03.offset}`;
+          if (opts.json) printJSON({ output, format: 'v0.3', generation: v03.generation, index: v03.index, offset: v03.offset, files: v03.files, bytes: v03.bytes, durationMs: Math.round(v03.durationMs) });
+          else process.stdout.write(`restored ${output} from ${where}, ${v03.files} object(s) (${formatBytes(v03.bytes)}) in ${(v03.durationMs / 1000).toFixed(1)}s\n`);
+          return;
+        }
+        result = result!;
+        if (opts.json) printJSON({ output, format: 'ltx', txid: formatTXID(result.txid), files: result.files, bytes: result.bytes, durationMs: Math.round(result.durationMs) });
         else process.stdout.write(`restored ${output} to TXID ${formatTXID(result.txid)} from ${result.files} file(s) (${formatBytes(result.bytes)}) in ${(result.durationMs / 1000).toFixed(1)}s\n`);
       } finally {
         await client.close();
@@ -158,6 +172,22 @@ class RestoreInterrupted extends Error {
     super(`interrupted by ${signal}`);
     this.signal = signal;
   }
+}
+
+/** Prints a v0.3 plan: the snapshot and WAL segments it reads, and the time of the state. */
+function printV03Plan(plan: V03RestorePlan, output: string, json: boolean): void {
+  const files = [
+    { file: plan.snapshot.path, kind: 'snapshot', index: plan.snapshot.index, size: plan.snapshot.size, createdAt: plan.snapshot.createdAt.toISOString() },
+    ...plan.segments.map((s) => ({ file: s.path, kind: 'wal', index: s.index, offset: s.offset, size: s.size, createdAt: s.createdAt.toISOString() })),
+  ];
+  if (json) {
+    printJSON({ output, format: 'v0.3', generation: plan.generation, size: plan.size, timestamp: plan.timestamp.toISOString(), files });
+    return;
+  }
+  process.stdout.write(
+    `restore plan for ${output} (Litestream v0.3 backup): generation ${plan.generation}, snapshot at WAL index ${plan.snapshot.index}, ${plan.segments.length} WAL segment(s), ${formatBytes(plan.size)}, state as of ${plan.timestamp.toISOString()}\n`,
+  );
+  for (const f of files) process.stdout.write(`  ${f.file.padEnd(64)} ${formatBytes(f.size).padStart(10)}  ${f.createdAt}\n`);
 }
 
 function parseTxid(value: string): number {

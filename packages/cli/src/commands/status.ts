@@ -23,7 +23,18 @@ export interface DatabaseStatus {
   readonly healthy: boolean;
   /** The corrupt replica files found, while the replica is unhealthy. */
   readonly corruptFiles?: readonly CorruptFileStatus[];
+  /** What a replica without LTX files holds when Litestream v0.3 wrote it (restore reads it). */
+  readonly v03?: V03Status;
   readonly error?: string;
+}
+
+/** A replica's Litestream v0.3 backups, as `status` reports them. */
+export interface V03Status {
+  readonly generations: number;
+  readonly snapshots: number;
+  readonly walSegments: number;
+  readonly lastWrittenAt: string | null;
+  readonly summary: string;
 }
 
 /** A corrupt replica file as `status` reports it. */
@@ -47,7 +58,7 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
     .option('--json', 'print JSON')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (opts: { config?: string; expandEnv?: boolean; json?: boolean }) => {
-      const { LocalLtxFiles, defaultMetaPath, formatTXID, readRemotePosition, readReplicaHealth } = await import('@litestream-ts/core');
+      const { LocalLtxFiles, defaultMetaPath, describeV03Catalog, formatTXID, newestV03Object, readRemotePosition, readReplicaHealth, readV03Catalog } = await import('@litestream-ts/core');
       const config = await readConfig(registry, opts);
       const logger = commandLogger(config.logging, 'error', collectSecrets(config), { forceStderr: true });
       const statuses: DatabaseStatus[] = [];
@@ -61,11 +72,26 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
         let replicaTXID: number | null = null;
         let lastReplicatedAt: string | null = null;
         let error: string | undefined;
+        let v03: V03Status | undefined;
         const client = await replicaClientFor(registry, d, logger);
         try {
           const remote = await readRemotePosition(client);
           replicaTXID = remote?.txid ?? null;
           lastReplicatedAt = remote ? remote.file.createdAt.toISOString() : null;
+          if (!remote) {
+            // No LTX files: a replica Litestream v0.3 wrote says so.
+            const catalog = await readV03Catalog(client);
+            if (catalog.generations.length > 0) {
+              const newest = newestV03Object(catalog);
+              v03 = {
+                generations: catalog.generations.length,
+                snapshots: catalog.generations.reduce((n, g) => n + g.snapshots.length, 0),
+                walSegments: catalog.generations.reduce((n, g) => n + g.segments.length, 0),
+                lastWrittenAt: newest ? newest.createdAt.toISOString() : null,
+                summary: describeV03Catalog(catalog),
+              };
+            }
+          }
         } catch (err) {
           error = (err as Error).message;
         } finally {
@@ -93,6 +119,7 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
                 })),
               }
             : {}),
+          ...(v03 ? { v03 } : {}),
           ...(error ? { error } : {}),
         });
       }
@@ -103,11 +130,11 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
           statuses.map((s) => [
             s.path,
             s.localTXID ?? '-',
-            s.replicaTXID ?? (s.error ? `error: ${s.error}` : '-'),
+            s.replicaTXID ?? (s.error ? `error: ${s.error}` : s.v03 ? `none (${s.v03.summary})` : '-'),
             s.lag === null ? '-' : String(s.lag),
             s.dbSize === null ? '-' : formatBytes(s.dbSize),
             s.walSize === null ? '-' : formatBytes(s.walSize),
-            s.lastReplicatedAt ?? '-',
+            s.lastReplicatedAt ?? s.v03?.lastWrittenAt ?? '-',
             healthText(s),
           ]),
         );

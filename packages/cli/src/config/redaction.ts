@@ -52,10 +52,15 @@ export class SecretScrubber {
    */
   addFromText(text: string): void {
     for (const line of text.split(/\r?\n/)) {
-      const match = /^[\s-]*["']?([A-Za-z0-9_.-]+)["']?\s*:\s*(.*?)\s*$/.exec(line);
+      // Linear-time steps only: patterns such as `(.*?)\s*$` or `\s+#` take quadratic time on a
+      // long run of spaces (a 40 KB one cost 1.5 s), and this runs on every line of the file.
+      const rest = line.slice(Math.max(0, line.search(/[^\s-]/)));
+      const match = /^["']?([A-Za-z0-9_.-]+)["']?\s*:/.exec(rest);
       if (!match) continue;
-      const [, key = '', rawValue = ''] = match;
-      const value = rawValue.replace(/\s+#.*$/, '').replace(/^(["'])(.*)\1$/, '$2');
+      const key = match[1] ?? '';
+      const rawValue = rest.slice(match[0].length).trimStart();
+      const comment = rawValue.search(/\s#/);
+      const value = (comment === -1 ? rawValue : rawValue.slice(0, comment)).trim().replace(/^(["'])(.*)\1$/, '$2');
       if (isSensitiveKey(key)) this.add(value);
       this.addURLPassword(value);
     }

@@ -27,6 +27,8 @@ export function readLocation(source: ConfigSource, entry: Entry): string | undef
   if (text !== undefined && text.length > MAX_LOCATION_LENGTH) {
     throw source.error(entry.value, entry.path, `${JSON.stringify(`${text.slice(0, 32)}…`)} is ${text.length} characters long; a path or URL may have at most ${MAX_LOCATION_LENGTH}`);
   }
+  // No file system call takes a path with a NUL character: refuse it here, not at the first open.
+  if (text?.includes('\0')) throw source.error(entry.value, entry.path, `${quoteValue(entry.key, text)} contains a NUL character, which no path or URL can hold`);
   return text;
 }
 
@@ -90,20 +92,27 @@ export function readByteSize(source: ConfigSource, entry: Entry): number | undef
  * (`0123`, `1.50`) and every value of a credential key stay text, as written.
  */
 export function readSetting(source: ConfigSource, entry: Entry): unknown {
-  return toSetting(source, entry.value, entry.key, entry.path);
+  return toSetting(source, entry.value, entry.key, entry.path, { left: MAX_SETTING_VALUES });
 }
 
-function toSetting(source: ConfigSource, node: Node | null, key: string, path: string): unknown {
+/**
+ * Most values one setting may hold. Aliases can nest lists that repeat lists (`&b [*a, *a]`),
+ * so a few lines of YAML can stand for billions of values; reading them would never end.
+ */
+const MAX_SETTING_VALUES = 10_000;
+
+function toSetting(source: ConfigSource, node: Node | null, key: string, path: string, budget: { left: number }): unknown {
   if (isEmptyValue(node)) return undefined;
+  if (--budget.left < 0) throw source.error(node, path, `holds more than ${MAX_SETTING_VALUES} values (aliases that repeat lists?); a setting takes a value or a short list`);
   if (isSeq(node)) {
-    return node.items.map((item, i) => toSetting(source, source.resolve(item as Node | null, `${path}[${i}]`) ?? null, key, `${path}[${i}]`));
+    return node.items.map((item, i) => toSetting(source, source.resolve(item as Node | null, `${path}[${i}]`) ?? null, key, `${path}[${i}]`, budget));
   }
   if (isMap(node)) {
     const result: Record<string, unknown> = {};
     for (const pair of node.items) {
       const childKey = String(isScalar(pair.key) ? pair.key.value : pair.key);
       const childPath = `${path}.${childKey}`;
-      result[childKey] = toSetting(source, source.resolve(pair.value as Node | null, childPath) ?? null, childKey, childPath);
+      result[childKey] = toSetting(source, source.resolve(pair.value as Node | null, childPath) ?? null, childKey, childPath, budget);
     }
     return result;
   }

@@ -74,9 +74,21 @@ export function readMapping(source: ConfigSource, node: Node | null | undefined,
   return { node: resolved, path, entries };
 }
 
+/**
+ * Most mappings merge keys may pull in while one config is read. Merges can nest and repeat
+ * (`&b {<<: [*a, *a]}`), so a few lines can stand for billions of mappings.
+ */
+const MAX_MERGED_MAPPINGS = 10_000;
+const mergedSoFar = new WeakMap<ConfigSource, number>();
+
 function mergedEntries(source: ConfigSource, value: Node | null, path: string): Entry[] {
   const resolved = source.resolve(value, path);
   const sources = isSeq(resolved) ? resolved.items.map((item) => item as Node) : [resolved];
+  const count = (mergedSoFar.get(source) ?? 0) + sources.length;
+  mergedSoFar.set(source, count);
+  if (count > MAX_MERGED_MAPPINGS) {
+    throw source.error(value ?? undefined, path || undefined, `merge keys (<<) pull in more than ${MAX_MERGED_MAPPINGS} mappings (merges that repeat merges?); merge each anchor once`);
+  }
   const result: Entry[] = [];
   const seen = new Set<string>();
   for (const item of sources) {

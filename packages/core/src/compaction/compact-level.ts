@@ -7,6 +7,7 @@ import type { LtxFileInfo, LtxFileRef, ReplicaClient } from '../replica/replica-
 import { MAX_COMPACTION_LEVEL } from './compaction-level.ts';
 import { selectCompactionRun, type TxidRange } from './compaction-run.ts';
 import { uploadLtx } from './ltx-upload.ts';
+import { readLtxResumably } from './resumable-read.ts';
 
 export interface CompactLevelOptions {
   readonly logger?: Logger;
@@ -80,14 +81,12 @@ export async function levelEnd(client: ReplicaClient, level: number, options: { 
   return end;
 }
 
-/** Opens the file only when the compactor first reads it, and closes it when reading stops early. */
-export async function* openLazily(client: ReplicaClient, ref: LtxFileRef, options: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
-  const stream = await client.openLtxFile(ref, { signal: options.signal });
-  try {
-    yield* stream;
-  } finally {
-    stream.destroy();
-  }
+/**
+ * Opens the file only when the compactor first reads it and closes it when reading stops
+ * early; a read that breaks midway resumes where it stopped (see `readLtxResumably`).
+ */
+export function openLazily(client: ReplicaClient, ref: LtxFileRef & { readonly size?: number }, options: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+  return readLtxResumably(client, ref, options.signal ? { signal: options.signal } : {});
 }
 
 function describe(ref: LtxFileRef): string {

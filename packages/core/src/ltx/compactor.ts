@@ -28,6 +28,7 @@ export interface CompactOptions {
 export async function compactLtx(inputs: readonly CompactionInput[], sink: ByteSink, options: CompactOptions = {}): Promise<LtxEncodeResult> {
   if (inputs.length === 0) throw new UsageError('compaction needs at least one input file');
   const decoders = inputs.map((input) => new LtxDecoder(input.source, { file: input.name }));
+  const cursors: PageCursor[] = [];
   try {
     const headers: LtxHeader[] = [];
     for (const decoder of decoders) headers.push(await decoder.readHeader());
@@ -47,7 +48,7 @@ export async function compactLtx(inputs: readonly CompactionInput[], sink: ByteS
       },
       { file: options.file ?? formatLtxFilename(first.minTXID, last.maxTXID) },
     );
-    const cursors = decoders.map((decoder) => new PageCursor(decoder.pages()));
+    for (const decoder of decoders) cursors.push(new PageCursor(decoder.pages()));
     for (const cursor of cursors) await cursor.advance();
     for (;;) {
       let pgno = Infinity;
@@ -68,6 +69,8 @@ export async function compactLtx(inputs: readonly CompactionInput[], sink: ByteS
     checkChain(inputs, headers, trailers.map((t) => t.postApplyChecksum));
     const lastPost = trailers[trailers.length - 1]!.postApplyChecksum;
     return await encoder.finish(hasNoChecksum(last) || options.flags ? undefined : lastPost);
+  } catch (error) {
+    throw await damageBehind(error, decoders, cursors);
   } finally {
     await Promise.all(decoders.map((d) => d.cancel()));
   }
@@ -103,6 +106,26 @@ function checkChain(inputs: readonly CompactionInput[], headers: readonly LtxHea
   }
 }
 
+/**
+ * Headers and pages are used before their file checksum is read, so a rule they break (TXIDs
+ * that do not line up, pages the output cannot take: a `UsageError`) may just be damage. Reads
+ * every input to its end and returns the damage found (CorruptError, ChecksumMismatchError),
+ * else `error`. Any other failure (a read that failed, a file that is gone) is returned as it
+ * is: reading on would make a broken transfer look like a damaged file.
+ */
+async function damageBehind(error: unknown, decoders: readonly LtxDecoder[], cursors: readonly PageCursor[]): Promise<unknown> {
+  if (!(error instanceof UsageError)) return error;
+  for (const cursor of cursors) await cursor.close();
+  for (const decoder of decoders) {
+    try {
+      await decoder.finish();
+    } catch (damage) {
+      if (damage instanceof CorruptError || damage instanceof ChecksumMismatchError) return damage;
+    }
+  }
+  return error;
+}
+
 /** Holds the next unread page of one input. */
 class PageCursor {
   page: LtxPage | undefined;
@@ -113,5 +136,10 @@ class PageCursor {
   async advance(): Promise<void> {
     const next = await this.pages.next();
     this.page = next.done ? undefined : next.value;
+  }
+  /** Stops reading pages (the decoder can then be finished). */
+  async close(): Promise<void> {
+    this.page = undefined;
+    await this.pages.return(undefined);
   }
 }

@@ -124,6 +124,8 @@ export class LtxDecoder {
   /** Page-index bytes not yet fed to the file checksum (fed in batches, not byte by byte). */
   private readonly indexPending = Buffer.allocUnsafe(4096);
   private indexPendingLength = 0;
+  /** An iteration ended early with batches on workers: they were never folded into the checksum. */
+  private unfolded = false;
 
   /**
    * @param options.file name used in error messages.
@@ -177,6 +179,12 @@ export class LtxDecoder {
    */
   async *batches(options: LtxBatchOptions = {}): AsyncGenerator<LtxPageBatch> {
     const h = this.requireState('pages');
+    if (this.unfolded) throw new UsageError('LTX decoder cannot resume: an iteration ended early with batches still on workers');
+    if (this.terminator !== undefined) {
+      // An earlier iteration stopped after the last page: only the end of the page block is left.
+      this.endPages(h);
+      return;
+    }
     if (this.encoding === undefined) await this.detectEncoding(h);
     // A frame page's content checksum is checked against the decoded page, which only a batch decoded here leaves readable.
     const pool = this.encoding === 'lz4-frame' ? undefined : options.pool;
@@ -236,6 +244,8 @@ export class LtxDecoder {
       // Workers, or this thread's writes, may still be writing pages of batches nobody will
       // read: wait for them, so the caller can close (or delete) the file once this returns.
       await Promise.allSettled(inFlight.map((job) => job.outcome));
+      // Their pages never reached the file checksum, so this decoder cannot go on.
+      if (inFlight.length > 0) this.unfolded = true;
       await local.settle();
       for (const job of inFlight) (job.slot.worker >= 0 ? pool! : local).release(job.slot);
       if (slot !== undefined) (slot.worker >= 0 ? pool! : local).release(slot);

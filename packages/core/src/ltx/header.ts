@@ -10,6 +10,9 @@ import {
 import { CorruptError, UsageError } from './errors.ts';
 import { txidFromBigInt, type TXID } from './txid.ts';
 
+/** The latest (and, negated, earliest) time a JavaScript Date holds, in ms since the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
 /** The 100-byte header that starts every LTX file. */
 export interface LtxHeader {
   readonly version: number;
@@ -68,6 +71,8 @@ export function headerProblem(h: LtxHeader): string | undefined {
   if (h.minTXID < 1) return 'minimum TXID is zero';
   if (h.maxTXID < 1) return 'maximum TXID is zero';
   if (h.minTXID > h.maxTXID) return `TXIDs out of order (${h.minTXID} > ${h.maxTXID})`;
+  // Tools print the timestamp as a date; one a JS Date cannot hold is damage, not a time.
+  if (!Number.isSafeInteger(h.timestamp) || Math.abs(h.timestamp) > MAX_DATE_MS) return `timestamp ${h.timestamp} is not a valid date`;
   if (h.walOffset < 0 || h.walSize < 0) return 'negative WAL offset or size';
   if ((h.walSalt1 !== 0 || h.walSalt2 !== 0) && h.walOffset === 0) return 'WAL salts without a WAL offset';
   if (h.walOffset === 0 && h.walSize !== 0) return 'WAL size without a WAL offset';

@@ -7,6 +7,7 @@ import { UsageError } from './errors.ts';
 export type TXID = number;
 
 const TXID_PATTERN = /^[0-9a-f]{16}$/;
+const MAX_TXID = BigInt(Number.MAX_SAFE_INTEGER);
 const FILENAME_PATTERN = /^([0-9a-f]{16})-([0-9a-f]{16})\.ltx$/;
 
 /** Formats a TXID as 16 lower-case hex digits. */
@@ -41,8 +42,12 @@ export function formatLtxFilename(minTXID: TXID, maxTXID: TXID): string {
 export function parseLtxFilename(name: string): { minTXID: TXID; maxTXID: TXID } | undefined {
   const m = FILENAME_PATTERN.exec(name);
   if (!m) return undefined;
-  const minTXID = txidFromBigInt(BigInt(`0x${m[1]}`), 'min TXID');
-  const maxTXID = txidFromBigInt(BigInt(`0x${m[2]}`), 'max TXID');
+  const min = BigInt(`0x${m[1]}`);
+  const max = BigInt(`0x${m[2]}`);
+  // Beyond 2^53-1 no TXID of ours can reach: a foreign or damaged name, skipped like any other.
+  if (min > MAX_TXID || max > MAX_TXID) return undefined;
+  const minTXID = Number(min);
+  const maxTXID = Number(max);
   if (minTXID < 1 || minTXID > maxTXID) return undefined;
   return { minTXID, maxTXID };
 }

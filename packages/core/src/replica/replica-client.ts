@@ -5,6 +5,7 @@ import { assertTXID, formatLtxFilename, type TXID } from '../ltx/txid.ts';
 import { guardListing, guardReadable, guardSource } from './guarded-io.ts';
 import { StorageCall, StorageTimeoutError, type StorageCallContext } from './storage-call.ts';
 import { resolveStorageTimeouts, type StorageTimeouts } from './storage-timeouts.ts';
+import { assertRawObjectPath, assertRawObjectPrefix, type RawObjectInfo } from './raw-objects.ts';
 
 /** One LTX file held by a replica. */
 export interface LtxFileInfo {
@@ -55,6 +56,12 @@ export interface ReplicaCapabilities {
    * stores that queue or batch chunks (multipart uploads, network streams) must keep.
    */
   readonly releasesChunks?: boolean;
+  /**
+   * Implements `listRawObjects`/`openRawObject`: any object under the replica path can be
+   * listed and read by its relative path, outside the LTX layout. Restore uses it to read
+   * Litestream v0.3 generations. Optional; absent means false (restore then reads LTX only).
+   */
+  readonly rawObjectReads?: boolean;
 }
 
 /** What every storage call accepts. */
@@ -193,16 +200,20 @@ export abstract class ReplicaClient {
     if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
       throw new UsageError(`size must be a non-negative integer, got ${options.size}`);
     }
-    const call = this.#call(`read of ${describeRef(ref)}`, options.signal);
+    return this.#open(`read of ${describeRef(ref)}`, options.signal, (call) => this._openLtxFile(ref, { offset, size: options.size, ...context(call) }));
+  }
+
+  /** Runs a call that opens a stream: the call goes on while the body streams, and ends with it. */
+  async #open(what: string, signal: AbortSignal | undefined, open: (call: StorageCall) => Promise<Readable>): Promise<Readable> {
+    const call = this.#call(what, signal);
     try {
       const stream = await this.observed('GET', call, () => {
         call.throwIfAborted();
-        const opening = this._openLtxFile(ref, { offset, size: options.size, ...context(call) });
+        const opening = open(call);
         // A stream that arrives after the call was abandoned has no reader: close it.
         opening.then((late) => call.signal.aborted && late.destroy(), () => {});
         return call.run(opening);
       }, () => 0);
-      // The call goes on while the body streams; it ends with the stream.
       return guardReadable(stream, call);
     } catch (err) {
       call.finish();
@@ -280,6 +291,32 @@ export abstract class ReplicaClient {
     return this.#guarded('DELETE', `delete of ${name}`, options.signal, (call) => this._deleteObject(name, condition, context(call)), () => 0);
   }
 
+  /**
+   * Every object whose path below the replica path starts with `prefix` ('' or a directory
+   * ending in `/`), at any depth, in no particular order. Needs `capabilities.rawObjectReads`.
+   */
+  async *listRawObjects(prefix: string, options: CallOptions = {}): AsyncGenerator<RawObjectInfo> {
+    this.assertRawReads();
+    assertRawObjectPrefix(prefix);
+    const call = this.#call(`list of objects under ${JSON.stringify(prefix)}`, options.signal);
+    try {
+      yield* guardListing(this._listRawObjects(prefix, context(call)), call);
+    } catch (err) {
+      this.observer?.('LIST', 0, !options.signal?.aborted);
+      throw err;
+    } finally {
+      call.finish();
+    }
+    this.observer?.('LIST', 0, false);
+  }
+
+  /** Opens an object by its path below the replica path; rejects with `NotFoundError` when missing. */
+  async openRawObject(path: string, options: CallOptions = {}): Promise<Readable> {
+    this.assertRawReads();
+    assertRawObjectPath(path);
+    return this.#open(`read of object ${path}`, options.signal, (call) => this._openRawObject(path, context(call)));
+  }
+
   /** Releases connections; the client is unusable afterwards. */
   async close(): Promise<void> {}
 
@@ -300,6 +337,13 @@ export abstract class ReplicaClient {
   /** The key or path of a stored file, for messages; undefined to use the default. */
   protected _ltxFileLocation(_ref: LtxFileRef): string | undefined {
     return undefined;
+  }
+
+  protected _listRawObjects(_prefix: string, _call: StorageCallContext): AsyncIterable<RawObjectInfo> {
+    throw new UsageError(`the ${this.type} backend cannot read objects by path`);
+  }
+  protected _openRawObject(_path: string, _call: StorageCallContext): Promise<Readable> {
+    throw new UsageError(`the ${this.type} backend cannot read objects by path`);
   }
 
   protected abstract _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined>;
@@ -338,6 +382,10 @@ export abstract class ReplicaClient {
     }
     this.observer?.(operation, bytes(result), false);
     return result;
+  }
+
+  private assertRawReads(): void {
+    if (this.capabilities.rawObjectReads !== true) throw new UsageError(`the ${this.type} backend cannot read objects by path`);
   }
 
   private assertConditional(): void {

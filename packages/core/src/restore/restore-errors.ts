@@ -12,9 +12,9 @@ import { formatTXID, type TXID } from '../ltx/txid.ts';
 export class NoBackupsError extends NotFoundError {
   /** The levels that were listed, every one empty. */
   readonly levels: readonly number[];
-  constructor(replica: string, levels: readonly number[]) {
+  constructor(replica: string, levels: readonly number[], options: { v03Checked?: boolean } = {}) {
     super(
-      `backups: the ${replica} replica holds no LTX files (levels ${describeLevels(levels)} listed, all empty); check the replica path or URL, or replicate to it first`,
+      `backups: the ${replica} replica holds no LTX files (levels ${describeLevels(levels)} listed, all empty)${options.v03Checked ? ' and no Litestream v0.3 generations' : ''}; check the replica path or URL, or replicate to it first`,
     );
     this.levels = levels;
   }

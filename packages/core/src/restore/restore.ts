@@ -11,7 +11,9 @@ import { removeRestoreLeftovers } from './leftovers.ts';
 import { LtxApplier } from './ltx-applier.ts';
 import { checkOutputFree, publishDatabase } from './output-file.ts';
 import { createPlanReader, type PlanReader } from './plan-reader.ts';
-import { ltxFileLabel, planRestore, type RestorePlan, type RestoreTarget } from './restore-plan.ts';
+import { ltxFileLabel, type RestorePlan, type RestoreTarget } from './restore-plan.ts';
+import { planReplicaRestore } from './v03/replica-restore-plan.ts';
+import { restoreV03 } from './v03/v03-restore.ts';
 import { RestoreWorkDir } from './work-dir.ts';
 
 /** What to restore, from where, to where, and how. `txid`/`timestamp` pick the state (default: latest). */
@@ -67,7 +69,9 @@ const DEFAULT_PARALLELISM = 8;
 export const WORKER_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
- * Rebuilds a database from a replica. Everything is written in a hidden work directory beside
+ * Rebuilds a database from a replica. Without a `plan`, the plan comes from
+ * `planReplicaRestore`, so a replica holding Litestream v0.3 generations (alone, or newer than
+ * its LTX files at the target) is restored by `restoreV03`. Everything is written in a hidden work directory beside
  * the output, `.<name>.restore-<pid>-<random>` (see `RestoreWorkDir`): the database being built
  * and, from a replica not read in place, the files downloaded ahead. A replica read in place
  * (`capabilities.localReads`, the file backend) is read directly, file after file; from any
@@ -100,7 +104,13 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   await removeRestoreLeftovers(output, logger);
   // Refuse before listing or downloading anything; publishing re-checks atomically.
   await checkOutputFree(output, overwrite);
-  const plan = options.plan ?? (await planRestore(client, { txid: options.txid, timestamp: options.timestamp }));
+  let plan = options.plan;
+  if (plan === undefined) {
+    // The replica may hold Litestream v0.3 backups instead of (or besides) LTX files.
+    const chosen = await planReplicaRestore(client, { txid: options.txid, timestamp: options.timestamp });
+    if (chosen.format === 'v0.3') return restoreV03({ ...options, plan: chosen.plan });
+    plan = chosen.plan;
+  }
   if (plan.files.length === 0) throw new UsageError('restore plan has no files');
   signal?.throwIfAborted();
   logger.info('restoring', { output, txid: formatTXID(plan.txid), files: plan.files.length, bytes: plan.size, parallelism });

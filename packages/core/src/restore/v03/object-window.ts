@@ -1,0 +1,201 @@
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addAbortSignal } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalWriteError } from '../../io/local-write-error.ts';
+import { NotFoundError, UsageError } from '../../ltx/errors.ts';
+import type { ReplicaClient } from '../../replica/replica-client.ts';
+import { DownloadError } from '../restore-errors.ts';
+
+/** One object of a v0.3 plan: its path below the replica path and its listed size. */
+export interface PlannedObject {
+  readonly path: string;
+  readonly size: number;
+}
+
+/** Hands out the (compressed) bytes of a plan's objects in plan order. */
+export interface ObjectSource {
+  /** The bytes of object `index`. */
+  open(index: number): Promise<AsyncIterable<Uint8Array>>;
+  /** Object `index` was applied; what was kept of it may go. */
+  done(index: number): Promise<void>;
+  /** Stops every transfer in flight and waits for them (after a failure). */
+  abort(): Promise<void>;
+}
+
+export interface ObjectSourceOptions {
+  /** Objects downloaded ahead at once, from replicas not read in place (default 8). */
+  readonly parallelism?: number;
+  readonly signal?: AbortSignal;
+  /** Bytes newly received (never more than the listed sizes in total). */
+  readonly onBytes?: (bytes: number) => void;
+  /** Tries per object, the first included (default 4). */
+  readonly attempts?: number;
+  /** Wait before the first retry, doubled before each next one (default 100 ms). */
+  readonly backoffMs?: number;
+}
+
+/**
+ * The objects of a v0.3 plan, read the way LTX restores read files: in place from a replica
+ * that declares `localReads` (the file backend), otherwise downloaded ahead into `dir` (the
+ * restore's work directory), `parallelism` at a time, each retried from the start after a short
+ * backoff when its transfer fails, and handed out in plan order. v0.3 wrote a WAL segment per
+ * sync, so a generation can hold thousands: downloading them one after the other would take a
+ * round trip each. An object gone since the listing is not retried, nor is a failure to write
+ * the local copy (a `LocalWriteError` naming it).
+ */
+export function createObjectSource(client: ReplicaClient, objects: readonly PlannedObject[], dir: string, options: ObjectSourceOptions = {}): ObjectSource {
+  if (client.capabilities.localReads === true) return new InPlaceSource(client, objects, options);
+  return new DownloadAhead(client, objects, dir, options);
+}
+
+class InPlaceSource implements ObjectSource {
+  private readonly client: ReplicaClient;
+  private readonly objects: readonly PlannedObject[];
+  private readonly options: ObjectSourceOptions;
+
+  constructor(client: ReplicaClient, objects: readonly PlannedObject[], options: ObjectSourceOptions) {
+    this.client = client;
+    this.objects = objects;
+    this.options = options;
+  }
+
+  async open(index: number): Promise<AsyncIterable<Uint8Array>> {
+    const stream = await this.client.openRawObject(this.objects[index]!.path);
+    if (this.options.signal) addAbortSignal(this.options.signal, stream);
+    return counted(stream, this.options.onBytes);
+  }
+
+  async done(): Promise<void> {}
+  async abort(): Promise<void> {}
+}
+
+class DownloadAhead implements ObjectSource {
+  private readonly client: ReplicaClient;
+  private readonly objects: readonly PlannedObject[];
+  private readonly dir: string;
+  private readonly options: ObjectSourceOptions;
+  private readonly parallelism: number;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  /** Stops transfers when the restore fails; follows the caller's signal. */
+  private readonly stop = new AbortController();
+  private next = 0;
+
+  constructor(client: ReplicaClient, objects: readonly PlannedObject[], dir: string, options: ObjectSourceOptions) {
+    this.client = client;
+    this.objects = objects;
+    this.dir = dir;
+    this.options = options;
+    this.parallelism = options.parallelism ?? 8;
+    if (!Number.isSafeInteger(this.parallelism) || this.parallelism < 1) throw new UsageError(`parallelism must be a positive integer, got ${this.parallelism}`);
+    options.signal?.addEventListener('abort', () => this.stop.abort(options.signal!.reason), { once: true });
+  }
+
+  async open(index: number): Promise<AsyncIterable<Uint8Array>> {
+    this.fill(index);
+    await this.inFlight.get(index);
+    return createReadStream(this.localPath(index), { highWaterMark: 1024 * 1024, signal: this.stop.signal });
+  }
+
+  async done(index: number): Promise<void> {
+    this.inFlight.delete(index);
+    await rm(this.localPath(index), { force: true });
+    this.fill(index + 1);
+  }
+
+  async abort(): Promise<void> {
+    this.stop.abort(new Error('the restore stopped'));
+    await Promise.allSettled(this.inFlight.values());
+  }
+
+  /** Starts the downloads of the objects from `index` on, up to `parallelism` ahead. */
+  private fill(index: number): void {
+    if (this.next < index) this.next = index;
+    while (this.next < this.objects.length && this.next < index + this.parallelism) {
+      const i = this.next++;
+      const download = this.download(i);
+      // Awaited by `open`; a failure of one never opened is dropped with the restore.
+      download.catch(() => {});
+      this.inFlight.set(i, download);
+    }
+  }
+
+  private localPath(index: number): string {
+    return join(this.dir, `object-${index}`);
+  }
+
+  private async download(index: number): Promise<void> {
+    const object = this.objects[index]!;
+    const attempts = this.options.attempts ?? 4;
+    const signal = this.stop.signal;
+    let reported = 0;
+    const count = (received: number): void => {
+      const upTo = Math.min(received, object.size);
+      if (upTo > reported) {
+        this.options.onBytes?.(upTo - reported);
+        reported = upTo;
+      }
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const received = await this.fetchOnce(object, this.localPath(index), count, signal);
+        if (received !== object.size) throw new Error(`received ${received} bytes but the replica listed ${object.size}`);
+        return;
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (error instanceof LocalWriteError) throw error;
+        if (error instanceof NotFoundError) throw new DownloadError(object.path, attempt, error, 'it was deleted after the restore was planned; run the restore again');
+        if (error instanceof UsageError || attempt >= attempts) throw new DownloadError(object.path, attempt, error);
+        await sleep((this.options.backoffMs ?? 100) * 2 ** (attempt - 1), undefined, { signal });
+      }
+    }
+  }
+
+  private async fetchOnce(object: PlannedObject, dest: string, count: (received: number) => void, signal: AbortSignal): Promise<number> {
+    const source = await this.client.openRawObject(object.path);
+    if (signal.aborted) {
+      source.destroy();
+      throw signal.reason;
+    }
+    addAbortSignal(signal, source);
+    // Every write below is ours, every read the transfer's: that tells the two failures apart.
+    const local = (error: unknown) => new LocalWriteError(dest, `write the downloaded copy of ${object.path}`, error);
+    let fh;
+    try {
+      fh = await open(dest, 'w');
+    } catch (error) {
+      source.destroy();
+      throw local(error);
+    }
+    let received = 0;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        received += chunk.byteLength;
+        count(received);
+        try {
+          for (let done = 0; done < chunk.byteLength; ) done += (await fh.write(chunk, done, chunk.byteLength - done)).bytesWritten;
+        } catch (error) {
+          throw local(error);
+        }
+      }
+    } catch (error) {
+      source.destroy();
+      await fh.close().catch(() => {});
+      throw error;
+    }
+    try {
+      await fh.close();
+    } catch (error) {
+      throw local(error);
+    }
+    return received;
+  }
+}
+
+async function* counted(source: AsyncIterable<Uint8Array>, onBytes: ((bytes: number) => void) | undefined): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    onBytes?.(chunk.byteLength);
+    yield chunk;
+  }
+}
