@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { StorageCall } from './storage-call.ts';
 
 /**
@@ -64,31 +64,29 @@ export async function* guardSource(source: AsyncIterable<Uint8Array>, call: Stor
 }
 
 /**
- * A download stream that counts each chunk as progress. A stall is only a stall when our
- * consumer has taken everything that arrived (a slow consumer is not the store's fault). An
- * abort destroys both streams with the reason; the call ends with the stream.
+ * A download stream that counts each chunk as progress. The stream itself is returned (no
+ * extra stream in between, so nothing that arrived before a failure is lost): each chunk its
+ * source pushes restarts the clock. A stall is only a stall when our consumer has taken
+ * everything that arrived (a slow consumer is not the store's fault). An abort destroys the
+ * stream with the reason; the call ends with the stream.
  */
 export function guardReadable(source: Readable, call: StorageCall): Readable {
-  const out = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      call.progress();
-      done(null, chunk);
-    },
-    destroy(error, done) {
-      call.finish();
-      source.destroy();
-      done(error);
-    },
-  });
-  call.waitingOnConsumer = () => out.readableLength > 0 || out.writableLength > 0;
-  source.once('error', (error) => out.destroy(error));
-  const onAbort = () => out.destroy(call.signal.reason instanceof Error ? call.signal.reason : new Error(String(call.signal.reason)));
+  // Every Readable delivers its data through push(); counting there changes neither its mode
+  // nor its buffering.
+  const push = source.push.bind(source);
+  source.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    // The end arrived: whatever the consumer does with the rest, the store has nothing left to send.
+    if (chunk === null) call.pause();
+    else call.progress();
+    return push(chunk, encoding);
+  };
+  call.waitingOnConsumer = () => source.readableLength > 0;
+  const onAbort = () => source.destroy(call.signal.reason instanceof Error ? call.signal.reason : new Error(String(call.signal.reason)));
   if (call.signal.aborted) onAbort();
   else call.signal.addEventListener('abort', onAbort, { once: true });
-  out.once('close', () => {
+  source.once('close', () => {
     call.signal.removeEventListener('abort', onAbort);
     call.finish();
   });
-  source.pipe(out);
-  return out;
+  return source;
 }
