@@ -81,6 +81,10 @@ export function guardReadable(source: Readable, call: StorageCall): Readable {
     return push(chunk, encoding);
   };
   call.waitingOnConsumer = () => source.readableLength > 0;
+  // An SDK given the call's signal destroys the stream with its own AbortError: the reason the
+  // call was abandoned (the caller's, or the timeout) is what the consumer must see.
+  const destroy = source.destroy.bind(source);
+  source.destroy = (error?: Error) => destroy(call.signal.aborted && call.signal.reason instanceof Error ? call.signal.reason : error);
   const onAbort = () => source.destroy(call.signal.reason instanceof Error ? call.signal.reason : new Error(String(call.signal.reason)));
   if (call.signal.aborted) onAbort();
   else call.signal.addEventListener('abort', onAbort, { once: true });
