@@ -38,7 +38,7 @@ export { restoreV03, type V03RestoreOptions, type V03RestoreResult } from './res
 export { planV03Restore, type V03RestorePlan } from './restore/v03/v03-plan.ts';
 export { describeV03Catalog, newestV03Object, readV03Catalog, v03SegmentPath, v03SnapshotPath, type V03Catalog, type V03Generation, type V03Snapshot, type V03WalSegment } from './restore/v03/v03-catalog.ts';
 export { V03BackupError, V03NoSnapshotError } from './restore/v03/v03-errors.ts';
-export { decodeLz4FrameStream, Lz4FrameStreamError, type Lz4FrameStreamDecoder } from './restore/v03/lz4-frame-stream.ts';
+export { decodeLz4FrameStream, Lz4FrameStreamError, type Lz4FrameStreamDecoder } from './lz4/frame-stream.ts';
 export { checkIntegrity, type IntegrityCheckMode } from './restore/integrity-check.ts';
 export * from './engine/logger.ts';
 export * from './engine/metrics.ts';

@@ -20,7 +20,8 @@
  * header and the whole LZ4 frame: the caller records that as the page's frame size.
  */
 import { compressBound } from '../lz4/bounds.ts';
-import { decodeFrameContent, Lz4FrameError, Lz4FrameScanner, type Lz4FrameLimits } from '../lz4/frame.ts';
+import { decodeFrameContent, Lz4FrameScanner, type Lz4FrameLimits } from '../lz4/frame.ts';
+import { Lz4FrameError } from '../lz4/frame-format.ts';
 import { literalBlockSize, writeLiteralBlock } from '../lz4/js-block.ts';
 import type { Xxh32 } from '../lz4/xxh32.ts';
 import { PAGE_HEADER_SIZE } from './constants.ts';

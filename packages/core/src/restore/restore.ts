@@ -1,20 +1,19 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { silentLogger, type Logger } from '../engine/logger.ts';
-import { asLocalWriteError } from '../io/local-write-error.ts';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import { defaultPageWorkers, PageWorkerPool } from '../ltx/page-workers.ts';
 import { formatTXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
-import { checkIntegrity, type IntegrityCheckMode } from './integrity-check.ts';
+import { buildAndPublish } from './build-and-publish.ts';
+import type { IntegrityCheckMode } from './integrity-check.ts';
 import { removeRestoreLeftovers } from './leftovers.ts';
 import { LtxApplier } from './ltx-applier.ts';
-import { checkOutputFree, publishDatabase } from './output-file.ts';
+import { checkOutputFree } from './output-file.ts';
 import { createPlanReader, type PlanReader } from './plan-reader.ts';
 import { ltxFileLabel, type RestorePlan, type RestoreTarget } from './restore-plan.ts';
 import { planReplicaRestore } from './v03/replica-restore-plan.ts';
 import { restoreV03 } from './v03/v03-restore.ts';
-import { RestoreWorkDir } from './work-dir.ts';
+import type { RestoreWorkDir } from './work-dir.ts';
 
 /** What to restore, from where, to where, and how. `txid`/`timestamp` pick the state (default: latest). */
 export interface RestoreOptions extends RestoreTarget {
@@ -115,21 +114,15 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   signal?.throwIfAborted();
   logger.info('restoring', { output, txid: formatTXID(plan.txid), files: plan.files.length, bytes: plan.size, parallelism });
 
-  try {
-    await mkdir(dirname(output), { recursive: true });
-  } catch (error) {
-    throw asLocalWriteError(error, dirname(output), `create the directory of ${output}`);
-  }
-  const work = await RestoreWorkDir.create(output);
   const workers = options.workers ?? defaultPageWorkers();
   const workerFileBytes = options.workerFileBytes ?? WORKER_FILE_BYTES;
   const isLarge = (info: { size: number }) => workers > 0 && info.size >= workerFileBytes;
   let pool: PageWorkerPool | undefined;
   let reader: PlanReader | undefined;
+  let applier: LtxApplier | undefined;
   let done = 0;
-  let aborted = false;
-  const applier = new LtxApplier(work.databasePath, { target: output });
-  try {
+  const build = async (work: RestoreWorkDir): Promise<void> => {
+    applier = new LtxApplier(work.databasePath, { target: output });
     // Started before the first file is opened, so the threads are up by the time it is read.
     pool = plan.files.some(isLarge) ? new PageWorkerPool(workers) : undefined;
     reader = createPlanReader(client, plan.files, {
@@ -155,29 +148,12 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       const last = ltxFileLabel(plan.files[plan.files.length - 1]!);
       throw new LitestreamError(`applying the plan reached TXID ${formatTXID(applier.position.txid)}, not the planned ${formatTXID(plan.txid)}`, { file: last });
     }
-    if (mode !== 'none') {
-      await checkIntegrity(work.databasePath, mode, output);
-      logger.info('integrity check passed', { output, mode });
-    }
-    // The last moment an abort can stop the restore: after this the result is in place.
-    signal?.throwIfAborted();
-    try {
-      await publishDatabase(work.databasePath, output, overwrite);
-    } catch (error) {
-      throw asLocalWriteError(error, output, 'create the restored database');
-    }
-  } catch (error) {
-    // An abort surfaces as whatever step it interrupted; the caller gets the signal's reason.
-    aborted = signal?.aborted ?? false;
-    throw aborted ? signal!.reason : error;
-  } finally {
-    // Nothing may still write into the work directory when it is removed.
+  };
+  await buildAndPublish({ output, integrityCheck: mode, overwrite, signal, logger }, build, async () => {
     await reader?.abort();
-    await applier.close({ sync: false }).catch(() => {});
+    await applier?.close({ sync: false }).catch(() => {});
     await pool?.close();
-    await work.remove().catch((error: unknown) => logger.warn('cannot remove the work directory of the restore', { output, path: work.path, error: (error as Error).message }));
-    if (aborted) logger.info('restore aborted; its partial files were removed', { output, path: work.path });
-  }
+  });
 
   const durationMs = Math.round(performance.now() - started);
   logger.info('restored', { output, txid: formatTXID(plan.txid), files: plan.files.length, bytes: plan.size, durationMs });

@@ -1,12 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addAbortSignal } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalWriteError } from '../../io/local-write-error.ts';
-import { NotFoundError, UsageError } from '../../ltx/errors.ts';
+import { UsageError } from '../../ltx/errors.ts';
 import type { ReplicaClient } from '../../replica/replica-client.ts';
-import { DownloadError } from '../restore-errors.ts';
+import { downloadObject, type DownloadSource } from '../download.ts';
 
 /** One object of a v0.3 plan: its path below the replica path and its listed size. */
 export interface PlannedObject {
@@ -127,69 +125,14 @@ class DownloadAhead implements ObjectSource {
 
   private async download(index: number): Promise<void> {
     const object = this.objects[index]!;
-    const attempts = this.options.attempts ?? 4;
-    const signal = this.stop.signal;
-    let reported = 0;
-    const count = (received: number): void => {
-      const upTo = Math.min(received, object.size);
-      if (upTo > reported) {
-        this.options.onBytes?.(upTo - reported);
-        reported = upTo;
-      }
+    const source: DownloadSource = {
+      open: (signal) => this.client.openRawObject(object.path, { signal }),
+      label: object.path,
+      size: object.size,
+      goneHint: 'it was deleted after the restore was planned; run the restore again',
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const received = await this.fetchOnce(object, this.localPath(index), count, signal);
-        if (received !== object.size) throw new Error(`received ${received} bytes but the replica listed ${object.size}`);
-        return;
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        if (error instanceof LocalWriteError) throw error;
-        if (error instanceof NotFoundError) throw new DownloadError(object.path, attempt, error, 'it was deleted after the restore was planned; run the restore again');
-        if (error instanceof UsageError || attempt >= attempts) throw new DownloadError(object.path, attempt, error);
-        await sleep((this.options.backoffMs ?? 100) * 2 ** (attempt - 1), undefined, { signal });
-      }
-    }
-  }
-
-  private async fetchOnce(object: PlannedObject, dest: string, count: (received: number) => void, signal: AbortSignal): Promise<number> {
-    const source = await this.client.openRawObject(object.path);
-    if (signal.aborted) {
-      source.destroy();
-      throw signal.reason;
-    }
-    addAbortSignal(signal, source);
-    // Every write below is ours, every read the transfer's: that tells the two failures apart.
-    const local = (error: unknown) => new LocalWriteError(dest, `write the downloaded copy of ${object.path}`, error);
-    let fh;
-    try {
-      fh = await open(dest, 'w');
-    } catch (error) {
-      source.destroy();
-      throw local(error);
-    }
-    let received = 0;
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        received += chunk.byteLength;
-        count(received);
-        try {
-          for (let done = 0; done < chunk.byteLength; ) done += (await fh.write(chunk, done, chunk.byteLength - done)).bytesWritten;
-        } catch (error) {
-          throw local(error);
-        }
-      }
-    } catch (error) {
-      source.destroy();
-      await fh.close().catch(() => {});
-      throw error;
-    }
-    try {
-      await fh.close();
-    } catch (error) {
-      throw local(error);
-    }
-    return received;
+    const { onBytes, attempts, backoffMs } = this.options;
+    await downloadObject(source, this.localPath(index), { signal: this.stop.signal, onBytes, attempts, backoffMs });
   }
 }
 

@@ -1,16 +1,17 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { silentLogger, type Logger } from '../../engine/logger.ts';
 import { asLocalWriteError, LocalWriteError } from '../../io/local-write-error.ts';
 import { LitestreamError, UsageError } from '../../ltx/errors.ts';
+import { decodeLz4FrameStream, type Lz4FrameStreamDecoder } from '../../lz4/frame-stream.ts';
 import type { ReplicaClient } from '../../replica/replica-client.ts';
 import { parseSqliteHeader } from '../../sqlite/database-header.ts';
-import { checkIntegrity, type IntegrityCheckMode } from '../integrity-check.ts';
+import { buildAndPublish } from '../build-and-publish.ts';
+import type { IntegrityCheckMode } from '../integrity-check.ts';
 import { removeRestoreLeftovers } from '../leftovers.ts';
-import { checkOutputFree, publishDatabase } from '../output-file.ts';
+import { checkOutputFree } from '../output-file.ts';
 import type { RestoreResult } from '../restore.ts';
-import { RestoreWorkDir } from '../work-dir.ts';
-import { decodeLz4FrameStream, type Lz4FrameStreamDecoder } from './lz4-frame-stream.ts';
+import type { RestoreWorkDir } from '../work-dir.ts';
 import { v03SegmentPath, type V03WalSegment } from './v03-catalog.ts';
 import { V03BackupError } from './v03-errors.ts';
 import type { V03RestorePlan } from './v03-plan.ts';
@@ -78,13 +79,6 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
   await checkOutputFree(output, overwrite);
   logger.info('restoring from Litestream v0.3 backup', { output, generation: plan.generation, snapshot: plan.snapshot.path, segments: plan.segments.length, bytes: plan.size });
 
-  try {
-    await mkdir(dirname(output), { recursive: true });
-  } catch (error) {
-    throw asLocalWriteError(error, dirname(output), `create the directory of ${output}`);
-  }
-  const work = await RestoreWorkDir.create(output);
-  const staging = join(work.path, 'wal-index');
   let done = 0;
   const onBytes = (bytes: number): void => {
     signal?.throwIfAborted();
@@ -92,15 +86,16 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
     options.onProgress?.(done, plan.size);
   };
   const planned = [plan.snapshot, ...plan.segments];
-  const source = createObjectSource(client, planned, work.path, { parallelism: options.parallelism, signal, onBytes });
-  /** The decompressed bytes of object `i`, errors naming it. */
-  const objects = (i: number): AsyncIterable<Uint8Array> => decode(read(source, i, planned[i]!.path));
-
+  let reading: ObjectSource | undefined;
   let db: FileHandle | undefined;
   let wal: FileHandle | undefined;
-  let aborted = false;
   let position = { index: plan.snapshot.index, offset: 0 };
-  try {
+  const build = async (work: RestoreWorkDir): Promise<void> => {
+    const staging = join(work.path, 'wal-index');
+    const source = createObjectSource(client, planned, work.path, { parallelism: options.parallelism, signal, onBytes });
+    reading = source;
+    /** The decompressed bytes of object `i`, errors naming it. */
+    const objects = (i: number): AsyncIterable<Uint8Array> => decode(read(source, i, planned[i]!.path));
     db = await openLocal(work.databasePath, 'wx+');
     const pageSize = await writeSnapshot(db, work.databasePath, objects(0), plan.snapshot.path);
     await source.done(0);
@@ -135,28 +130,12 @@ export async function restoreV03(options: V03RestoreOptions): Promise<V03Restore
       throw asLocalWriteError(error, work.databasePath, 'write the restored database');
     }
     db = undefined;
-    if (mode !== 'none') {
-      await checkIntegrity(work.databasePath, mode, output);
-      logger.info('integrity check passed', { output, mode });
-    }
-    // The last moment an abort can stop the restore: after this the result is in place.
-    signal?.throwIfAborted();
-    try {
-      await publishDatabase(work.databasePath, output, overwrite);
-    } catch (error) {
-      throw asLocalWriteError(error, output, 'create the restored database');
-    }
-  } catch (error) {
-    aborted = signal?.aborted ?? false;
-    throw aborted ? signal!.reason : error;
-  } finally {
-    // Nothing may still write into the work directory when it is removed.
-    await source.abort();
+  };
+  await buildAndPublish({ output, integrityCheck: mode, overwrite, signal, logger }, build, async () => {
+    await reading?.abort();
     await db?.close().catch(() => {});
     await wal?.close().catch(() => {});
-    await work.remove().catch((error: unknown) => logger.warn('cannot remove the work directory of the restore', { output, path: work.path, error: (error as Error).message }));
-    if (aborted) logger.info('restore aborted; its partial files were removed', { output, path: work.path });
-  }
+  });
 
   const durationMs = Math.round(performance.now() - started);
   const files = 1 + plan.segments.length;

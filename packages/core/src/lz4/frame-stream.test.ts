@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeLz4FrameStream, Lz4FrameStreamError } from './lz4-frame-stream.ts';
+import { decodeLz4FrameStream, Lz4FrameStreamError } from './frame-stream.ts';
 
 // Frames made by the reference `lz4` CLI (installed by scripts/install-test-services.sh) with
 // each option the format has, decoded through chunk boundaries of every size. The input goes
