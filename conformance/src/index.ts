@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { ReplicaClient } from '@litestream-ts/core';
 import { skipNote, type CaseContext } from './case-context.ts';
+import { abortCases } from './cases/abort.ts';
 import { codecRoundTripCases } from './cases/codec-round-trip.ts';
 import { conditionalWriteCases, conditionalWritesRefusedCases, probeConditionalWrites } from './cases/conditional-writes.ts';
 import { deleteCases } from './cases/deletes.ts';
@@ -75,6 +76,7 @@ export function runReplicaClientConformance(name: string, options: ConformanceOp
       () => conditionalWritesRefusedCases(context),
     );
     describe('LTX codec round trip', () => codecRoundTripCases(context));
+    describe('abort', () => abortCases(context));
     describe.runIf(capabilities.rawObjectReads === true)(`raw object reads${skipNote(capabilities, 'rawObjectReads')}`, () => rawObjectReadCases(context));
     describe.runIf(capabilities.rawObjectReads !== true)(
       `raw object reads refused${capabilities.rawObjectReads === true ? ' (skipped: backend declares rawObjectReads=true)' : ''}`,

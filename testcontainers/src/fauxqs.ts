@@ -8,6 +8,8 @@ import { httpOk } from './wait.ts';
 /** Options for {@link startFauxqs}. */
 export interface FauxqsOptions {
   readonly readyTimeoutMs?: number;
+  /** Loopback port to listen on (default: a free one), for tests whose client was configured before the server started. */
+  readonly port?: number;
 }
 
 // fauxqs's own `startFauxqs()` always listens on 0.0.0.0 (its `host` option only names the host
@@ -33,7 +35,7 @@ export async function startFauxqs(options: FauxqsOptions = {}): Promise<S3Servic
   if (major < 22 || (major === 22 && minor < 5)) {
     throw new Error(`fauxqs needs Node >= 22.5 (node:sqlite); this is Node ${process.versions.node}. Run scripts/setup.sh and source scripts/env.sh.`);
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let service: ProcessService;
   try {
     service = await startProcessService({
@@ -60,6 +62,7 @@ export async function startFauxqs(options: FauxqsOptions = {}): Promise<S3Servic
     accessKeyId: 'fauxqs',
     secretAccessKey: 'fauxqs',
     enforcesConditionalWrites: false,
+    pid: service.pid,
     log: () => service.log(),
     stop: () => service.stop(),
   });

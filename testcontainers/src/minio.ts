@@ -120,6 +120,7 @@ async function startMinioBinary(options: MinioOptions): Promise<S3Service> {
     accessKeyId: USER,
     secretAccessKey: PASSWORD,
     enforcesConditionalWrites: true,
+    pid: service.pid,
     log: () => service.log(),
     stop: () => service.stop(),
     tempDirs: [dir],

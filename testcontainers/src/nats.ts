@@ -24,6 +24,8 @@ export interface NatsService {
   readonly port: number;
   /** The JetStream store directory; survives {@link NatsService.restart}. */
   readonly storeDir: string;
+  /** The running server's process id (undefined while stopped): tests freeze it with SIGSTOP. */
+  readonly pid: number | undefined;
   /** The server's log so far, across restarts. */
   log(): string;
   /** Stops the server and leaves the port free; `start()` brings it back on the same port and store. */
@@ -95,6 +97,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid() {
+      return current?.pid;
+    },
     log: () => readLog() + earlier + (current?.log() ?? ''),
     stopServer,
     start,

@@ -24,6 +24,13 @@ export interface S3Service {
    * fauxqs and s3rver accept such writes silently, so a test expecting a 412 must skip there.
    */
   readonly enforcesConditionalWrites: boolean;
+  /**
+   * The server's process id when it runs as a local process (fauxqs, s3rver, a minio binary):
+   * tests freeze it with SIGSTOP to play a store that stops answering. Undefined in Docker.
+   */
+  readonly pid?: number;
+  /** `http://127.0.0.1:PORT` of the server itself, without the recording proxy. */
+  readonly directEndpoint: string;
   /** Requests the server received, for tests that assert headers: method, path, query and headers (lower-case names), in order. */
   requests(): readonly S3RequestRecord[];
   /** Forgets the requests recorded so far (e.g. between the cases of one suite). */

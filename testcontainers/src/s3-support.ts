@@ -76,6 +76,8 @@ export interface S3Upstream extends S3Target {
   stop(): Promise<void>;
   /** Temp directories to remove once the server has stopped. */
   readonly tempDirs?: readonly string[];
+  /** The server's process, when it is a local one. */
+  readonly pid?: number;
 }
 
 /**
@@ -103,6 +105,8 @@ export async function withRecordingProxy(upstream: S3Upstream): Promise<S3Servic
   return {
     kind: upstream.kind,
     endpoint: proxy.url,
+    directEndpoint: upstream.endpoint,
+    ...(upstream.pid === undefined ? {} : { pid: upstream.pid }),
     region: upstream.region,
     accessKeyId: upstream.accessKeyId,
     secretAccessKey: upstream.secretAccessKey,

@@ -41,6 +41,7 @@ export async function startS3rver(options: S3rverOptions = {}): Promise<S3Servic
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     enforcesConditionalWrites: false,
+    pid: service.pid,
     log: () => service.log(),
     stop: () => service.stop(),
     tempDirs: [dir],

@@ -41,6 +41,8 @@ export interface SftpService {
    * SSH session drops while the server keeps accepting new ones.
    */
   dropConnections(): Promise<number>;
+  /** The listening sshd's process id; each connection is served by processes below it. */
+  readonly pid: number;
   /** What sshd logged so far. */
   log(): string;
   /** Stops sshd, removes the user and the temp directory. */
@@ -141,6 +143,7 @@ export async function startSftp(options: SftpOptions = {}): Promise<SftpService>
       hostKeyFingerprint: `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`,
       rootDir,
       readOnlyDir,
+      pid: running.pid,
       log: () => readLog() + running.log(),
       dropConnections: async () => {
         const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(running.pid)]).catch(() => ({ stdout: '' }));

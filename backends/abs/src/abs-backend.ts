@@ -14,12 +14,12 @@ export const absBackend: BackendPlugin = {
     // A URL alone still takes the account name, key and SAS token a config gives globally.
     const { options, ignored } = absOptionsFromConfig({ url }, context?.globals ?? {});
     warnIgnored(ignored, context);
-    return new AbsReplicaClient({ ...options, warn: context?.warn });
+    return new AbsReplicaClient({ ...options, ...context?.timeouts, warn: context?.warn });
   },
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): AbsReplicaClient {
     const { options, ignored } = absOptionsFromConfig(config, context?.globals ?? {});
     warnIgnored(ignored, context);
-    return new AbsReplicaClient({ ...options, warn: context?.warn });
+    return new AbsReplicaClient({ ...options, ...context?.timeouts, warn: context?.warn });
   },
 };
 

@@ -3,8 +3,8 @@ import { parseLtxFilename, type ListLtxOptions, type LtxFileInfo } from '@litest
 import { TIMESTAMP_METADATA_KEY, parseLtxTimestamp } from './ltx-timestamp.ts';
 
 /** Blob names under a prefix, page by page (flat listing, metadata included). */
-export async function* listBlobs(container: ContainerClient, prefix: string, pageSize: number | undefined): AsyncGenerator<BlobItem> {
-  const pages = container.listBlobsFlat({ prefix, includeMetadata: true }).byPage(pageSize === undefined ? {} : { maxPageSize: pageSize });
+export async function* listBlobs(container: ContainerClient, prefix: string, pageSize: number | undefined, abortSignal?: AbortSignal): AsyncGenerator<BlobItem> {
+  const pages = container.listBlobsFlat({ prefix, includeMetadata: true, abortSignal }).byPage(pageSize === undefined ? {} : { maxPageSize: pageSize });
   for await (const page of pages) yield* page.segment.blobItems;
 }
 

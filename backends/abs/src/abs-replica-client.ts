@@ -10,6 +10,7 @@ import {
   type LtxFileRef,
   type RawObjectInfo,
   type ReplicaCapabilities,
+  type StorageCallContext,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -46,13 +47,13 @@ export class AbsReplicaClient extends ReplicaClient {
   private readonly options: AbsReplicaClientOptions;
 
   constructor(options: AbsReplicaClientOptions) {
-    super();
+    super(options);
     this.options = options;
     this.settings = resolveAbsSettings(options);
     const choice = chooseAbsCredentials(options, this.settings.account, options.env ?? process.env);
     this.credentialSource = choice.source;
     this.layout = new AbsLayout(this.settings.path);
-    this.service = createBlobService(this.settings, choice, options);
+    this.service = createBlobService(this.settings, choice, options, this.timeouts);
     this.container = this.service.getContainerClient(this.settings.container);
     const secrets: string[] = [];
     if ('sasToken' in choice) secrets.push(choice.sasToken, ...(new URLSearchParams(choice.sasToken).getAll('sig')));
@@ -65,26 +66,28 @@ export class AbsReplicaClient extends ReplicaClient {
     return `abs://${this.settings.container}/${this.settings.path} (account ${this.target.account}, ${this.settings.endpoint})`;
   }
 
-  protected async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncGenerator<LtxFileInfo> {
+  // Every SDK call takes the storage call's signal, which ends the request and its retries.
+  protected async *_listLtxFiles(level: number, options: ListLtxOptions & StorageCallContext): AsyncGenerator<LtxFileInfo> {
     const prefix = this.layout.levelPrefix(level);
     try {
-      yield* listLevel(listBlobs(this.container, prefix, this.options.listPageSize), level, prefix, options);
+      yield* listLevel(listBlobs(this.container, prefix, this.options.listPageSize, options.signal), level, prefix, options);
     } catch (error) {
       throw this.wrap(error, `list of "${prefix}" in container "${this.settings.container}"`, undefined);
     }
   }
 
-  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable> {
+    const abortSignal = range.signal;
     const name = this.layout.ltxKey(ref);
     const blob = this.container.getBlobClient(name);
     const missing = (): NotFoundError => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: name });
     try {
       if (range.size === 0) {
         // No bytes wanted, but a missing file must still be reported as missing.
-        await blob.getProperties();
+        await blob.getProperties({ abortSignal });
         return Readable.from([], { objectMode: false });
       }
-      const response = await blob.download(range.offset, range.size);
+      const response = await blob.download(range.offset, range.size, { abortSignal });
       return response.readableStreamBody as Readable;
     } catch (error) {
       if (isBlobNotFound(error)) throw missing();
@@ -94,10 +97,10 @@ export class AbsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+  protected override async *_listRawObjects(prefix: string, call: StorageCallContext): AsyncIterable<RawObjectInfo> {
     const root = this.layout.root;
     try {
-      for await (const item of listBlobs(this.container, root + prefix, this.options.listPageSize)) {
+      for await (const item of listBlobs(this.container, root + prefix, this.options.listPageSize, call.signal)) {
         if (!item.name.startsWith(root)) continue;
         yield { path: item.name.slice(root.length), size: item.properties.contentLength ?? 0, modifiedAt: item.properties.lastModified };
       }
@@ -106,10 +109,10 @@ export class AbsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async _openRawObject(path: string): Promise<Readable> {
+  protected override async _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
     const name = this.layout.root + path;
     try {
-      const response = await this.container.getBlobClient(name).download(0);
+      const response = await this.container.getBlobClient(name).download(0, undefined, { abortSignal: call.signal });
       return response.readableStreamBody as Readable;
     } catch (error) {
       if (isBlobNotFound(error)) throw new NotFoundError(`object ${path}`, { file: name });
@@ -117,7 +120,7 @@ export class AbsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {
     const name = this.layout.ltxKey(ref);
     let timestamp = options.timestamp;
     let source = data;
@@ -131,6 +134,9 @@ export class AbsReplicaClient extends ReplicaClient {
         this.options.blockSize ?? DEFAULT_BLOCK_SIZE,
         this.options.concurrency ?? DEFAULT_CONCURRENCY,
         {
+          abortSignal: options.signal,
+          // Each staged block is progress the base class cannot see (it only sees the source pulled).
+          onProgress: () => options.progress(),
           blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
           ...(timestamp === undefined ? {} : { metadata: { [TIMESTAMP_METADATA_KEY]: formatLtxTimestamp(timestamp) } }),
         },
@@ -141,31 +147,32 @@ export class AbsReplicaClient extends ReplicaClient {
     return { size: counter.bytes, createdAt: timestamp ?? new Date() };
   }
 
-  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
-    await this.deleteNames(refs.map((ref) => this.layout.ltxKey(ref)));
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void> {
+    await this.deleteNames(refs.map((ref) => this.layout.ltxKey(ref)), call.signal);
   }
 
-  protected async _deleteAll(): Promise<void> {
+  protected async _deleteAll(call: StorageCallContext): Promise<void> {
     const names: string[] = [];
+    const abortSignal = call.signal;
     try {
       if (this.layout.path !== '') {
         // The path belongs to the replica: everything under it goes, as in Litestream.
-        for await (const item of listBlobs(this.container, this.layout.root, this.options.listPageSize)) names.push(item.name);
+        for await (const item of listBlobs(this.container, this.layout.root, this.options.listPageSize, abortSignal)) names.push(item.name);
       } else {
         // At the container root, only what a replica writes: ltx/ and its small objects.
-        for await (const item of listBlobs(this.container, 'ltx/', this.options.listPageSize)) names.push(item.name);
-        for await (const item of this.container.listBlobsByHierarchy('/')) if (item.kind === 'blob' && this.layout.isObjectKey(item.name)) names.push(item.name);
+        for await (const item of listBlobs(this.container, 'ltx/', this.options.listPageSize, abortSignal)) names.push(item.name);
+        for await (const item of this.container.listBlobsByHierarchy('/', { abortSignal })) if (item.kind === 'blob' && this.layout.isObjectKey(item.name)) names.push(item.name);
       }
     } catch (error) {
       throw this.wrap(error, `list for delete-all in container "${this.settings.container}"`, undefined);
     }
-    await this.deleteNames(names);
+    await this.deleteNames(names, abortSignal);
   }
 
-  protected override async _readObject(name: string): Promise<StoredObject | undefined> {
+  protected override async _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined> {
     const key = this.layout.objectKey(name);
     try {
-      const response = await this.container.getBlobClient(key).download(0);
+      const response = await this.container.getBlobClient(key).download(0, undefined, { abortSignal: call.signal });
       const chunks: Buffer[] = [];
       for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
       return { data: new Uint8Array(Buffer.concat(chunks)), etag: requireEtag(response.etag, key) };
@@ -175,11 +182,11 @@ export class AbsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  protected override async _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, call: StorageCallContext): Promise<{ etag: string }> {
     const key = this.layout.objectKey(name);
     const conditions = condition === undefined ? {} : 'ifNoneMatch' in condition ? { ifNoneMatch: '*' } : { ifMatch: condition.ifMatch };
     try {
-      const response = await this.container.getBlockBlobClient(key).upload(data, data.byteLength, { conditions });
+      const response = await this.container.getBlockBlobClient(key).upload(data, data.byteLength, { conditions, abortSignal: call.signal });
       return { etag: requireEtag(response.etag, key) };
     } catch (error) {
       // If-Match on a missing blob: 412 from Azure, 404 from some emulators; the contract says precondition.
@@ -188,10 +195,10 @@ export class AbsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
+  protected override async _deleteObject(name: string, condition: { ifMatch: string } | undefined, call: StorageCallContext): Promise<void> {
     const key = this.layout.objectKey(name);
     try {
-      await this.container.getBlobClient(key).delete(condition === undefined ? {} : { conditions: { ifMatch: condition.ifMatch } });
+      await this.container.getBlobClient(key).delete({ abortSignal: call.signal, ...(condition === undefined ? {} : { conditions: { ifMatch: condition.ifMatch } }) });
     } catch (error) {
       if (condition !== undefined && (isPreconditionFailure(error) || isBlobNotFound(error))) throw new PreconditionFailedError(key, condition);
       if (isBlobNotFound(error)) return;
@@ -199,8 +206,8 @@ export class AbsReplicaClient extends ReplicaClient {
     }
   }
 
-  private deleteNames(names: readonly string[]): Promise<void> {
-    return deleteBlobs(this.container, names, this.options.deleteConcurrency ?? DEFAULT_DELETE_CONCURRENCY, (error, name) => this.wrap(error, 'delete', name));
+  private deleteNames(names: readonly string[], abortSignal: AbortSignal): Promise<void> {
+    return deleteBlobs(this.container, names, this.options.deleteConcurrency ?? DEFAULT_DELETE_CONCURRENCY, (error, name) => this.wrap(error, 'delete', name), abortSignal);
   }
 
   private wrap(error: unknown, operation: string, blob: string | undefined): Error {

@@ -1,9 +1,12 @@
 import type { TokenCredential } from '@azure/identity';
-import { UsageError, checkEndpointURL } from '@litestream-ts/core';
+import { UsageError, checkEndpointURL, type StorageTimeouts } from '@litestream-ts/core';
 import { cleanBlobPath } from './abs-layout.ts';
 
-/** Options of {@link AbsReplicaClient}; the config keys map onto these. */
-export interface AbsReplicaClientOptions {
+/**
+ * Options of {@link AbsReplicaClient}; the config keys map onto these. `connectTimeout` bounds
+ * each connection (TCP and TLS); `requestTimeout` ends a call that made no progress that long.
+ */
+export interface AbsReplicaClientOptions extends StorageTimeouts {
   /** Container name (Litestream's `bucket`). */
   readonly container: string;
   /** Path inside the container (default: the container root). */

@@ -1,4 +1,4 @@
-import { defaultRegistry, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
 import { fileBackendInfo } from './plugin.ts';
 import { FileReplicaClient } from './file-replica-client.ts';
 import { directoryFromURLText, replicaDirectory } from './file-location.ts';
@@ -11,11 +11,11 @@ export { directoryFromURL, expandPath } from './file-location.ts';
  */
 export const fileBackend: BackendPlugin = {
   ...fileBackendInfo,
-  fromURL(url: string): FileReplicaClient {
-    return new FileReplicaClient(directoryFromURLText(url));
+  fromURL(url: string, context?: BackendContext): FileReplicaClient {
+    return new FileReplicaClient(directoryFromURLText(url), { ...context?.timeouts });
   },
-  fromConfig(config: Readonly<Record<string, unknown>>): FileReplicaClient {
-    return new FileReplicaClient(replicaDirectory(config));
+  fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): FileReplicaClient {
+    return new FileReplicaClient(replicaDirectory(config), { ...context?.timeouts });
   },
 };
 

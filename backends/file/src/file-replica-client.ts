@@ -16,6 +16,8 @@ import {
   type LtxFileInfo,
   type LtxFileRef,
   type ReplicaCapabilities,
+  type StorageCallContext,
+  type StorageTimeouts,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -25,7 +27,11 @@ import { removeIfPresent, writeFileDurably } from './durable-file.ts';
 import { deleteObjectFile, readObjectFile, writeObjectFile } from './object-files.ts';
 import type { ObjectLockOptions } from './object-lock.ts';
 
-export interface FileReplicaClientOptions {
+/**
+ * Options of a file replica. There is no connection to time out (`connectTimeout` is unused),
+ * but `requestTimeout` still ends a call on a hung mount (an NFS server that stopped answering).
+ */
+export interface FileReplicaClientOptions extends StorageTimeouts {
   /** Tuning of the lock files behind compare-and-swap object writes. */
   readonly lock?: ObjectLockOptions;
 }
@@ -58,7 +64,7 @@ export class FileReplicaClient extends ReplicaClient {
   private readonly lock: ObjectLockOptions;
 
   constructor(root: string, options: FileReplicaClientOptions = {}) {
-    super();
+    super(options);
     if (root === '') throw new UsageError('file replica needs a directory path');
     // No file system call takes such a path: refuse it here, not at the first write.
     if (root.includes('\0')) throw new UsageError(`file replica directory ${JSON.stringify(root)} contains a NUL character`);
@@ -151,11 +157,12 @@ export class FileReplicaClient extends ReplicaClient {
     return { size: written.size, createdAt: mtimeOf(written.stats) };
   }
 
-  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void> {
     const failures: unknown[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < refs.length) {
+      // An abandoned call stops between files (each delete is atomic).
+      while (next < refs.length && !call.signal.aborted) {
         const path = this.ltxPath(refs[next++]!);
         await removeIfPresent(path).catch((error: unknown) => failures.push(error));
       }
@@ -182,15 +189,17 @@ export class FileReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override _readObject(name: string): Promise<StoredObject | undefined> {
+  // Small objects are a read or a rename away: an abandoned call is left to finish (the base
+  // class has already rejected it), hence no use for the call's signal here.
+  protected override _readObject(name: string, _call?: StorageCallContext): Promise<StoredObject | undefined> {
     return readObjectFile(this.objectPath(name));
   }
 
-  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, _call?: StorageCallContext): Promise<{ etag: string }> {
     return writeObjectFile(this.objectPath(name), data, condition, this.lock);
   }
 
-  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
+  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined, _call?: StorageCallContext): Promise<void> {
     return deleteObjectFile(this.objectPath(name), condition, this.lock);
   }
 

@@ -11,12 +11,12 @@ export const gcsBackend: BackendPlugin = {
     const { options, ignored } = parseGcsUrl(url);
     warnIgnored(ignored, context);
     const globalEndpoint = context?.globals?.endpoint;
-    return new GcsReplicaClient({ ...(typeof globalEndpoint === 'string' && globalEndpoint !== '' ? { endpoint: globalEndpoint } : {}), ...options });
+    return new GcsReplicaClient({ ...(typeof globalEndpoint === 'string' && globalEndpoint !== '' ? { endpoint: globalEndpoint } : {}), ...options, ...context?.timeouts });
   },
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): GcsReplicaClient {
     const { options, ignored } = gcsOptionsFromConfig(config, context?.globals ?? {});
     warnIgnored(ignored, context);
-    return new GcsReplicaClient(options);
+    return new GcsReplicaClient({ ...options, ...context?.timeouts });
   },
 };
 

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, addAbortSignal } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, Storage } from '@google-cloud/storage';
 import {
@@ -11,6 +11,7 @@ import {
   type LtxFileRef,
   type RawObjectInfo,
   type ReplicaCapabilities,
+  type StorageCallContext,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -44,10 +45,10 @@ export class GcsReplicaClient extends ReplicaClient {
   private readonly deleteConcurrency: number;
 
   constructor(options: GcsReplicaClientOptions) {
-    super();
+    super(options);
     this.settings = resolveGcsSettings(options);
     this.layout = new GcsLayout(this.settings.path);
-    this.storage = createStorage(this.settings, options);
+    this.storage = createStorage(this.settings, options, this.timeouts);
     this.bucket = this.storage.bucket(this.settings.bucket);
     this.deleteConcurrency = Math.max(1, options.deleteConcurrency ?? DEFAULT_DELETE_CONCURRENCY);
   }
@@ -65,7 +66,9 @@ export class GcsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+  // Calls whose SDK methods take no signal are abandoned by the base class (and bounded by the
+  // SDK's request timeout); streams are destroyed with their call.
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable> {
     const key = this.layout.ltxKey(ref);
     return this.openKey(key, range, (cause) => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: key, cause }));
   }
@@ -83,13 +86,13 @@ export class GcsReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override _openRawObject(path: string): Promise<Readable> {
+  protected override _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
     const key = this.layout.root + path;
-    return this.openKey(key, { offset: 0, size: undefined }, (cause) => new NotFoundError(`object ${path}`, { file: key, cause }));
+    return this.openKey(key, { offset: 0, size: undefined, signal: call.signal }, (cause) => new NotFoundError(`object ${path}`, { file: key, cause }));
   }
 
   /** A stream of an object's bytes (or a range); a missing object rejects with `missing(cause)`. */
-  private async openKey(key: string, range: { offset: number; size: number | undefined }, missing: (cause: unknown) => NotFoundError): Promise<Readable> {
+  private async openKey(key: string, range: { offset: number; size: number | undefined; signal: AbortSignal }, missing: (cause: unknown) => NotFoundError): Promise<Readable> {
     const file = this.bucket.file(key);
     if (range.size === 0) {
       // No bytes wanted, but a missing file must still be reported as missing.
@@ -103,6 +106,7 @@ export class GcsReplicaClient extends ReplicaClient {
       ...(ranged ? { start: range.offset, validation: false } : {}),
       ...(range.size === undefined ? {} : { end: range.offset + range.size - 1 }),
     });
+    addAbortSignal(range.signal, source);
     // The SDK's stream is lazy: pull the first chunk so a missing object rejects here, not mid-read.
     const iterator = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     let first: IteratorResult<Buffer>;
@@ -134,7 +138,7 @@ export class GcsReplicaClient extends ReplicaClient {
     );
   }
 
-  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {
     const key = this.layout.ltxKey(ref);
     let timestamp = options.timestamp;
     let source = data;
@@ -146,6 +150,8 @@ export class GcsReplicaClient extends ReplicaClient {
       contentType: 'application/octet-stream',
       metadata: timestamp === undefined ? {} : { metadata: { [TIMESTAMP_METADATA_KEY]: formatLtxTimestamp(timestamp) } },
     });
+    // Bytes the SDK has sent: progress beyond the chunks it pulled into its buffer.
+    upload.on('progress', () => options.progress());
     try {
       await pipeline(
         source,
@@ -156,8 +162,11 @@ export class GcsReplicaClient extends ReplicaClient {
           }
         },
         upload,
+        // An abandoned call destroys the upload, which cancels the resumable session's request.
+        { signal: options.signal },
       );
     } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason;
       throw this.wrap(error, 'upload', key);
     }
     return { size, createdAt: timestamp ?? new Date() };

@@ -1,8 +1,12 @@
-import { UsageError, checkEndpointURL } from '@litestream-ts/core';
+import { UsageError, checkEndpointURL, type StorageTimeouts } from '@litestream-ts/core';
 import { normalizePath } from './gcs-layout.ts';
 
-/** Options of a `GcsReplicaClient`. */
-export interface GcsReplicaClientOptions {
+/**
+ * Options of a `GcsReplicaClient`. `requestTimeout` also becomes the SDK's per-request timeout,
+ * which counts inactivity (connecting included); the SDK has no separate connect timeout, so
+ * `connectTimeout` is not enforced apart from it.
+ */
+export interface GcsReplicaClientOptions extends StorageTimeouts {
   readonly bucket: string;
   /** Path inside the bucket (Litestream's `path`); '' is the bucket root. */
   readonly path?: string;

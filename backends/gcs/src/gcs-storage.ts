@@ -1,9 +1,13 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
+import type { StorageTimeouts } from '@litestream-ts/core';
 import type { GcsReplicaClientOptions, GcsSettings } from './gcs-settings.ts';
 
 /** The SDK client for these settings. */
-export function createStorage(settings: GcsSettings, options: GcsReplicaClientOptions): Storage {
+export function createStorage(settings: GcsSettings, options: GcsReplicaClientOptions, timeouts: StorageTimeouts = {}): Storage {
   const storageOptions: StorageOptions = {};
+  // Each request of the JSON API fails after this long without a byte (a socket inactivity
+  // timeout, reset by every chunk received), so none is left behind by an abandoned call.
+  if (timeouts.requestTimeout) storageOptions.timeout = timeouts.requestTimeout;
   if (settings.endpoint !== undefined) {
     // With a custom endpoint the SDK sends no Authorization header unless told to.
     storageOptions.apiEndpoint = settings.endpoint;

@@ -13,12 +13,12 @@ export const natsBackend: BackendPlugin = {
     // A URL alone still takes credentials and connection settings from the config's globals.
     const { options, ignored } = natsOptionsFromConfig({ url }, context?.globals ?? {});
     warnIgnored(ignored, context);
-    return new NatsReplicaClient({ ...options, warn: context?.warn });
+    return new NatsReplicaClient({ ...options, ...context?.timeouts, warn: context?.warn });
   },
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): NatsReplicaClient {
     const { options, ignored } = natsOptionsFromConfig(config, context?.globals ?? {});
     warnIgnored(ignored, context);
-    return new NatsReplicaClient({ ...options, warn: context?.warn });
+    return new NatsReplicaClient({ ...options, ...context?.timeouts, warn: context?.warn });
   },
 };
 

@@ -115,7 +115,7 @@ export class SharedNatsConnection {
     try {
       nc = await connect(options);
     } catch (cause) {
-      throw new NatsRequestError(`connect to ${this.settings.servers.join(',')}`, this.where, cause, this.secrets, timeoutMs);
+      throw new NatsRequestError(`connect to ${this.settings.servers.join(',')}`, this.where, cause, this.secrets, this.settings.connectTimeoutMs);
     }
     const stream = `OBJ_${bucket}`;
     try {
@@ -146,7 +146,7 @@ export function connectionOptions(s: NatsSettings): ConnectionOptions {
     name: 'litestream-ts',
     maxReconnectAttempts: s.maxReconnects,
     reconnectTimeWait: s.reconnectWaitMs,
-    timeout: s.timeoutMs,
+    timeout: s.connectTimeoutMs,
     ...authOptions(s.auth),
     ...(s.tls === undefined ? {} : { tls: tlsOptions(s.tls) }),
   };

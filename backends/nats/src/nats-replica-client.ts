@@ -50,7 +50,10 @@ export class NatsReplicaClient extends ReplicaClient {
   private readonly secrets: readonly string[];
 
   constructor(options: NatsReplicaClientOptions) {
-    super();
+    // `connect-timeout`/`request-timeout` win over Litestream's `timeout` for the connection and
+    // JetStream requests (see resolveNatsSettings). The inactivity clock of every call is the
+    // request timeout when given, else the default: a backstop behind nats.js's own timeouts.
+    super({ connectTimeout: options.connectTimeout ?? options.timeoutMs, requestTimeout: options.requestTimeout });
     this.settings = resolveNatsSettings(options);
     this.layout = new NatsObjectLayout(this.settings.path);
     this.secrets = secretsOf(options);

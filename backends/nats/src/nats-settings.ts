@@ -1,7 +1,11 @@
-import { UsageError } from '@litestream-ts/core';
+import { UsageError, type StorageTimeouts } from '@litestream-ts/core';
 
-/** Options of a {@link NatsReplicaClient}; config keys map onto these (see `NATS_CONFIG_KEYS`). */
-export interface NatsReplicaClientOptions {
+/**
+ * Options of a {@link NatsReplicaClient}; config keys map onto these (see `NATS_CONFIG_KEYS`).
+ * `connectTimeout` and `requestTimeout` override `timeoutMs` (Litestream's `timeout`) for the
+ * connection and for JetStream requests respectively.
+ */
+export interface NatsReplicaClientOptions extends StorageTimeouts {
   /** Object store bucket; created (file storage, one replica) when missing. */
   readonly bucket: string;
   /** Server URL(s) without credentials, comma-separated (default `nats://127.0.0.1:4222`). */
@@ -46,7 +50,10 @@ export interface NatsSettings extends Required<Pick<NatsReplicaClientOptions, 'b
   readonly tls: { readonly rootCAs: readonly string[]; readonly clientCert?: string | undefined; readonly clientKey?: string | undefined } | undefined;
   readonly maxReconnects: number;
   readonly reconnectWaitMs: number;
+  /** JetStream request timeout (each API request, each chunk's publish acknowledgement). */
   readonly timeoutMs: number;
+  /** How long connecting (TCP, TLS and the NATS handshake) may take. */
+  readonly connectTimeoutMs: number;
   readonly createBucket: boolean;
 }
 
@@ -87,7 +94,8 @@ export function resolveNatsSettings(options: NatsReplicaClientOptions): NatsSett
     tls: tlsWanted ? { rootCAs, clientCert: options.clientCert, clientKey: options.clientKey } : undefined,
     maxReconnects: integer('max-reconnects', options.maxReconnects ?? -1, -1),
     reconnectWaitMs: integer('reconnect-wait', options.reconnectWaitMs ?? DEFAULT_RECONNECT_WAIT_MS, 0),
-    timeoutMs: integer('timeout', options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1),
+    timeoutMs: integer('timeout', positive(options.requestTimeout) ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1),
+    connectTimeoutMs: integer('timeout', positive(options.connectTimeout) ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1),
     createBucket: options.createBucket ?? true,
   };
 }
@@ -101,6 +109,11 @@ function chooseAuth(o: NatsReplicaClientOptions): NatsAuth {
   if (o.username && o.password) return { kind: 'userpass', username: o.username, password: o.password };
   if (o.token) return { kind: 'token', token: o.token };
   return { kind: 'none' };
+}
+
+/** A timeout of 0 means "none" elsewhere; nats.js needs one, so 0 falls back to `timeout`. */
+function positive(value: number | undefined): number | undefined {
+  return value === undefined || value <= 0 ? undefined : Math.ceil(value);
 }
 
 function integer(key: string, value: number, min: number): number {

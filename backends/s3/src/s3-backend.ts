@@ -15,12 +15,12 @@ export const s3Backend: BackendPlugin = {
     warnIgnored(ignored, context);
     // Keys a config file would give globally also apply to replicas named by URL alone.
     const { options: globals } = s3OptionsFromConfig({}, context?.globals ?? {});
-    return new S3ReplicaClient({ ...globals, ...definedOnly(options), warn: context?.warn });
+    return new S3ReplicaClient({ ...globals, ...definedOnly(options), ...context?.timeouts, warn: context?.warn });
   },
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): S3ReplicaClient {
     const { options, ignored } = s3OptionsFromConfig(config, context?.globals ?? {});
     warnIgnored(ignored, context);
-    return new S3ReplicaClient({ ...options, warn: context?.warn });
+    return new S3ReplicaClient({ ...options, ...context?.timeouts, warn: context?.warn });
   },
 };
 

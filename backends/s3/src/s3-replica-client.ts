@@ -11,6 +11,7 @@ import {
   type LtxFileRef,
   type RawObjectInfo,
   type ReplicaCapabilities,
+  type StorageCallContext,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -23,6 +24,7 @@ import { deleteKeys } from './s3-deletes.ts';
 import { S3RequestError, isInvalidRange, isNotFound, isPreconditionFailure } from './s3-errors.ts';
 import { S3KeyLayout } from './s3-key-layout.ts';
 import { DEFAULT_METADATA_CONCURRENCY, listLevel } from './s3-listing.ts';
+import { inCall, iterateInCall } from './s3-call-context.ts';
 import { createS3Client } from './s3-sdk-client.ts';
 import { resolveS3Settings, type S3ReplicaClientOptions, type S3Settings } from './s3-settings.ts';
 import { uploadLtx } from './s3-upload.ts';
@@ -53,11 +55,11 @@ export class S3ReplicaClient extends ReplicaClient {
   private readonly verifyDeletes: boolean;
 
   constructor(options: S3ReplicaClientOptions) {
-    super();
+    super(options);
     this.settings = resolveS3Settings(options);
     const choice = chooseCredentials(options, options.env ?? process.env);
     this.credentialSource = choice.source;
-    this.s3 = createS3Client(this.settings, credentialProvider(choice, options.defaultCredentials ?? (() => fromNodeProviderChain())), options.maxAttempts);
+    this.s3 = createS3Client(this.settings, credentialProvider(choice, options.defaultCredentials ?? (() => fromNodeProviderChain())), options.maxAttempts, this.timeouts);
     this.layout = new S3KeyLayout(this.settings.path);
     const secrets = [choice.credentials?.secretAccessKey, choice.credentials?.accessKeyId, choice.credentials?.sessionToken, options.sseCustomerKey];
     this.bucket = new S3Bucket({
@@ -82,11 +84,40 @@ export class S3ReplicaClient extends ReplicaClient {
     return where + via;
   }
 
-  protected _listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
-    return listLevel(this.bucket, level, options, this.metadataConcurrency);
+  // Every request is made in its storage call's context, which aborts it with the call.
+  protected _listLtxFiles(level: number, options: ListLtxOptions & StorageCallContext): AsyncIterable<LtxFileInfo> {
+    return iterateInCall(options, listLevel(this.bucket, level, options, this.metadataConcurrency));
   }
 
-  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+  protected _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable> {
+    return inCall(range, () => this.openLtx(ref, range));
+  }
+
+  protected _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {
+    return inCall(options, () => this.writeLtx(ref, data, options));
+  }
+
+  protected _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void> {
+    return inCall(call, () => deleteKeys(this.bucket, refs.map((ref) => this.layout.ltxKey(ref)), this.verifyDeletes));
+  }
+
+  protected _deleteAll(call: StorageCallContext): Promise<void> {
+    return inCall(call, () => this.deleteEverything());
+  }
+
+  protected override _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined> {
+    return inCall(call, () => this.readSmallObject(name));
+  }
+
+  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, call: StorageCallContext): Promise<{ etag: string }> {
+    return inCall(call, () => this.writeSmallObject(name, data, condition));
+  }
+
+  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined, call: StorageCallContext): Promise<void> {
+    return inCall(call, () => this.deleteSmallObject(name, condition));
+  }
+
+  private async openLtx(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
     const key = this.layout.ltxKey(ref);
     const missing = (cause: unknown): NotFoundError => new NotFoundError(`level ${ref.level} LTX file ${ltxFilename(ref)}`, { file: key, cause });
     if (range.size === 0) {
@@ -115,7 +146,15 @@ export class S3ReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+  protected override _listRawObjects(prefix: string, call: StorageCallContext): AsyncIterable<RawObjectInfo> {
+    return iterateInCall(call, this.listRaw(prefix));
+  }
+
+  protected override _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
+    return inCall(call, () => this.openRaw(path));
+  }
+
+  private async *listRaw(prefix: string): AsyncIterable<RawObjectInfo> {
     const root = this.layout.root;
     for await (const object of this.bucket.list(root + prefix)) {
       if (object.Key === undefined || !object.Key.startsWith(root)) continue;
@@ -123,7 +162,7 @@ export class S3ReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async _openRawObject(path: string): Promise<Readable> {
+  private async openRaw(path: string): Promise<Readable> {
     const key = this.layout.root + path;
     try {
       const out = await this.bucket.send(
@@ -138,7 +177,7 @@ export class S3ReplicaClient extends ReplicaClient {
     }
   }
 
-  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+  private async writeLtx(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {
     let timestamp = options.timestamp;
     let source = data;
     if (timestamp === undefined) ({ timestamp, data: source } = await peekLtxTimestamp(data));
@@ -147,15 +186,12 @@ export class S3ReplicaClient extends ReplicaClient {
       concurrency: this.settings.concurrency,
       storageClass: this.settings.storageClass,
       timestamp,
+      signal: options.signal,
     });
     return { size, createdAt: timestamp ?? new Date() };
   }
 
-  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
-    await deleteKeys(this.bucket, refs.map((ref) => this.layout.ltxKey(ref)), this.verifyDeletes);
-  }
-
-  protected async _deleteAll(): Promise<void> {
+  private async deleteEverything(): Promise<void> {
     const keys: string[] = [];
     if (this.layout.root !== '') {
       // The path belongs to the replica: everything under it goes, as in Litestream.
@@ -168,7 +204,7 @@ export class S3ReplicaClient extends ReplicaClient {
     await deleteKeys(this.bucket, keys, this.verifyDeletes);
   }
 
-  protected override async _readObject(name: string): Promise<StoredObject | undefined> {
+  private async readSmallObject(name: string): Promise<StoredObject | undefined> {
     const key = this.layout.objectKey(name);
     try {
       const out = await this.bucket.send('GET', () => this.s3.send(new GetObjectCommand({ Bucket: this.bucket.name, Key: key, ...this.settings.encryption.read })), (o) => o.ContentLength ?? 0);
@@ -180,7 +216,7 @@ export class S3ReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  private async writeSmallObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
     const key = this.layout.objectKey(name);
     const precondition = condition === undefined ? {} : 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch };
     try {
@@ -197,7 +233,7 @@ export class S3ReplicaClient extends ReplicaClient {
     }
   }
 
-  protected override async _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
+  private async deleteSmallObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
     const key = this.layout.objectKey(name);
     try {
       await this.bucket.send('DELETE', () => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket.name, Key: key, ...(condition ? { IfMatch: condition.ifMatch } : {}) })));

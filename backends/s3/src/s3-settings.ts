@@ -1,4 +1,4 @@
-import { UsageError, checkEndpointURL } from '@litestream-ts/core';
+import { UsageError, checkEndpointURL, type StorageTimeouts } from '@litestream-ts/core';
 import type { AwsCredentialIdentityProvider, Environment } from './credentials.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, parseConcurrency, parsePartSize } from './part-size.ts';
 import { detectProvider, isAmazonEndpoint } from './providers/provider-table.ts';
@@ -12,8 +12,12 @@ export type S3Operation = 'GET' | 'PUT' | 'DELETE' | 'LIST';
 /** Called after every request: which kind, how many bytes moved, whether it failed. */
 export type OperationHook = (operation: S3Operation, bytes: number, error: boolean) => void;
 
-/** Everything an `S3ReplicaClient` can be told. Unset settings take provider presets, then defaults. */
-export interface S3ReplicaClientOptions {
+/**
+ * Everything an `S3ReplicaClient` can be told. Unset settings take provider presets, then
+ * defaults. `connectTimeout` is the SDK's connection timeout; `requestTimeout` ends a call that
+ * made no progress for that long (and is each attempt's socket inactivity timeout).
+ */
+export interface S3ReplicaClientOptions extends StorageTimeouts {
   /** Bucket name, or an access point ARN (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`). */
   readonly bucket: string;
   /** Prefix inside the bucket; empty for the bucket root. */

@@ -10,6 +10,8 @@ export interface UploadOptions {
   readonly storageClass: string | undefined;
   /** Stored as `litestream-timestamp` metadata when known. */
   readonly timestamp: Date | undefined;
+  /** Abandons the upload (a multipart upload is aborted, nothing is published). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -47,11 +49,17 @@ export async function uploadLtx(bucket: S3Bucket, key: string, data: AsyncIterab
     queueSize: options.concurrency,
     leavePartsOnError: false,
   });
+  const abandon = () => void upload.abort().catch(() => {});
+  if (options.signal?.aborted) abandon();
+  else options.signal?.addEventListener('abort', abandon, { once: true });
   try {
     await bucket.send('PUT', () => upload.done(), () => size);
   } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
     if (sourceError !== undefined) throw sourceError;
     throw bucket.wrap(error, 'PutObject', key);
+  } finally {
+    options.signal?.removeEventListener('abort', abandon);
   }
   return size;
 }

@@ -13,12 +13,12 @@ export const sftpBackend: BackendPlugin = {
   fromURL(url: string, context?: BackendContext): SftpReplicaClient {
     const { settings, ignored } = parseSftpURL(url);
     warnIgnored(ignored, context);
-    return new SftpReplicaClient({ ...settings, ...(context?.warn ? { warn: context.warn } : {}) });
+    return new SftpReplicaClient({ ...settings, ...context?.timeouts, ...(context?.warn ? { warn: context.warn } : {}) });
   },
   fromConfig(config: Readonly<Record<string, unknown>>, context?: BackendContext): SftpReplicaClient {
     const { settings, ignored } = sftpSettingsFromConfig(config);
     warnIgnored(ignored, context);
-    return new SftpReplicaClient({ ...settings, ...(context?.warn ? { warn: context.warn } : {}) });
+    return new SftpReplicaClient({ ...settings, ...context?.timeouts, ...(context?.warn ? { warn: context.warn } : {}) });
   },
 };
 

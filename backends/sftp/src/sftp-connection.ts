@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import SftpClient from 'ssh2-sftp-client';
-import { LitestreamError, UsageError } from '@litestream-ts/core';
+import { LitestreamError, StorageTimeoutError, UsageError } from '@litestream-ts/core';
 import { HostKeyMismatchError, fingerprintOf, matchesPin, parseHostKey, type PinnedHostKey } from './host-key.ts';
 import { SftpOps } from './sftp-session.ts';
 
@@ -14,7 +14,7 @@ export interface ConnectionSettings {
   readonly privateKey?: string | Buffer | undefined;
   readonly passphrase?: string | undefined;
   readonly hostKey?: string | undefined;
-  /** Limit for TCP connect plus SSH handshake and authentication. */
+  /** Limit for TCP connect plus SSH handshake and authentication (ssh2's `readyTimeout`); 0 leaves ssh2's 20 s. */
   readonly dialTimeoutMs: number;
 }
 
@@ -46,19 +46,37 @@ export class SftpConnection {
     this.address = `${settings.user}@${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
   }
 
-  /** Runs `operation` on a live channel; `idempotent` operations are retried once after a dropped connection. */
-  async run<T>(operation: (ops: SftpOps) => Promise<T>, idempotent = true): Promise<T> {
+  /**
+   * Runs `operation` on a live channel; `idempotent` operations are retried once after a dropped
+   * connection. When `signal` aborts because the call made no progress (the request timeout),
+   * the connection is dropped: whatever stalled it, the next operation starts on a new one
+   * instead of queueing behind a stuck request on a channel that may never answer again.
+   */
+  async run<T>(operation: (ops: SftpOps) => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
     const live = await this.connection();
+    const onAbort = () => {
+      if (signal?.reason instanceof StorageTimeoutError) this.drop(live);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await operation(live.ops);
     } catch (error) {
       if (!live.dead) throw this.scrub(error);
-      if (!idempotent || this.closed) throw new SftpConnectError(`sftp connection to ${this.address} was lost: ${this.describe(error)}`, { cause: error });
+      if (!idempotent || this.closed || signal?.aborted) throw new SftpConnectError(`sftp connection to ${this.address} was lost: ${this.describe(error)}`, { cause: error });
       const again = await this.connection();
       return operation(again.ops).catch((e: unknown) => {
         throw this.scrub(e);
       });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Ends a connection at once (its pending requests fail); the next operation opens a new one. */
+  private drop(live: Live): void {
+    if (live.dead) return;
+    live.dead = true;
+    (live.client as unknown as { client: { destroy(): void } }).client.destroy();
   }
 
   /** Ends the connection; later calls fail. */
@@ -124,7 +142,7 @@ export class SftpConnection {
         ...(s.password === undefined ? {} : { password: s.password }),
         ...(privateKey === undefined ? {} : { privateKey }),
         ...(s.passphrase === undefined ? {} : { passphrase: s.passphrase }),
-        readyTimeout: s.dialTimeoutMs,
+        ...(s.dialTimeoutMs > 0 ? { readyTimeout: s.dialTimeoutMs } : {}),
         tryKeyboard: false,
         // Detects a silently vanished peer (a dropped NAT entry, a killed VM) within ~45 s.
         keepaliveInterval: 15_000,
@@ -160,7 +178,7 @@ export class SftpConnection {
     } else if ((error as { code?: unknown }).code === 'ECONNREFUSED') {
       message = 'connection refused (ECONNREFUSED): is an SSH server listening on that port?';
     } else if (/Timed out while waiting for handshake/i.test(message)) {
-      message = `no SSH handshake within ${this.settings.dialTimeoutMs} ms`;
+      message = `no SSH handshake within ${this.settings.dialTimeoutMs} ms (connect-timeout)`;
     }
     const code = (error as { code?: unknown }).code;
     return this.redact(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message);

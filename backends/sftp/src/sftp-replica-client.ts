@@ -12,6 +12,8 @@ import {
   type LtxFileRef,
   type RawObjectInfo,
   type ReplicaCapabilities,
+  type StorageCallContext,
+  type StorageTimeouts,
   type StoredObject,
   type WriteCondition,
   type WriteLtxOptions,
@@ -25,12 +27,18 @@ import { SFTP_NO_SUCH_FILE, hasSftpCode, isDirectory, isRegularFile, type SftpEn
 import { publishReplace, stageUpload } from './sftp-upload.ts';
 
 /** Options of {@link SftpReplicaClient}: the replica settings plus what only code can pass. */
-export interface SftpReplicaClientOptions extends SftpSettings {
+/**
+ * Options of {@link SftpReplicaClient}: the replica settings plus what only code can pass.
+ * `connectTimeout` is ssh2's `readyTimeout` (TCP connect, SSH handshake and authentication;
+ * default 30 s, Litestream's dial timeout); `requestTimeout` ends a call without progress and
+ * drops the connection it stalled on.
+ */
+export interface SftpReplicaClientOptions extends SftpSettings, StorageTimeouts {
   /** Private key contents instead of `keyPath`. */
   readonly privateKey?: string | Buffer;
   /** Passphrase of an encrypted private key (never logged). */
   readonly passphrase?: string;
-  /** TCP connect + SSH handshake + authentication limit (default 30 s, as Litestream's dial timeout). */
+  /** Former name of `connectTimeout`, still accepted. */
   readonly dialTimeoutMs?: number;
   /** Receives warnings, such as an unpinned host key. */
   readonly warn?: (message: string) => void;
@@ -65,7 +73,7 @@ export class SftpReplicaClient extends ReplicaClient {
   private readonly objects: SftpObjects;
 
   constructor(options: SftpReplicaClientOptions) {
-    super();
+    super({ connectTimeout: options.connectTimeout ?? options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, requestTimeout: options.requestTimeout });
     if (!options.host) throw new UsageError('sftp replica needs a host');
     if (!options.user) throw new UsageError('sftp replica needs a user');
     const path = (options.path ?? '').replace(/\/+$/, '');
@@ -79,7 +87,7 @@ export class SftpReplicaClient extends ReplicaClient {
       privateKey: options.privateKey,
       passphrase: options.passphrase,
       hostKey: options.hostKey,
-      dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+      dialTimeoutMs: this.timeouts.connectTimeout,
     });
     this.concurrentWrites = options.concurrentWrites ?? true;
     this.objects = new SftpObjects(options.lock);
@@ -103,7 +111,8 @@ export class SftpReplicaClient extends ReplicaClient {
     return `${this.levelPath(ref.level)}/${ltxFilename(ref)}`;
   }
 
-  protected async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+  // Every operation passes its call's signal: a stalled one drops the connection (see `run`).
+  protected async *_listLtxFiles(level: number, options: ListLtxOptions & StorageCallContext): AsyncIterable<LtxFileInfo> {
     // readdir returns each entry's attributes, so size and mtime cost no extra round trip.
     const entries = await this.connection.run(async (ops) => {
       try {
@@ -112,7 +121,7 @@ export class SftpReplicaClient extends ReplicaClient {
         if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) return [] as SftpEntry[];
         throw error;
       }
-    });
+    }, true, options.signal);
     const files: LtxFileInfo[] = [];
     for (const entry of entries) {
       if (!isRegularFile(entry.attrs)) continue;
@@ -124,7 +133,7 @@ export class SftpReplicaClient extends ReplicaClient {
     yield* files.sort(compareLtxFiles);
   }
 
-  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable> {
+  protected async _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable> {
     const path = this.ltxPath(ref);
     return this.connection.run(async (ops) => {
       let handle: Buffer;
@@ -142,20 +151,20 @@ export class SftpReplicaClient extends ReplicaClient {
       // ssh2's `end` is inclusive.
       const end = range.size === undefined ? Infinity : range.offset + range.size - 1;
       return ops.channel.createReadStream(path, { handle, start: range.offset, end, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
-    });
+    }, true, range.signal);
   }
 
-  protected override async *_listRawObjects(prefix: string): AsyncIterable<RawObjectInfo> {
+  protected override async *_listRawObjects(prefix: string, call: StorageCallContext): AsyncIterable<RawObjectInfo> {
     // One connection for the whole walk; the files are collected, then yielded.
     const files = await this.connection.run(async (ops) => {
       const found: RawObjectInfo[] = [];
       await this.walk(ops, prefix.replace(/\/$/, ''), found);
       return found;
-    });
+    }, true, call.signal);
     yield* files;
   }
 
-  protected override _openRawObject(path: string): Promise<Readable> {
+  protected override _openRawObject(path: string, call: StorageCallContext): Promise<Readable> {
     const full = `${this.root}/${path}`;
     return this.connection.run(async (ops) => {
       let handle: Buffer;
@@ -166,7 +175,7 @@ export class SftpReplicaClient extends ReplicaClient {
         throw error;
       }
       return ops.channel.createReadStream(full, { handle, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
-    });
+    }, true, call.signal);
   }
 
   /** Adds the regular files below `dir` (relative to the root, every depth) to `found`. */
@@ -186,7 +195,7 @@ export class SftpReplicaClient extends ReplicaClient {
     }
   }
 
-  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult> {
+  protected async _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions & StorageCallContext): Promise<WriteLtxResult> {
     const path = this.ltxPath(ref);
     const dir = this.levelPath(ref.level);
     // The source can be consumed only once, so a write is never retried on a new connection.
@@ -198,20 +207,20 @@ export class SftpReplicaClient extends ReplicaClient {
       const staged = await stageUpload(ops, path, data, { concurrent: this.concurrentWrites, ...(mtimeSeconds === undefined ? {} : { mtimeSeconds }) });
       await publishReplace(ops, staged, path);
       return { size: staged.size, createdAt: new Date(staged.attrs.mtime * 1000) };
-    }, false);
+    }, false, options.signal);
   }
 
-  protected async _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+  protected async _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void> {
     await this.connection.run(async (ops) => {
       let next = 0;
       const worker = async (): Promise<void> => {
-        while (next < refs.length) await ops.unlinkIfPresent(this.ltxPath(refs[next++]!));
+        while (next < refs.length && !call.signal.aborted) await ops.unlinkIfPresent(this.ltxPath(refs[next++]!));
       };
       await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, refs.length) }, worker));
-    });
+    }, true, call.signal);
   }
 
-  protected async _deleteAll(): Promise<void> {
+  protected async _deleteAll(call: StorageCallContext): Promise<void> {
     await this.connection.run(async (ops) => {
       await ops.removeTree(`${this.root}/ltx`);
       let entries: SftpEntry[];
@@ -224,23 +233,23 @@ export class SftpReplicaClient extends ReplicaClient {
       // Objects, their locks and stray temp files are the regular files directly under the root.
       const files = entries.filter((e) => isRegularFile(e.attrs) && isObjectName(e.filename));
       await Promise.all(files.map((e) => ops.unlinkIfPresent(`${this.root}/${e.filename}`)));
-    });
+    }, true, call.signal);
   }
 
-  protected override _readObject(name: string): Promise<StoredObject | undefined> {
-    return this.connection.run((ops) => this.objects.read(ops, this.objectPath(name)));
+  protected override _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined> {
+    return this.connection.run((ops) => this.objects.read(ops, this.objectPath(name)), true, call.signal);
   }
 
-  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  protected override _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, call: StorageCallContext): Promise<{ etag: string }> {
     // Not retried: after a lost connection the first attempt may have won, and a retry would then fail its own precondition.
     return this.connection.run(async (ops) => {
       await ops.mkdirp(this.root);
       return this.objects.write(ops, this.objectPath(name), data, condition);
-    }, false);
+    }, false, call.signal);
   }
 
-  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void> {
-    return this.connection.run((ops) => this.objects.delete(ops, this.objectPath(name), condition), condition === undefined);
+  protected override _deleteObject(name: string, condition: { ifMatch: string } | undefined, call: StorageCallContext): Promise<void> {
+    return this.connection.run((ops) => this.objects.delete(ops, this.objectPath(name), condition), condition === undefined, call.signal);
   }
 
   /** Ends the SSH connection; the client is unusable afterwards. */

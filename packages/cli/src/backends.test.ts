@@ -44,3 +44,28 @@ describe('createBackendRegistry: every shipped backend, registered lazily', () =
     }
   });
 });
+
+describe('storage timeouts from a replica entry', () => {
+  it('reach the client of every shipped backend, given as durations or milliseconds', async () => {
+    const registry = createBackendRegistry();
+    const entries: Array<Record<string, unknown>> = [
+      { type: 'file', path: '/var/backups/app' },
+      { type: 's3', bucket: 'b', path: 'p', region: 'us-east-1', 'access-key-id': 'k', 'secret-access-key': 's' },
+      { type: 'abs', bucket: 'container', 'account-name': 'acct', 'account-key': Buffer.from('key').toString('base64') },
+      { type: 'gs', bucket: 'bucket-x', endpoint: 'http://127.0.0.1:1' },
+      { type: 'nats', url: 'nats://127.0.0.1:1/bucket' },
+      { type: 'sftp', host: 'example.com', user: 'u', password: 'p' },
+    ];
+    for (const entry of entries) {
+      const client = await registry.fromConfig({ ...entry, 'connect-timeout': '3s', 'request-timeout': 45_000 });
+      expect(client.timeouts, String(entry.type)).toEqual({ connectTimeout: 3000, requestTimeout: 45_000 });
+      await client.close();
+    }
+  });
+
+  it('refuses a timeout that is not a duration, naming the key', async () => {
+    const registry = createBackendRegistry();
+    await expect(registry.fromConfig({ type: 'file', path: '/x', 'request-timeout': 'soon' })).rejects.toThrow(/soon/);
+    await expect(registry.fromConfig({ type: 'file', path: '/x', 'connect-timeout': -1 })).rejects.toThrow(/"connect-timeout" must not be negative/);
+  });
+});

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger, ReplicaClient, StoreDatabase } from '@litestream-ts/core';
+import type { Logger, ReplicaClient, Store, StoreDatabase } from '@litestream-ts/core';
 import type { Command } from 'commander';
 import type { LitestreamConfig } from '../config/index.ts';
 import { readConfig, replicaClientFor, shorthandConfig } from '../context.ts';
@@ -25,13 +25,15 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
     .summary('continuously replicate databases')
     .description(
       'Replicates every database of the config file, or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
-        '(which runs a final sync within shutdown-sync-timeout) or until the -exec command exits.',
+        '(which runs a final sync within shutdown-sync-timeout) or until the -exec command exits. A replica that cannot be ' +
+        'reached is retried with backoff (logged as "sync error") while commits are staged locally. Exits 1 when the final ' +
+        'sync did not complete; with -once, exits 1 as soon as the sync fails.',
     )
     .argument('[db]', 'database path (shorthand form, with replica-url)')
     .argument('[replica-url]', 'replica URL, e.g. file:///backups/app or s3://bucket/path')
     .option('--config <path>', 'config file (default: $LITESTREAM_CONFIG or /etc/litestream.yml)')
     .option('--exec <command>', 'run this command as a child; stop replicating when it exits and exit with its code')
-    .option('--once', 'sync every database once, then exit')
+    .option('--once', 'sync every database once, then exit (status 1 and the error when it fails)')
     .option('--force-snapshot', 'with -once: also write a level-9 snapshot')
     .option('--enforce-retention', 'with -once: also enforce snapshot and L0 retention')
     .option('--restore-if-db-not-exists', 'restore a missing database from its replica before replicating')
@@ -57,79 +59,98 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   const server = config.addr && served && metrics ? await served.startMetricsServer(config.addr, metrics) : undefined;
   if (server) logger.info('serving metrics on', { url: server.url });
   const clients: ReplicaClient[] = [];
-  const databases: StoreDatabase[] = [];
-  for (const d of config.dbs) {
-    const client = await replicaClientFor(registry, d, logger);
-    clients.push(client);
-    if (opts.restoreIfDbNotExists || d.restoreIfDbNotExists) {
-      const restored = await restoreIfNotExists({ client, outputPath: d.path, logger });
-      if (restored) {
-        logger.info('restored database before replicating', { db: d.path, txid: restored.txid });
-        // Restored from this replica, it continues it, even from another path or host.
-        await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
-      }
-    }
-    databases.push({
-      path: d.path,
-      replica: client,
-      // Metrics label replicas by backend type, as Litestream's dashboards expect.
-      replicaName: d.replica.type,
-      db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
-      ...(d.lease ? { lease: d.lease } : {}),
-      // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
-      watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
-      // Re-read and verify what the replica holds (0 or unset: off).
-      ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
-    });
-  }
-  const store = new Store({
-    databases,
-    // 0 (event-driven) keeps a 1 s tick as a safety net, and a 1 s base for retry backoff.
-    monitorInterval: smallestPositive(config.dbs.map((d) => d.monitorInterval)),
-    syncInterval: smallestPositive(config.dbs.map((d) => d.replica.syncInterval)),
-    levels: config.levels,
-    snapshotInterval: config.snapshot.interval,
-    snapshotRetention: config.snapshot.retention,
-    l0Retention: config.l0Retention,
-    shutdownSyncTimeout: config.shutdownSyncTimeout,
-    logger,
-    ...(metrics ? { metrics } : {}),
-    // A lost lease means another process writes the replica now: stop and let a supervisor decide.
-    onFatal: () => fatal?.(),
-  });
-  let fatal: (() => void) | undefined;
-  await store.start();
-
-  const shutdown = async (code: number) => {
-    await store.stop();
+  let store: Store | undefined;
+  // Whatever happens, nothing of ours may keep the process alive once the command is over.
+  const release = async (): Promise<void> => {
     await server?.close();
-    await Promise.all(clients.map((c) => c.close()));
-    process.exitCode = code;
+    await closeClients(clients, logger);
   };
+  let fatal: (() => void) | undefined;
+  try {
+    const databases: StoreDatabase[] = [];
+    for (const d of config.dbs) {
+      const client = await replicaClientFor(registry, d, logger);
+      clients.push(client);
+      if (opts.restoreIfDbNotExists || d.restoreIfDbNotExists) {
+        const restored = await restoreIfNotExists({ client, outputPath: d.path, logger });
+        if (restored) {
+          logger.info('restored database before replicating', { db: d.path, txid: restored.txid });
+          // Restored from this replica, it continues it, even from another path or host.
+          await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
+        }
+      }
+      databases.push({
+        path: d.path,
+        replica: client,
+        // Metrics label replicas by backend type, as Litestream's dashboards expect.
+        replicaName: d.replica.type,
+        db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
+        ...(d.lease ? { lease: d.lease } : {}),
+        // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
+        watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
+        // Re-read and verify what the replica holds (0 or unset: off).
+        ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
+      });
+    }
+    store = new Store({
+      databases,
+      // 0 (event-driven) keeps a 1 s tick as a safety net, and a 1 s base for retry backoff.
+      monitorInterval: smallestPositive(config.dbs.map((d) => d.monitorInterval)),
+      syncInterval: smallestPositive(config.dbs.map((d) => d.replica.syncInterval)),
+      levels: config.levels,
+      snapshotInterval: config.snapshot.interval,
+      snapshotRetention: config.snapshot.retention,
+      l0Retention: config.l0Retention,
+      shutdownSyncTimeout: config.shutdownSyncTimeout,
+      logger,
+      ...(metrics ? { metrics } : {}),
+      // A lost lease means another process writes the replica now: stop and let a supervisor decide.
+      onFatal: () => fatal?.(),
+    });
+    // A replica that cannot be reached does not fail this: the store logs it and retries.
+    await store.start();
+  } catch (err) {
+    await store?.stop({ timeout: 0 }).catch(() => {});
+    await release();
+    throw err;
+  }
 
   if (opts.once) {
-    await store.syncAndWait();
-    for (const client of clients) {
-      if (opts.forceSnapshot) await writeReplicaSnapshot(client, { logger });
-      if (opts.enforceRetention) {
-        await enforceRetention(client, { snapshotRetention: config.snapshot.retention, l0Retention: config.l0Retention, levels: config.levels.map((l) => l.level), logger });
-      }
-    }
-    await shutdown(0);
+    await replicateOnce(store, clients, config, opts, logger, { enforceRetention, writeReplicaSnapshot });
+    await release();
     return;
   }
 
   const command = opts.exec ?? config.exec;
   const child: ChildProcess | undefined = command ? spawn(command, { shell: true, stdio: 'inherit' }) : undefined;
-  await new Promise<void>((resolve) => {
+  const running = store;
+  // Resolves with the exit code: the given one, or 1 when the final sync did not complete.
+  const shutdown = async (code: number): Promise<number> => {
+    // Every storage call is aborted at shutdown-sync-timeout; this only guards against the
+    // unforeseen, so a supervisor's SIGTERM always ends the process.
+    const guard = setTimeout(() => {
+      logger.error('shutdown did not finish in time, exiting', { after: `${Math.round((config.shutdownSyncTimeout + SHUTDOWN_GRACE_MS) / 1000)}s` });
+      process.exit(1);
+    }, config.shutdownSyncTimeout + SHUTDOWN_GRACE_MS);
+    guard.unref();
+    let exit = code;
+    try {
+      await running.stop();
+    } catch {
+      // Each database whose replica lacks commits was logged ("final sync incomplete").
+      exit = exit === 0 ? 1 : exit;
+    }
+    await release();
+    return exit;
+  };
+  process.exitCode = await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (code: number) => {
       if (stopping) return;
       stopping = true;
       void shutdown(code).then(resolve, (err: unknown) => {
         logger.error('shutdown failed', { error: (err as Error).message });
-        process.exitCode = 1;
-        resolve();
+        resolve(1);
       });
     };
     const onSignal = (signal: NodeJS.Signals) => {
@@ -157,6 +178,57 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
   });
 }
+
+/** After a final sync, the process gets this long beyond shutdown-sync-timeout to wind down. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * `-once`: one sync of every database (and the optional snapshot and retention), then a stop.
+ * Any failure stops the store at once, without a final sync that would only fail again, and
+ * ends the command with status 1 and the error. Every storage call is bounded by the request
+ * timeout, so this never waits for long on a store that does not answer.
+ */
+async function replicateOnce(
+  store: Store,
+  clients: readonly ReplicaClient[],
+  config: LitestreamConfig,
+  opts: ReplicateOptions,
+  logger: Logger,
+  core: Pick<typeof import('@litestream-ts/core'), 'enforceRetention' | 'writeReplicaSnapshot'>,
+): Promise<void> {
+  try {
+    await store.syncAndWait();
+    for (const client of clients) {
+      if (opts.forceSnapshot) await core.writeReplicaSnapshot(client, { logger });
+      if (opts.enforceRetention) {
+        await core.enforceRetention(client, { snapshotRetention: config.snapshot.retention, l0Retention: config.l0Retention, levels: config.levels.map((l) => l.level), logger });
+      }
+    }
+  } catch (err) {
+    await store.stop({ timeout: 0 }).catch(() => {});
+    throw new CliError(`replicate -once failed: ${(err as Error).message}`);
+  }
+  await store.stop();
+}
+
+/** Closes every client, each within a few seconds (a client of a frozen store may never finish). */
+async function closeClients(clients: readonly ReplicaClient[], logger: Logger): Promise<void> {
+  await Promise.all(
+    clients.map(async (client) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn('replica client did not close in time', { type: client.type });
+          resolve();
+        }, CLOSE_TIMEOUT_MS);
+      });
+      await Promise.race([client.close().catch((err: Error) => logger.warn('replica client close failed', { type: client.type, error: err.message })), late]);
+      clearTimeout(timer);
+    }),
+  );
+}
+
+const CLOSE_TIMEOUT_MS = 5_000;
 
 function signalNumber(signal: NodeJS.Signals): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1;

@@ -20,6 +20,8 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'shutdown-sync-interval',
   'sync-interval',
   'validation-interval',
+  'connect-timeout',
+  'request-timeout',
 ];
 
 /** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */

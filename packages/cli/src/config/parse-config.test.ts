@@ -207,6 +207,18 @@ dbs:
     expect(config.dbs[1]!.replica.settings).toEqual({ type: 'file', path: '/var/backups/queue' });
   });
 
+  it('reads connect-timeout and request-timeout for any backend, the top level giving the defaults, and hands them on in milliseconds', () => {
+    const config = parse(
+      `request-timeout: 1m\ndbs:\n  - path: ${dir}/app.db\n    replica:\n      url: s3://b/p\n      connect-timeout: 2s\n  - path: ${dir}/queue.db\n    replica:\n      path: /var/backups/queue\n      request-timeout: 0\n`,
+    );
+    expect(config.dbs[0]!.replica).toMatchObject({ connectTimeout: 2000, requestTimeout: 60_000, settings: { 'connect-timeout': 2000, 'request-timeout': 60_000 } });
+    expect(config.dbs[1]!.replica).toMatchObject({ requestTimeout: 0, settings: { type: 'file', path: '/var/backups/queue', 'request-timeout': 0 } });
+    expect(config.dbs[1]!.replica.connectTimeout).toBeUndefined();
+    expect(() => parse(`dbs:\n  - path: ${dir}/app.db\n    replica:\n      url: s3://b/p\n      request-timeout: 30 seconds\n`)).toThrow(
+      /dbs\[0\]\.replica\.request-timeout: invalid duration "30 seconds"/,
+    );
+  });
+
   it('routes a scheme-less url to the file backend and keeps the deprecated name', () => {
     const config = parse(`dbs:\n  - path: ${dir}/app.db\n    replica:\n      name: backup\n      url: /var/backups/app\n`);
     expect(config.dbs[0]!.replica).toEqual({ type: 'file', url: '/var/backups/app', name: 'backup', syncInterval: 1000, settings: { type: 'file', url: '/var/backups/app' } });

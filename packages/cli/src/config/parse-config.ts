@@ -132,9 +132,13 @@ function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sh
   }
   const sync = root?.entries.get('sync-interval');
   const validation = root?.entries.get('validation-interval');
+  const connect = root?.entries.get('connect-timeout');
+  const request = root?.entries.get('request-timeout');
   return {
     syncInterval: sync && readDuration(source, sync, 'non-negative'),
     validationInterval: validation && readDuration(source, validation, 'non-negative'),
+    connectTimeout: connect && readDuration(source, connect, 'non-negative'),
+    requestTimeout: request && readDuration(source, request, 'non-negative'),
     settings,
     entries,
   };

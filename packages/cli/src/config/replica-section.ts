@@ -13,6 +13,8 @@ import { checkKeys, readMapping, type Entry, type Mapping } from './yaml-nodes.t
 export interface ReplicaDefaults {
   readonly syncInterval?: number | undefined;
   readonly validationInterval?: number | undefined;
+  readonly connectTimeout?: number | undefined;
+  readonly requestTimeout?: number | undefined;
   /** Backend keys such as `access-key-id`, as they will be passed to `fromConfig`. */
   readonly settings: ReadonlyMap<string, unknown>;
   /** Where each of `settings` is written at the top level, for messages. */
@@ -68,6 +70,13 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
   const syncEntry = get('sync-interval');
   const validationEntry = get('validation-interval');
   const validationInterval = (validationEntry && readDuration(source, validationEntry, 'non-negative')) ?? defaults.validationInterval;
+  // Storage timeouts belong to every backend: the registry hands them to the client (ms).
+  const timeouts: Record<string, number> = {};
+  for (const [key, fallback] of [['connect-timeout', defaults.connectTimeout], ['request-timeout', defaults.requestTimeout]] as const) {
+    const entry = get(key);
+    const value = (entry && readDuration(source, entry, 'non-negative')) ?? fallback;
+    if (value !== undefined) timeouts[key] = settings[key] = value;
+  }
   const nameEntry = get('name');
   const name = nameEntry && readText(source, nameEntry);
   const url = settings.url as string | undefined;
@@ -77,6 +86,8 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
     ...(name ? { name } : {}),
     syncInterval: (syncEntry && readDuration(source, syncEntry, 'non-negative')) ?? defaults.syncInterval ?? CONFIG_DEFAULTS.syncInterval,
     ...(validationInterval !== undefined ? { validationInterval } : {}),
+    ...(timeouts['connect-timeout'] !== undefined ? { connectTimeout: timeouts['connect-timeout'] } : {}),
+    ...(timeouts['request-timeout'] !== undefined ? { requestTimeout: timeouts['request-timeout'] } : {}),
     settings,
   };
 }

@@ -24,6 +24,10 @@ export interface ReplicaConfig {
   readonly syncInterval: number;
   /** Milliseconds between validations of the replica, when set. */
   readonly validationInterval?: number;
+  /** `connect-timeout` in ms, when set (else the backend's default). */
+  readonly connectTimeout?: number;
+  /** `request-timeout` in ms, when set (else the default, 30 s). */
+  readonly requestTimeout?: number;
   /**
    * What to hand to the backend's `fromConfig`: `type`, `url` and `path` when given, and the
    * backend's own keys (kebab-case, as written) with the top-level ones merged in where this

@@ -13,6 +13,8 @@ export interface CompactLevelOptions {
   readonly logger?: Logger;
   /** Clock for the duration reported in the log (default: the system clock). */
   readonly now?: () => Date;
+  /** Abandons the compaction: every storage call stops, and nothing is stored. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -38,11 +40,12 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
   const srcLevel = dstLevel - 1;
   const started = now().getTime();
 
-  const dstEnd = await levelEnd(client, dstLevel);
+  const signal = options.signal;
+  const dstEnd = await levelEnd(client, dstLevel, { signal });
   // The whole source level is listed, not just from dstEnd+1: a file that starts before the
   // destination's end but reaches past it (possible after retention) must not be missed.
   const source: LtxFileInfo[] = [];
-  for await (const info of client.listLtxFiles(srcLevel)) source.push(info);
+  for await (const info of client.listLtxFiles(srcLevel, { signal })) source.push(info);
   const run = selectCompactionRun(source, dstEnd);
   if (run.gapBefore) warnGap(logger, srcLevel, run.gapBefore, { reason: 'the source resumes after the destination ends', destinationEnd: formatTXID(dstEnd) });
   const first = run.files[0];
@@ -52,8 +55,8 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
 
   const ref: LtxFileRef = { level: dstLevel, minTXID: first.minTXID, maxTXID: last.maxTXID };
   const file = describe(ref);
-  const inputs: Array<CompactionInput & { ref: LtxFileRef }> = run.files.map((info) => ({ name: describe(info), ref: info, source: openLazily(client, info) }));
-  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file }).catch((err: unknown) => {
+  const inputs: Array<CompactionInput & { ref: LtxFileRef }> = run.files.map((info) => ({ name: describe(info), ref: info, source: openLazily(client, info, { signal }) }));
+  const { written, produced } = await uploadLtx(client, ref, (sink) => compactLtx(inputs, sink, { file }), { file, signal }).catch((err: unknown) => {
     // A damaged input is reported as such, naming the replica file, so the engine can repair it.
     throw corruptInput(client, err, inputs) ?? err;
   });
@@ -72,9 +75,9 @@ export async function compactLevel(client: ReplicaClient, dstLevel: number, opti
 }
 
 /** The highest maxTXID held by a level, 0 when it is empty. */
-export async function levelEnd(client: ReplicaClient, level: number): Promise<TXID> {
+export async function levelEnd(client: ReplicaClient, level: number, options: { signal?: AbortSignal } = {}): Promise<TXID> {
   let end = 0;
-  for await (const info of client.listLtxFiles(level)) if (info.maxTXID > end) end = info.maxTXID;
+  for await (const info of client.listLtxFiles(level, { signal: options.signal })) if (info.maxTXID > end) end = info.maxTXID;
   return end;
 }
 
@@ -82,8 +85,8 @@ export async function levelEnd(client: ReplicaClient, level: number): Promise<TX
  * Opens the file only when the compactor first reads it and closes it when reading stops
  * early; a read that breaks midway resumes where it stopped (see `readLtxResumably`).
  */
-export function openLazily(client: ReplicaClient, ref: LtxFileRef & { readonly size?: number }): AsyncGenerator<Uint8Array> {
-  return readLtxResumably(client, ref);
+export function openLazily(client: ReplicaClient, ref: LtxFileRef & { readonly size?: number }, options: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+  return readLtxResumably(client, ref, options.signal ? { signal: options.signal } : {});
 }
 
 function describe(ref: LtxFileRef): string {

@@ -23,12 +23,13 @@ export interface LtxUpload<T> {
  *
  * @param produce writes the whole file to the sink it is given, then resolves.
  * @param options.file a name for error messages.
+ * @param options.signal abandons the upload (the backend then stores nothing).
  */
 export async function uploadLtx<T>(
   client: ReplicaClient,
   ref: LtxFileRef,
   produce: (sink: ByteSink) => Promise<T>,
-  options: { readonly file?: string } = {},
+  options: { readonly file?: string; readonly signal?: AbortSignal } = {},
 ): Promise<LtxUpload<T>> {
   const pipe = new PassThrough();
   // Failures surface through the promises below; an unheard 'error' event would crash the process.
@@ -42,7 +43,7 @@ export async function uploadLtx<T>(
 
   const startUpload = (head: Buffer): void => {
     header = decodeHeader(head.subarray(0, HEADER_SIZE), options.file);
-    upload = client.writeLtxFile(ref, pipe, { timestamp: new Date(header.timestamp) });
+    upload = client.writeLtxFile(ref, pipe, { timestamp: new Date(header.timestamp), signal: options.signal });
     upload.catch((error: unknown) => {
       failure ??= { error };
       // Unblocks a producer waiting for 'drain' that will never come.

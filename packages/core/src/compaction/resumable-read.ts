@@ -29,7 +29,7 @@ export async function* readLtxResumably(client: ReplicaClient, ref: LtxFileRef &
   for (let attempt = 1; ; attempt++) {
     let stream: Readable | undefined;
     try {
-      stream = await client.openLtxFile(ref, offset > 0 ? { offset } : {});
+      stream = await client.openLtxFile(ref, { ...(offset > 0 ? { offset } : {}), signal: options.signal });
       for await (const chunk of stream as AsyncIterable<Uint8Array>) {
         offset += chunk.byteLength;
         yield chunk;

@@ -15,6 +15,8 @@ export interface RetentionOptions {
   readonly levels: readonly number[];
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** Abandons retention between (and during) storage calls. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RetentionResult {
@@ -52,10 +54,11 @@ export async function enforceRetention(client: ReplicaClient, options: Retention
   checkOptions(options);
   const logger = options.logger ?? silentLogger;
   const now = (options.now ?? (() => new Date()))().getTime();
+  const signal = options.signal;
   const deleted: LtxFileInfo[] = [];
   const deletedByLevel: Record<number, number> = {};
   const remove = async (level: number, files: readonly LtxFileInfo[], total: number): Promise<void> => {
-    await client.deleteLtxFiles(files);
+    await client.deleteLtxFiles(files, { signal });
     deleted.push(...files);
     deletedByLevel[level] = files.length;
     const fields = { level, deleted: files.length, kept: total - files.length };
@@ -63,7 +66,7 @@ export async function enforceRetention(client: ReplicaClient, options: Retention
     else logger.debug('retention enforced', fields);
   };
 
-  const snapshots = await listLevel(client, SNAPSHOT_LEVEL);
+  const snapshots = await listLevel(client, SNAPSHOT_LEVEL, signal);
   const expired = expiredSnapshots(snapshots, now - options.snapshotRetention);
   await remove(SNAPSHOT_LEVEL, expired, snapshots.length);
   const kept = snapshots.filter((s) => !expired.includes(s));
@@ -74,13 +77,13 @@ export async function enforceRetention(client: ReplicaClient, options: Retention
   // before the floor, so the level-0 files it covered are covered by the floor snapshot.
   let level1: readonly LtxFileInfo[] | undefined;
   for (const level of tierLevels(options.levels)) {
-    const files = await listLevel(client, level);
+    const files = await listLevel(client, level, signal);
     if (level === 1) level1 = files;
     await remove(level, floorTXID === undefined ? [] : coveredBySnapshot(files, floorTXID), files.length);
   }
-  level1 ??= await listLevel(client, 1);
+  level1 ??= await listLevel(client, 1, signal);
 
-  const l0 = await listLevel(client, 0);
+  const l0 = await listLevel(client, 0, signal);
   await remove(0, releasableL0(l0, coveredRanges(level1), now - options.l0Retention), l0.length);
   return { deleted, deletedByLevel, floorTXID };
 }
@@ -124,9 +127,9 @@ function tierLevels(levels: readonly number[]): number[] {
   return [...new Set(levels)].filter((l) => l >= 1).sort((a, b) => a - b);
 }
 
-async function listLevel(client: ReplicaClient, level: number): Promise<LtxFileInfo[]> {
+async function listLevel(client: ReplicaClient, level: number, signal: AbortSignal | undefined): Promise<LtxFileInfo[]> {
   const files: LtxFileInfo[] = [];
-  for await (const info of client.listLtxFiles(level)) files.push(info);
+  for await (const info of client.listLtxFiles(level, { signal })) files.push(info);
   return files;
 }
 

@@ -97,6 +97,8 @@ async function replicateSome(path: string, client: FileReplicaClient): Promise<A
   await app.insert(10);
   const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 25, levels: [{ level: 1, interval: HOUR }], snapshotInterval: HOUR });
   await store.start();
+  // The initial snapshot is TXID 1 whatever the loop's timing; each insert below is one more.
+  await store.syncAndWait(path);
   for (let i = 0; i < 4; i++) {
     await app.insert(3, 500);
     await store.syncAndWait(path);

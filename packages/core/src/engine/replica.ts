@@ -17,6 +17,8 @@ export interface ReplicaOptions {
   readonly name?: string;
   readonly logger?: Logger;
   readonly metrics?: EngineMetrics;
+  /** Aborts every storage call this replica makes (its owner's shutdown deadline). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -31,8 +33,11 @@ export class Replica {
   readonly name: string;
   private readonly logger: Logger;
   private readonly metrics: EngineMetrics;
+  private readonly signal: AbortSignal | undefined;
   private remote: Position | undefined;
   private known = false;
+  /** The replica's position was read at least once: it answered since this process started. */
+  private reached = false;
   /** Uploads run one at a time: the loop and an explicit sync must not race on the position. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -42,6 +47,7 @@ export class Replica {
     this.name = options.name ?? client.type;
     this.logger = (options.logger ?? silentLogger).child({ db: db.path, replica: this.name });
     this.metrics = options.metrics ?? noMetrics;
+    this.signal = options.signal;
     // Every request on this client counts: uploads here, and compaction, snapshots and
     // retention, which the store runs through the same client.
     const metrics = this.metrics;
@@ -53,6 +59,14 @@ export class Replica {
     return this.known;
   }
 
+  /**
+   * True once the replica's position was read in this process. From then on the local chain is
+   * known to follow the replica's, so staging may go on while the replica does not answer.
+   */
+  get contacted(): boolean {
+    return this.reached;
+  }
+
   /** The replica's TXID and checksum, once read. */
   get position(): Position | undefined {
     return this.remote;
@@ -60,14 +74,17 @@ export class Replica {
 
   /** Reads the replica's position and reconciles local state with it. Call after `db.open()`. */
   async init(): Promise<void> {
-    const remote = await readRemotePosition(this.client);
+    const remote = await readRemotePosition(this.client, { signal: this.signal });
     this.remote = remote && { txid: remote.txid, postApplyChecksum: remote.postApplyChecksum };
     this.known = true;
+    // Said once per process; the position is read again after every failed upload.
+    const announce = (this.reached ? this.logger.debug : this.logger.info).bind(this.logger);
+    this.reached = true;
     if (remote) {
       this.db.followReplica(this.remote!);
-      this.logger.info('replicating to', { type: this.client.type, txid: formatTXID(remote.txid) });
+      announce('replicating to', { type: this.client.type, txid: formatTXID(remote.txid) });
     } else {
-      this.logger.info('replicating to', { type: this.client.type, txid: 'none' });
+      announce('replicating to', { type: this.client.type, txid: 'none' });
       const first = (await this.db.local.list())[0];
       // An empty replica can only start from a snapshot; older local files alone would not restore.
       if (this.db.position && (!first || first.minTXID !== 1)) this.db.requestSnapshot('the replica is empty');
@@ -102,7 +119,7 @@ export class Replica {
       // One chunk at a time from the encoder to the store; a store that is done with each chunk
       // when it pulls the next lets the encoder reuse a few buffers instead of making garbage.
       const channel = new ChunkChannel();
-      const stored = this.client.writeLtxFile({ level: 0, minTXID: 1, maxTXID: ref.maxTXID }, channel, { timestamp: ref.timestamp });
+      const stored = this.client.writeLtxFile({ level: 0, minTXID: 1, maxTXID: ref.maxTXID }, channel, { timestamp: ref.timestamp, signal: this.signal });
       // A store that fails before reading everything must stop the encoder, which waits on it.
       stored.catch((err: unknown) => channel.abort(err));
       let result: LtxEncodeResult;
@@ -131,6 +148,8 @@ export class Replica {
     if (!this.known) await this.init();
     const after = this.remote?.txid ?? 0;
     const upTo = options.upTo ?? Infinity;
+    // Staging goes on while this uploads: what is staged after this point waits for the next upload.
+    const local = this.db.position?.txid ?? 0;
     const files = (await this.db.local.list()).filter((f) => f.maxTXID > after && f.maxTXID <= upTo);
     let uploaded = 0;
     for (const file of files) {
@@ -154,7 +173,7 @@ export class Replica {
       const header = decodeHeader(bytes.subarray(0, HEADER_SIZE), file.path);
       const postApplyChecksum = bytes.readBigUInt64BE(bytes.byteLength - TRAILER_SIZE);
       try {
-        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, bytes, { timestamp: new Date(header.timestamp) });
+        await this.client.writeLtxFile({ level: 0, minTXID: file.minTXID, maxTXID: file.maxTXID }, bytes, { timestamp: new Date(header.timestamp), signal: this.signal });
       } catch (err) {
         // Re-read the replica's position next time: the upload may or may not have landed.
         this.known = false;
@@ -164,7 +183,6 @@ export class Replica {
       this.remote = { txid: file.maxTXID, postApplyChecksum };
       uploaded += 1;
     }
-    const local = this.db.position?.txid ?? 0;
     if (options.upTo === undefined && (this.remote?.txid ?? 0) < local) {
       // The state between is not staged (a full image that went to another replica, or files removed).
       this.db.requestSnapshot(`the replica is at TXID ${formatTXID(this.remote?.txid ?? 0)} and the files up to ${formatTXID(local)} are not staged`);

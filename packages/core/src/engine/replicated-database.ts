@@ -5,12 +5,14 @@ import { enforceRetention } from '../compaction/retention.ts';
 import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
-import { claimReplica } from '../ownership/replica-owner.ts';
+import { claimReplica, ReplicaOwnedError } from '../ownership/replica-owner.ts';
 import { ReplicationLock } from '../ownership/replication-lock.ts';
 import { CorruptReplicaFileError } from '../replica/corrupt-replica-file.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
+import { formatTimeout } from '../replica/storage-timeouts.ts';
 import { DB } from './db.ts';
 import type { DBOptions } from './db-options.ts';
+import { ErrorStreak } from './error-streak.ts';
 import type { Logger } from './logger.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Replica } from './replica.ts';
@@ -55,6 +57,17 @@ export interface SyncStatus {
   readonly corruptFiles?: readonly string[];
 }
 
+/** How `stop()` ended for one database. */
+export interface StopOutcome {
+  /**
+   * False when the final sync was tried and the replica still lacks staged commits. True when it
+   * got them, when no final sync was asked for (timeout 0), or when nothing may be written to
+   * the replica any more (the lease was lost).
+   */
+  readonly synced: boolean;
+  readonly status: SyncStatus;
+}
+
 /**
  * One database and its replica, driven on a schedule: sync and upload every interval (with
  * exponential backoff while failing), compact each level when its interval has passed and
@@ -71,20 +84,36 @@ export class ReplicatedDatabase {
   private opened = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private failures = 0;
+  /** Sync failures (start-up included): one log line per streak and per change of error. */
+  private readonly syncErrors: ErrorStreak;
+  /** No upload is attempted before this time (backoff after failures). */
+  private retryAt = 0;
+  /** The sync and upload under way, which may outlast a tick of the loop. */
+  private attempt: Promise<void> | undefined;
+  /** The last error of the final sync, when it failed. */
   private lastError: string | undefined;
   private readonly leaser: Leaser | undefined;
   /** One replicator per database on this machine, unless a lease lets several take turns. */
   private readonly lock: ReplicationLock | undefined;
+  /** The replica's owner marker names this database (checked before anything is uploaded). */
+  private claimed = false;
+  /** The replica turned out to belong to another database: nothing may be written to it. */
+  private refusal: ReplicaOwnedError | undefined;
   private readonly onFatal: ((err: Error) => void) | undefined;
+  /** Aborted when stopping begins: lease waits, start-up retries and maintenance end at once. */
   private readonly abort = new AbortController();
+  /**
+   * Aborts every storage call of the sync path (uploads, reading the replica's position, full
+   * images) at the shutdown deadline, so `stop()` keeps `shutdownSyncTimeout` whatever the store does.
+   */
+  private readonly storage = new AbortController();
   /** Replica TXID at the last run of each maintenance task, so idle runs are skipped. */
   private readonly maintainedAt = new Map<string, { txid: number; time: number }>();
   private readonly watcher: WalWatcher | undefined;
   /** Compaction, snapshots and retention under way, beside the sync loop. */
   private maintenance: Promise<void> | undefined;
-  /** The last maintenance run failed (one error line per streak). */
-  private maintenanceFailing = false;
+  /** Maintenance failures, logged like sync failures. */
+  private readonly maintenanceErrors: ErrorStreak;
   /** A change was seen while no sleep was under way: the next sleep ends at once. */
   private changedMeanwhile = false;
   /** Every maintenance task and its interval. */
@@ -107,7 +136,7 @@ export class ReplicatedDatabase {
     },
   ) {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
-    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics });
+    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics, signal: this.storage.signal });
     this.schedule = options.schedule;
     this.watcher = options.schedule.watchWal
       ? new WalWatcher(this.db.walPath, () => {
@@ -122,6 +151,10 @@ export class ReplicatedDatabase {
       ...(validationInterval > 0 ? [['validate', validationInterval] as const] : []),
     ];
     this.logger = options.logger.child({ db: path });
+    // Sync and maintenance errors name the replica too: they are mostly the store's.
+    const replicaLogger = this.logger.child({ replica: this.replica.name });
+    this.syncErrors = new ErrorStreak(replicaLogger, 'sync error', 'sync resumed');
+    this.maintenanceErrors = new ErrorStreak(replicaLogger, 'maintenance error', 'maintenance resumed');
     this.metrics = options.metrics;
     this.repair = new ReplicaRepair({
       client,
@@ -147,19 +180,29 @@ export class ReplicatedDatabase {
   }
 
   /**
-   * Opens the database, reads the replica's position and starts the loop. Without a lease, first
-   * takes the database's replication lock (`DatabaseLockedError` when another replicator has
-   * it); with one, waits until this process holds the lease. Then checks that the replica
-   * belongs to this database (`ReplicaOwnedError` when its owner marker names another).
+   * Opens the database, checks that the replica belongs to it, reads the replica's position and
+   * starts the loop. Without a lease, first takes the database's replication lock
+   * (`DatabaseLockedError` when another replicator has it); with one, waits until this process
+   * holds the lease, retrying while the store is unreachable. A replica whose owner marker names
+   * another database is refused (`ReplicaOwnedError`). A replica that does not answer does not
+   * stop the start: the error is logged and the loop retries with backoff (the owner check
+   * included) until it answers. Rejects only for local failures (the database cannot be
+   * opened), a replica owned by another database, or when stopped meanwhile.
    */
   async start(): Promise<void> {
     await this.lock?.acquire();
+    let unreachable: unknown;
     try {
       if (this.leaser) {
-        await this.leaser.acquire({ signal: this.abort.signal });
+        await this.acquireLease();
         this.leaser.startRenewing((err) => this.leaseLost(err));
       }
-      await claimReplica(this.replica.client, { database: this.db.path, metaPath: this.db.metaPath, logger: this.logger });
+      try {
+        await this.claim();
+      } catch (err) {
+        if (err instanceof ReplicaOwnedError || this.abort.signal.aborted) throw err;
+        unreachable = err;
+      }
       await this.db.open();
     } catch (err) {
       this.lock?.release();
@@ -167,47 +210,110 @@ export class ReplicatedDatabase {
     }
     this.opened = true;
     await this.repair.load();
-    await this.replica.init();
+    try {
+      if (unreachable !== undefined) throw unreachable;
+      await this.replica.init();
+    } catch (err) {
+      if (!this.abort.signal.aborted) this.syncFailed(err);
+    }
+    // stop() was called meanwhile: the loop must not start after it.
+    if (this.abort.signal.aborted) {
+      this.lock?.release();
+      throw new LitestreamError(`stopped while starting to replicate ${this.db.path}`);
+    }
     this.running = true;
     this.loop = this.run();
   }
 
-  /** Stops the loop, then syncs until the replica has everything or `timeout` passes. */
-  async stop(timeout: number): Promise<void> {
+  /** Checks (once it succeeded) that the replica's owner marker names this database, writing it when absent. */
+  private async claim(): Promise<void> {
+    if (this.claimed) return;
+    await claimReplica(this.replica.client, { database: this.db.path, metaPath: this.db.metaPath, logger: this.logger, signal: this.storage.signal });
+    this.claimed = true;
+  }
+
+  /**
+   * Stops the loop, then syncs until the replica has everything or `timeout` passes. At the
+   * deadline every storage call still under way is aborted, so this returns in about `timeout`
+   * whatever the store does. Resolves with whether the replica got everything; logs
+   * `final sync incomplete` when it did not. A timeout of 0 skips the final sync.
+   */
+  async stop(timeout: number): Promise<StopOutcome> {
     this.running = false;
     this.watcher?.close();
     this.abort.abort();
     this.wake?.();
-    await this.loop;
-    await this.maintenance;
-    if (!this.opened) return;
-    if (this.leaser && !this.leaser.held) {
-      // Without the lease, nothing may be written to the replica any more.
-      await this.db.close();
-      return;
-    }
     const deadline = Date.now() + timeout;
-    for (;;) {
-      try {
-        await this.syncOnce();
-        if (this.status().inSync) break;
-      } catch (err) {
-        if (Date.now() >= deadline) {
-          this.logger.error('final sync failed', { error: (err as Error).message });
-          break;
-        }
-        await sleep(500);
-        continue;
+    const reason = new LitestreamError(`shutdown-sync-timeout (${formatTimeout(timeout)}) reached`);
+    const timer = setTimeout(() => this.storage.abort(reason), Math.max(0, timeout));
+    try {
+      await this.loop;
+      await this.maintenance;
+      if (!this.opened) return { synced: true, status: this.status() };
+      if ((this.leaser && !this.leaser.held) || this.refusal) {
+        // Without the lease, or on another database's replica, nothing may be written to it.
+        await this.db.close();
+        this.lock?.release();
+        return { synced: true, status: this.status() };
       }
-      if (Date.now() >= deadline) break;
+      if (timeout > 0) await this.finalSync(deadline);
+    } finally {
+      clearTimeout(timer);
+    }
+    const status = this.status();
+    const synced = timeout <= 0 || status.inSync;
+    if (!synced) {
+      this.logger.error('final sync incomplete', {
+        replica: this.replica.name,
+        localTXID: formatTXID(status.localTXID),
+        remoteTXID: formatTXID(status.remoteTXID),
+        ...(status.lastError ? { error: status.lastError } : {}),
+      });
     }
     await this.db.close();
     this.lock?.release();
-    await this.leaser?.release();
+    // Giving the lease back is a courtesy (it expires anyway): bounded, and never fatal.
+    await this.leaser?.release({ signal: AbortSignal.timeout(5000) }).catch((err: Error) => this.logger.warn('lease not released', { error: err.message }));
+    return { synced, status };
+  }
+
+  /** Syncs until the replica holds everything or the deadline passes; keeps the last error. */
+  private async finalSync(deadline: number): Promise<void> {
+    const signal = this.storage.signal;
+    for (;;) {
+      try {
+        await this.syncOnce();
+        if (this.status().inSync) return;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        if (Date.now() >= deadline || signal.aborted) return;
+        await sleep(Math.min(500, deadline - Date.now()), undefined, { signal }).catch(() => {});
+        continue;
+      }
+      if (Date.now() >= deadline) return;
+    }
+  }
+
+  /** Takes the lease, retrying with backoff while the store cannot be reached; ends when stopped. */
+  private async acquireLease(): Promise<void> {
+    const errors = new ErrorStreak(this.logger.child({ replica: this.replica.name }), 'lease error', 'lease reachable');
+    for (;;) {
+      try {
+        await this.leaser!.acquire({ signal: this.abort.signal });
+        errors.succeed();
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) throw err;
+        errors.fail(err);
+        await sleep(this.backoff(errors.failures), undefined, { signal: this.abort.signal });
+      }
+    }
   }
 
   /** Syncs the database and uploads now. */
   async syncOnce(): Promise<void> {
+    // A replica that could not be reached at start is checked for its owner before any upload.
+    await this.claim();
     // After a failed upload the replica's position is read again before anything is written.
     if (!this.replica.positionKnown) await this.replica.init();
     await this.db.syncAndMaybeCheckpoint();
@@ -217,6 +323,15 @@ export class ReplicatedDatabase {
 
   private assertLease(): void {
     if (this.leaser && !this.leaser.held) throw new LeaseLostError('the replica lease expired before it could be renewed; not uploading');
+  }
+
+  /** The replica turned out to belong to another database (it could not be read at start): stop. */
+  private refused(err: ReplicaOwnedError): void {
+    this.refusal = err;
+    this.logger.error('replica belongs to another database', { error: err.message });
+    this.running = false;
+    this.wake?.();
+    this.onFatal?.(err);
   }
 
   private leaseLost(err: Error): void {
@@ -231,6 +346,7 @@ export class ReplicatedDatabase {
    * may stage newer files meanwhile; those are not waited for.
    */
   async syncAndWait(): Promise<void> {
+    await this.claim();
     if (!this.replica.positionKnown) await this.replica.init();
     await this.db.syncAndMaybeCheckpoint();
     const target = this.db.position?.txid ?? 0;
@@ -251,13 +367,14 @@ export class ReplicatedDatabase {
   status(): SyncStatus {
     const localTXID = this.db.position?.txid ?? 0;
     const remoteTXID = this.replica.position?.txid ?? 0;
+    const lastError = this.lastError ?? this.syncErrors.lastError;
     const corrupt = this.repair.corruptFiles;
     return {
       path: this.db.path,
       localTXID,
       remoteTXID,
       inSync: remoteTXID >= localTXID && !this.db.fullImagePending,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(lastError ? { lastError } : {}),
       healthy: this.repair.healthy,
       ...(corrupt.length > 0 ? { corruptFiles: corrupt.map((f) => f.file) } : {}),
     };
@@ -269,34 +386,78 @@ export class ReplicatedDatabase {
       // A corrupt replica is repaired by a full image, once any backoff has passed.
       const repair = this.repair.takeRequest();
       if (repair) this.db.requestSnapshot(repair);
-      try {
-        // The common case of an idle database: one stat, no promise chain, no request.
-        if (this.quiet()) {
-          // Woken on the interval's grid, so idle databases share timer wake-ups.
-          const interval = this.schedule.monitorInterval;
-          await this.sleep(interval - (Date.now() % interval));
-          continue;
-        }
-        await this.syncOnce();
-        if (this.failures > 0) this.logger.info('sync resumed', { after: this.failures });
-        this.failures = 0;
-        this.lastError = undefined;
-        this.startMaintenance();
-      } catch (err) {
-        this.lastError = (err as Error).message;
-        // One line per streak of failures; the next success says it is over.
-        if (this.failures === 0) this.logger.error('sync error', { error: this.lastError });
-        this.failures += 1;
+      // The common case of an idle database: one stat, no promise chain, no request.
+      if (this.quiet()) {
+        // Woken on the interval's grid, so idle databases share timer wake-ups.
+        const interval = this.schedule.monitorInterval;
+        await this.sleep(interval - (Date.now() % interval));
+        continue;
       }
+      if (this.attempt === undefined && Date.now() >= this.retryAt) this.attempt = this.syncAttempt();
+      const attempt = this.attempt;
+      // A sync that ends within a tick is waited for, as always. One that waits on the store
+      // longer (a stall, a slow upload) goes on beside the loop, and so do the backoff's pauses:
+      // meanwhile new commits are staged locally on every tick, so the WAL can be checkpointed
+      // and nothing waits on the store.
+      const settled = attempt !== undefined && (await settledWithin(attempt, this.schedule.monitorInterval));
+      if (!settled && (attempt !== undefined || this.syncErrors.failures > 0)) await this.stageLocally();
       if (!this.running) break;
-      const delay = this.failures === 0 ? this.schedule.monitorInterval : Math.min(this.schedule.maxBackoff, this.schedule.syncInterval * 2 ** this.failures);
+      const delay = this.syncErrors.failures === 0 ? this.schedule.monitorInterval : Math.max(0, Math.min(this.schedule.monitorInterval, this.retryAt - Date.now()));
       await this.sleep(delay);
+    }
+    await this.attempt;
+  }
+
+  /** One sync and upload; logs a failure and schedules the retry, starts maintenance after a success. */
+  private syncAttempt(): Promise<void> {
+    return this.syncOnce()
+      .then(
+        () => {
+          this.syncErrors.succeed();
+          this.retryAt = 0;
+          this.startMaintenance();
+        },
+        (err: unknown) => {
+          // Stopping aborted it: the final sync says how things stand.
+          if (!this.running && this.storage.signal.aborted) return;
+          if (err instanceof ReplicaOwnedError) return this.refused(err);
+          this.syncFailed(err);
+        },
+      )
+      .finally(() => {
+        this.attempt = undefined;
+      });
+  }
+
+  /** Logs a failed sync (see `ErrorStreak`) and schedules the next upload attempt. */
+  private syncFailed(err: unknown): void {
+    this.syncErrors.fail(err);
+    this.retryAt = Date.now() + this.backoff(this.syncErrors.failures);
+  }
+
+  /** `syncInterval` doubled per failure, up to `maxBackoff`. */
+  private backoff(failures: number): number {
+    return Math.min(this.schedule.maxBackoff, this.schedule.syncInterval * 2 ** failures);
+  }
+
+  /**
+   * Copies new commits into the staging directory without touching the replica, once the
+   * replica's position was read in this process (before that, the next file's TXID may have
+   * to follow the replica). A pending full image goes straight to the replica, so it waits
+   * for the next upload attempt. Failures are left to that attempt, which meets them too.
+   */
+  private async stageLocally(): Promise<void> {
+    if (!this.replica.contacted || this.db.fullImagePending) return;
+    try {
+      await this.db.syncAndMaybeCheckpoint();
+    } catch (err) {
+      this.logger.debug('local staging failed', { error: (err as Error).message });
     }
   }
 
   /** Nothing to sync, upload or maintain: the database is idle and the replica has it all. */
   private quiet(): boolean {
-    if (this.failures > 0 || !this.replica.positionKnown || !this.db.idle()) return false;
+    if (this.syncErrors.failures > 0 || !this.replica.positionKnown || !this.db.idle()) return false;
     const txid = this.replica.position?.txid ?? 0;
     if (txid < (this.db.position?.txid ?? 0)) return false;
     return !this.maintenanceDue(txid);
@@ -348,13 +509,10 @@ export class ReplicatedDatabase {
     if (this.leaser && !this.leaser.held) return;
     this.maintenance = this.maintain()
       .then(
-        () => {
-          if (this.maintenanceFailing) this.logger.info('maintenance resumed');
-          this.maintenanceFailing = false;
-        },
+        () => this.maintenanceErrors.succeed(),
         (err: unknown) => {
-          if (!this.maintenanceFailing) this.logger.error('maintenance error', { error: (err as Error).message });
-          this.maintenanceFailing = true;
+          // Stopping abandons maintenance: not an error.
+          if (!this.abort.signal.aborted) this.maintenanceErrors.fail(err);
         },
       )
       .finally(() => {
@@ -383,18 +541,21 @@ export class ReplicatedDatabase {
   private async maintainTasks(running: (task: CorruptionFinder) => void): Promise<void> {
     const client = this.replica.client;
     const txid = this.replica.position?.txid ?? 0;
+    // Stopping abandons maintenance at once: the final sync matters more than a compaction.
+    const signal = this.abort.signal;
     let changed = false;
     for (const level of this.schedule.levels) {
-      if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger }))) changed = true;
+      if (await this.due(compactTask(level.level), level.interval, txid, () => compactLevel(client, level.level, { logger: this.logger, signal }))) changed = true;
     }
     running('snapshot');
-    if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger }))) changed = true;
+    if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger, signal }))) changed = true;
     if (changed) {
       const result = await enforceRetention(client, {
         snapshotRetention: this.schedule.snapshotRetention,
         l0Retention: this.schedule.l0Retention,
         levels: this.schedule.levels.map((l) => l.level),
         logger: this.logger,
+        signal,
       });
       if (result.deleted.length > 0) this.logger.debug('retention enforced', { deleted: result.deleted.length });
       await this.pruneLocal();
@@ -435,6 +596,17 @@ export class ReplicatedDatabase {
       this.logger.debug('staged files removed', { count: old.length, through: formatTXID(old[old.length - 1]!.maxTXID) });
     }
   }
+}
+
+/** Whether `promise` settles within `ms` (it is never rejected: callers handle its failure). */
+function settledWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function compactTask(level: number): string {

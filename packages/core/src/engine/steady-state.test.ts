@@ -164,6 +164,8 @@ describe('steady state', () => {
     let requests = 0;
     client.observe(() => void (requests += 1));
     await store.start();
+    // The initial snapshot first, so the insert below is staged as an incremental file whatever the loop's timing.
+    await store.syncAndWait(path);
     await app.insert(20, 200);
     await store.syncAndWait(path);
     // Let the last write's checkpoint, compaction and snapshot happen, then watch.

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FileReplicaClient } from '@litestream-ts/backend-file';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListLtxOptions, LtxFileInfo, LtxFileRef, WriteLtxOptions, WriteLtxResult } from '../replica/replica-client.ts';
+import type { StorageCallContext } from '../replica/storage-call.ts';
 import { restore } from '../restore/restore.ts';
 import { AppProcess } from '../test-support/app-process.ts';
 import { RecordingLogger } from '../test-support/recording-logger.ts';
@@ -45,9 +46,9 @@ class CountingFileClient extends FileReplicaClient {
     this.requests += 1;
     return super._openLtxFile(ref, range);
   }
-  protected override _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+  protected override _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void> {
     this.requests += 1;
-    return super._deleteLtxFiles(refs);
+    return super._deleteLtxFiles(refs, call);
   }
 }
 

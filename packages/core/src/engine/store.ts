@@ -1,5 +1,6 @@
 import { DEFAULT_COMPACTION_LEVELS, validateCompactionLevels, type CompactionLevel } from '../compaction/compaction-level.ts';
-import { UsageError } from '../ltx/errors.ts';
+import { LitestreamError, UsageError } from '../ltx/errors.ts';
+import { formatTXID } from '../ltx/txid.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import type { DBOptions } from './db-options.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -58,7 +59,10 @@ export interface StoreOptions {
    * at once, then 1 min doubling up to 1 h).
    */
   readonly repairBackoff?: RepairBackoff;
-  /** How long `stop()` keeps trying to ship the last commits, ms (default 30 s). */
+  /**
+   * How long `stop()` keeps trying to ship the last commits, ms (default 30 s). At the deadline
+   * every storage call still under way is aborted, so `stop()` returns in about this time.
+   */
   readonly shutdownSyncTimeout?: number;
   readonly logger?: Logger;
   readonly metrics?: EngineMetrics;
@@ -67,6 +71,20 @@ export interface StoreOptions {
 }
 
 const HOUR = 3_600_000;
+
+/** `stop()` released everything, but the replicas of some databases did not get their last commits. */
+export class FinalSyncError extends LitestreamError {
+  /** The databases whose final sync did not complete, with their last error. */
+  readonly databases: readonly SyncStatus[];
+  constructor(databases: readonly SyncStatus[]) {
+    super(
+      `final sync incomplete: ${databases
+        .map((d) => `${d.path} (replica at TXID ${formatTXID(d.remoteTXID)}, local at ${formatTXID(d.localTXID)}${d.lastError ? `: ${d.lastError}` : ''})`)
+        .join('; ')}`,
+    );
+    this.databases = databases;
+  }
+}
 
 /**
  * Replicates many databases at once, in-process. `start()` opens each database, reconciles
@@ -131,7 +149,9 @@ export class Store {
 
   /**
    * Opens every database and starts replicating. If one fails to open, the others are stopped.
-   * A database with a lease waits here until its lease is free.
+   * A replica that cannot be reached does not fail the start: the error is logged (`sync error`)
+   * and retried with backoff, and replication begins when the store answers. A database with a
+   * lease waits here until its lease is free.
    */
   async start(): Promise<void> {
     if (this.started) return;
@@ -144,6 +164,8 @@ export class Store {
       }
     } catch (err) {
       await Promise.all(started.map((d) => d.stop(0)));
+      // The one that failed may have opened its database before failing.
+      await Promise.all(this.databases.filter((d) => !started.includes(d)).map((d) => d.stop(0)));
       this.starting = false;
       throw err;
     }
@@ -151,13 +173,20 @@ export class Store {
     this.started = true;
   }
 
-  /** Final sync of every database (within `shutdownSyncTimeout`), then closes them. */
-  async stop(): Promise<void> {
+  /**
+   * Final sync of every database (within `shutdownSyncTimeout`, or `options.timeout`; 0 skips
+   * it), then closes them. Rejects with `FinalSyncError` when some replica did not get every
+   * staged commit, once everything is closed.
+   */
+  async stop(options: { timeout?: number } = {}): Promise<void> {
     // Stopping while start() waits for a lease aborts the wait.
     if (this.starting) await Promise.all(this.databases.map((d) => d.stop(0)).map((p) => p.catch(() => {})));
     if (!this.started) return;
     this.started = false;
-    await Promise.all(this.databases.map((d) => d.stop(this.shutdownSyncTimeout)));
+    const timeout = options.timeout ?? this.shutdownSyncTimeout;
+    const outcomes = await Promise.all(this.databases.map((d) => d.stop(timeout)));
+    const unsynced = outcomes.filter((o) => !o.synced).map((o) => o.status);
+    if (unsynced.length > 0) throw new FinalSyncError(unsynced);
   }
 
   /** Syncs one database (or all) and uploads now, without waiting for the next tick. */

@@ -64,8 +64,9 @@ export class Leaser {
   }
 
   /** One attempt: takes the lease if it is free or expired (or renews ours). */
-  async tryAcquire(): Promise<boolean> {
-    const current = await this.client.readObject(this.name);
+  async tryAcquire(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const signal = options.signal;
+    const current = await this.client.readObject(this.name, { signal });
     const existing = current ? parseRecord(current.data) : undefined;
     const ours = existing !== undefined && this.record !== undefined && existing.token === this.record.token;
     if (existing && !ours && Date.parse(existing.expires_at) > this.now()) {
@@ -74,7 +75,7 @@ export class Leaser {
     }
     const next = this.nextRecord(ours ? this.record!.token : randomUUID());
     try {
-      const { etag } = await this.client.writeObject(this.name, encode(next), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+      const { etag } = await this.client.writeObject(this.name, encode(next), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' }, { signal });
       this.etag = etag;
       this.record = next;
       return true;
@@ -89,11 +90,11 @@ export class Leaser {
     let reported = '';
     for (;;) {
       options.signal?.throwIfAborted();
-      if (await this.tryAcquire()) {
+      if (await this.tryAcquire(options)) {
         this.logger.info('lease acquired', { owner: this.owner, expiresAt: this.record!.expires_at });
         return;
       }
-      const holder = await this.client.readObject(this.name).then((o) => (o ? parseRecord(o.data) : undefined));
+      const holder = await this.client.readObject(this.name, options).then((o) => (o ? parseRecord(o.data) : undefined));
       const who = holder ? `${holder.owner} until ${holder.expires_at}` : 'another process';
       if (who !== reported) {
         this.logger.info('waiting for lease', { heldBy: holder?.owner, expiresAt: holder?.expires_at });
@@ -146,11 +147,11 @@ export class Leaser {
   }
 
   /** Gives the lease back (a conditional delete, so a lease taken meanwhile is left alone). */
-  async release(): Promise<void> {
+  async release(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.stopRenewing();
     if (!this.etag) return;
     try {
-      await this.client.deleteObject(this.name, { ifMatch: this.etag });
+      await this.client.deleteObject(this.name, { ifMatch: this.etag }, options);
       this.logger.info('lease released', { owner: this.owner });
     } catch (err) {
       if (!(err instanceof PreconditionFailedError)) throw err;

@@ -64,20 +64,21 @@ export type ClaimOutcome =
  */
 export async function claimReplica(
   client: ReplicaClient,
-  options: { readonly database: string; readonly metaPath: string; readonly logger?: Logger },
+  options: { readonly database: string; readonly metaPath: string; readonly logger?: Logger; readonly signal?: AbortSignal },
 ): Promise<ClaimOutcome> {
+  const signal = options.signal;
   const logger = options.logger ?? silentLogger;
   const identity = await loadIdentity(options.metaPath);
   const mine: ReplicaOwnerRecord = { database: options.database, hostname: hostname(), id: identity.id, claimed_at: new Date().toISOString() };
   // One retry: a concurrent first claim by another database is seen on the second reading.
   for (let attempt = 0; ; attempt++) {
-    const current = await client.readObject(OWNER_OBJECT);
+    const current = await client.readObject(OWNER_OBJECT, { signal });
     const owner = current && parseOwner(current.data);
     if (current && !owner) logger.warn('replica owner marker is unreadable; replacing it', { object: OWNER_OBJECT });
     const outcome = decide(identity, mine, owner);
     if (outcome === 'refused') throw new ReplicaOwnedError(options.database, owner!);
     try {
-      if (outcome !== 'owned' || owner!.database !== mine.database || owner!.hostname !== mine.hostname) await write(client, mine, current);
+      if (outcome !== 'owned' || owner!.database !== mine.database || owner!.hostname !== mine.hostname) await write(client, mine, current, signal);
     } catch (err) {
       if (err instanceof PreconditionFailedError && attempt === 0) continue;
       throw err;
@@ -99,10 +100,10 @@ function decide(identity: DatabaseIdentity, mine: ReplicaOwnerRecord, owner: Rep
 }
 
 /** Writes the marker: created only if still absent, replaced only if unchanged, where the store can tell. */
-async function write(client: ReplicaClient, record: ReplicaOwnerRecord, current: StoredObject | undefined): Promise<void> {
+async function write(client: ReplicaClient, record: ReplicaOwnerRecord, current: StoredObject | undefined, signal: AbortSignal | undefined): Promise<void> {
   const data = new TextEncoder().encode(`${JSON.stringify(record)}\n`);
-  if (!client.capabilities.conditionalWrite) await client.writeObject(OWNER_OBJECT, data);
-  else await client.writeObject(OWNER_OBJECT, data, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+  if (!client.capabilities.conditionalWrite) await client.writeObject(OWNER_OBJECT, data, undefined, { signal });
+  else await client.writeObject(OWNER_OBJECT, data, current ? { ifMatch: current.etag } : { ifNoneMatch: '*' }, { signal });
 }
 
 /** Reads the owner marker of a replica, if it has a readable one. */

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import type { ReplicaClient } from './replica-client.ts';
 import type { ReplicaLocation } from './replica-location.ts';
+import { STORAGE_TIMEOUT_KEYS, storageTimeoutsFromConfig, type StorageTimeouts } from './storage-timeouts.ts';
 
 /** Options every factory may receive from the host (CLI or library user). */
 export interface BackendContext {
@@ -10,6 +11,12 @@ export interface BackendContext {
   readonly globals?: Readonly<Record<string, unknown>>;
   /** Where a backend may log warnings (for example about skipped TLS verification). */
   readonly warn?: (message: string) => void;
+  /**
+   * Connect and request timeouts for the client, ms. `fromConfig` fills them from the entry's
+   * `connect-timeout` and `request-timeout` (over the globals' and these); backends pass them
+   * to their client's options.
+   */
+  readonly timeouts?: StorageTimeouts;
 }
 
 /**
@@ -80,7 +87,7 @@ export class BackendLoadError extends LitestreamError {
 }
 
 /** Config keys of a replica entry that belong to the host, not to a backend. */
-export const COMMON_REPLICA_KEYS: readonly string[] = ['type', 'url', 'name', 'path', 'sync-interval', 'validation-interval'];
+export const COMMON_REPLICA_KEYS: readonly string[] = ['type', 'url', 'name', 'path', 'sync-interval', 'validation-interval', ...Object.keys(STORAGE_TIMEOUT_KEYS)];
 
 /** One registered backend: its facts, and its plugin once there is one. */
 interface Entry {
@@ -144,7 +151,7 @@ export class BackendRegistry {
    */
   async fromURL(urlOrPath: string, context?: BackendContext): Promise<ReplicaClient> {
     const { entry, url } = this.route(urlOrPath);
-    return (await this.pluginOf(entry)).fromURL(url, context);
+    return (await this.pluginOf(entry)).fromURL(url, withTimeouts(context, {}));
   }
 
   /** Builds a client from a config entry (`type` or `url` decides the backend). */
@@ -154,7 +161,7 @@ export class BackendRegistry {
     else if (typeof config.url === 'string') entry = this.route(config.url).entry;
     else if (typeof config.path === 'string') entry = this.entryForType('file');
     else throw new UsageError('replica needs a "url", a "type" or a "path"');
-    return (await this.pluginOf(entry)).fromConfig(config, context);
+    return (await this.pluginOf(entry)).fromConfig(config, withTimeouts(context, config));
   }
 
   /** Which backend (its facts) and URL a replica string designates; checks the URL's form without loading the backend. */
@@ -265,6 +272,12 @@ export class BackendRegistry {
     if (backends.length === 0) return '(none)';
     return backends.map((p) => `${p.type} (${p.schemes.map((s) => `${s}://`).join(', ')})`).join(', ');
   }
+}
+
+/** The context with the timeouts of the globals, then the context's own, then the entry's. */
+function withTimeouts(context: BackendContext | undefined, config: Readonly<Record<string, unknown>>): BackendContext {
+  const timeouts = { ...storageTimeoutsFromConfig(context?.globals ?? {}), ...context?.timeouts, ...storageTimeoutsFromConfig(config) };
+  return { ...context, timeouts };
 }
 
 async function loadLazy(lazy: LazyBackendPlugin): Promise<BackendPlugin> {

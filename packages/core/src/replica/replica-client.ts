@@ -2,6 +2,9 @@ import { Readable } from 'node:stream';
 import { MAX_LEVEL } from '../ltx/constants.ts';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import { assertTXID, formatLtxFilename, type TXID } from '../ltx/txid.ts';
+import { guardListing, guardReadable, guardSource } from './guarded-io.ts';
+import { StorageCall, StorageTimeoutError, type StorageCallContext } from './storage-call.ts';
+import { resolveStorageTimeouts, type StorageTimeouts } from './storage-timeouts.ts';
 import { assertRawObjectPath, assertRawObjectPrefix, type RawObjectInfo } from './raw-objects.ts';
 
 /** One LTX file held by a replica. */
@@ -61,21 +64,31 @@ export interface ReplicaCapabilities {
   readonly rawObjectReads?: boolean;
 }
 
-export interface ListLtxOptions {
+/** What every storage call accepts. */
+export interface CallOptions {
+  /**
+   * Abandons the call: it rejects with the signal's reason at once, and the backend stops the
+   * request where its SDK can. A write abandoned this way stores nothing (or the whole file, if
+   * it had already landed).
+   */
+  readonly signal?: AbortSignal;
+}
+
+export interface ListLtxOptions extends CallOptions {
   /** Only files whose minTXID is at or after this TXID. */
   readonly seek?: TXID;
   /** Read timestamps from object metadata (slower on some stores) instead of modification times. */
   readonly useMetadata?: boolean;
 }
 
-export interface OpenLtxOptions {
+export interface OpenLtxOptions extends CallOptions {
   /** First byte to return (default 0). An offset at or past the end yields no bytes. */
   readonly offset?: number;
   /** How many bytes at most (default: to the end). Zero yields an empty stream. */
   readonly size?: number;
 }
 
-export interface WriteLtxOptions {
+export interface WriteLtxOptions extends CallOptions {
   /** The LTX header timestamp, stored as metadata by backends that can. */
   readonly timestamp?: Date;
 }
@@ -134,13 +147,25 @@ export class PreconditionFailedError extends LitestreamError {
  *   marker) are stored by every backend beside the LTX files, never listed as LTX files; a
  *   missing one reads as undefined and an unconditional delete of one is not an error;
  * - conditional objects (only with `conditionalWrite`): `ifMatch` against a missing object
- *   fails with `PreconditionFailedError`.
+ *   fails with `PreconditionFailedError`;
+ * - every call honours an `AbortSignal` and the request timeout: this class rejects the call
+ *   as soon as either fires, and hands the backend a signal to stop the request itself.
  */
 export abstract class ReplicaClient {
   /** The backend's config `type` (for example `file`, `s3`). */
   abstract readonly type: string;
   abstract readonly capabilities: ReplicaCapabilities;
+  /** Connect and request timeouts in force (ms, defaults filled in). */
+  readonly timeouts: Required<StorageTimeouts>;
   private observer: OperationObserver | undefined;
+
+  /**
+   * @param timeouts the backend's `connectTimeout` (its SDK enforces it) and `requestTimeout`
+   * (enforced here for every call: no progress for that long rejects it with `StorageTimeoutError`).
+   */
+  constructor(timeouts: StorageTimeouts = {}) {
+    this.timeouts = resolveStorageTimeouts({ connectTimeout: timeouts.connectTimeout, requestTimeout: timeouts.requestTimeout });
+  }
 
   /**
    * Reports every storage operation (LIST, GET, PUT, DELETE) with its byte count and outcome,
@@ -155,11 +180,14 @@ export abstract class ReplicaClient {
   async *listLtxFiles(level: number, options: ListLtxOptions = {}): AsyncGenerator<LtxFileInfo> {
     assertLevel(level);
     if (options.seek !== undefined) assertTXID(options.seek, 'seek');
+    const call = this.#call(`list of level ${level}`, options.signal);
     try {
-      yield* this._listLtxFiles(level, options);
+      yield* guardListing(this._listLtxFiles(level, { seek: options.seek, useMetadata: options.useMetadata, ...context(call) }), call);
     } catch (err) {
-      this.observer?.('LIST', 0, true);
+      this.observer?.('LIST', 0, !options.signal?.aborted);
       throw err;
+    } finally {
+      call.finish();
     }
     this.observer?.('LIST', 0, false);
   }
@@ -172,7 +200,25 @@ export abstract class ReplicaClient {
     if (options.size !== undefined && (!Number.isSafeInteger(options.size) || options.size < 0)) {
       throw new UsageError(`size must be a non-negative integer, got ${options.size}`);
     }
-    return this.observed('GET', () => this._openLtxFile(ref, { offset, size: options.size }), () => 0);
+    return this.#open(`read of ${describeRef(ref)}`, options.signal, (call) => this._openLtxFile(ref, { offset, size: options.size, ...context(call) }));
+  }
+
+  /** Runs a call that opens a stream: the call goes on while the body streams, and ends with it. */
+  async #open(what: string, signal: AbortSignal | undefined, open: (call: StorageCall) => Promise<Readable>): Promise<Readable> {
+    const call = this.#call(what, signal);
+    try {
+      const stream = await this.observed('GET', call, () => {
+        call.throwIfAborted();
+        const opening = open(call);
+        // A stream that arrives after the call was abandoned has no reader: close it.
+        opening.then((late) => call.signal.aborted && late.destroy(), () => {});
+        return call.run(opening);
+      }, () => 0);
+      return guardReadable(stream, call);
+    } catch (err) {
+      call.finish();
+      throw err;
+    }
   }
 
   /**
@@ -201,74 +247,87 @@ export abstract class ReplicaClient {
     if (options.timestamp !== undefined && !(options.timestamp instanceof Date && Number.isFinite(options.timestamp.getTime()))) {
       throw new UsageError(`timestamp must be a valid Date, got ${String(options.timestamp)}`);
     }
-    return this.observed('PUT', () => this._writeLtxFile(ref, toAsyncIterable(data), options), (r) => r.size);
+    return this.#guarded('PUT', `write of ${describeRef(ref)}`, options.signal, (call) =>
+      this._writeLtxFile(ref, guardSource(toAsyncIterable(data), call), { timestamp: options.timestamp, ...context(call) }), (r) => r.size);
   }
 
   /** Deletes files; names that do not exist are ignored. */
-  async deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void> {
+  async deleteLtxFiles(refs: readonly LtxFileRef[], options: CallOptions = {}): Promise<void> {
     refs.forEach(assertRef);
-    if (refs.length > 0) await this.observed('DELETE', () => this._deleteLtxFiles(refs), () => 0);
+    if (refs.length > 0) await this.#guarded('DELETE', `delete of ${refs.length === 1 ? describeRef(refs[0]!) : `${refs.length} LTX files`}`, options.signal, (call) => this._deleteLtxFiles(refs, context(call)), () => 0);
   }
 
   /** Deletes every file this replica holds under its path. */
-  async deleteAll(): Promise<void> {
-    await this._deleteAll();
+  async deleteAll(options: CallOptions = {}): Promise<void> {
+    const call = this.#call('delete of every file', options.signal);
+    try {
+      call.throwIfAborted();
+      await call.run(this._deleteAll(context(call)));
+    } finally {
+      call.finish();
+    }
   }
 
   /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
-  async readObject(name: string): Promise<StoredObject | undefined> {
+  async readObject(name: string, options: CallOptions = {}): Promise<StoredObject | undefined> {
     assertObjectName(name);
-    return this.observed('GET', () => this._readObject(name), (o) => o?.data.byteLength ?? 0);
+    return this.#guarded('GET', `read of ${name}`, options.signal, (call) => this._readObject(name, context(call)), (o) => o?.data.byteLength ?? 0);
   }
 
   /**
    * Writes a small object, replacing it; with a condition (backends declaring `conditionalWrite`
    * only), only if the condition holds, rejecting with `PreconditionFailedError` otherwise.
    */
-  async writeObject(name: string, data: Uint8Array, condition?: WriteCondition): Promise<{ etag: string }> {
+  async writeObject(name: string, data: Uint8Array, condition?: WriteCondition, options: CallOptions = {}): Promise<{ etag: string }> {
     assertObjectName(name);
     if (condition !== undefined) this.assertConditional();
-    return this.observed('PUT', () => this._writeObject(name, data, condition), () => data.byteLength);
+    return this.#guarded('PUT', `write of ${name}`, options.signal, (call) => this._writeObject(name, data, condition, context(call)), () => data.byteLength);
   }
 
   /** Deletes a small object unconditionally, or only if its etag still matches (`conditionalWrite`). */
-  async deleteObject(name: string, condition?: { ifMatch: string }): Promise<void> {
+  async deleteObject(name: string, condition?: { ifMatch: string }, options: CallOptions = {}): Promise<void> {
     assertObjectName(name);
     if (condition !== undefined) this.assertConditional();
-    return this.observed('DELETE', () => this._deleteObject(name, condition), () => 0);
+    return this.#guarded('DELETE', `delete of ${name}`, options.signal, (call) => this._deleteObject(name, condition, context(call)), () => 0);
   }
 
   /**
    * Every object whose path below the replica path starts with `prefix` ('' or a directory
    * ending in `/`), at any depth, in no particular order. Needs `capabilities.rawObjectReads`.
    */
-  async *listRawObjects(prefix: string): AsyncGenerator<RawObjectInfo> {
+  async *listRawObjects(prefix: string, options: CallOptions = {}): AsyncGenerator<RawObjectInfo> {
     this.assertRawReads();
     assertRawObjectPrefix(prefix);
+    const call = this.#call(`list of objects under ${JSON.stringify(prefix)}`, options.signal);
     try {
-      yield* this._listRawObjects(prefix);
+      yield* guardListing(this._listRawObjects(prefix, context(call)), call);
     } catch (err) {
-      this.observer?.('LIST', 0, true);
+      this.observer?.('LIST', 0, !options.signal?.aborted);
       throw err;
+    } finally {
+      call.finish();
     }
     this.observer?.('LIST', 0, false);
   }
 
   /** Opens an object by its path below the replica path; rejects with `NotFoundError` when missing. */
-  async openRawObject(path: string): Promise<Readable> {
+  async openRawObject(path: string, options: CallOptions = {}): Promise<Readable> {
     this.assertRawReads();
     assertRawObjectPath(path);
-    return this.observed('GET', () => this._openRawObject(path), () => 0);
+    return this.#open(`read of object ${path}`, options.signal, (call) => this._openRawObject(path, context(call)));
   }
 
   /** Releases connections; the client is unusable afterwards. */
   async close(): Promise<void> {}
 
-  protected abstract _listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo>;
-  protected abstract _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined }): Promise<Readable>;
-  protected abstract _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: WriteLtxOptions): Promise<WriteLtxResult>;
-  protected abstract _deleteLtxFiles(refs: readonly LtxFileRef[]): Promise<void>;
-  protected abstract _deleteAll(): Promise<void>;
+  // The `_methods` a backend implements. Each receives the call's `signal` and `progress`
+  // (`StorageCallContext`): pass the signal to the SDK so an abandoned request stops, and report
+  // progress the base class cannot see. The call has already rejected when the signal fires.
+  protected abstract _listLtxFiles(level: number, options: Omit<ListLtxOptions, 'signal'> & StorageCallContext): AsyncIterable<LtxFileInfo>;
+  protected abstract _openLtxFile(ref: LtxFileRef, range: { offset: number; size: number | undefined } & StorageCallContext): Promise<Readable>;
+  protected abstract _writeLtxFile(ref: LtxFileRef, data: AsyncIterable<Uint8Array>, options: Omit<WriteLtxOptions, 'signal'> & StorageCallContext): Promise<WriteLtxResult>;
+  protected abstract _deleteLtxFiles(refs: readonly LtxFileRef[], call: StorageCallContext): Promise<void>;
+  protected abstract _deleteAll(call: StorageCallContext): Promise<void>;
 
   /** The local path of a stored file; backends declaring `localReads` override it. */
   protected _localLtxPath(_ref: LtxFileRef): string | undefined {
@@ -280,25 +339,45 @@ export abstract class ReplicaClient {
     return undefined;
   }
 
-  protected _listRawObjects(_prefix: string): AsyncIterable<RawObjectInfo> {
+  protected _listRawObjects(_prefix: string, _call: StorageCallContext): AsyncIterable<RawObjectInfo> {
     throw new UsageError(`the ${this.type} backend cannot read objects by path`);
   }
-  protected _openRawObject(_path: string): Promise<Readable> {
+  protected _openRawObject(_path: string, _call: StorageCallContext): Promise<Readable> {
     throw new UsageError(`the ${this.type} backend cannot read objects by path`);
   }
 
-  protected abstract _readObject(name: string): Promise<StoredObject | undefined>;
+  protected abstract _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined>;
   /** `condition` is undefined unless the backend declares `conditionalWrite`. */
-  protected abstract _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }>;
-  protected abstract _deleteObject(name: string, condition: { ifMatch: string } | undefined): Promise<void>;
+  protected abstract _writeObject(name: string, data: Uint8Array, condition: WriteCondition | undefined, call: StorageCallContext): Promise<{ etag: string }>;
+  protected abstract _deleteObject(name: string, condition: { ifMatch: string } | undefined, call: StorageCallContext): Promise<void>;
 
-  private async observed<T>(operation: StorageOperation, run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
+  /** A new call of this client, with its request timeout: `what` names it in a timeout's message. */
+  #call(what: string, signal: AbortSignal | undefined): StorageCall {
+    return new StorageCall(`${this.type} ${what}`, this.timeouts.requestTimeout, signal);
+  }
+
+  /** Runs a call that ends when its promise settles: guarded by its signal and clock, and observed. */
+  async #guarded<T>(operation: StorageOperation, what: string, signal: AbortSignal | undefined, run: (call: StorageCall) => Promise<T>, bytes: (result: T) => number): Promise<T> {
+    const call = this.#call(what, signal);
+    try {
+      // A call whose signal already fired never reaches the backend.
+      return await this.observed(operation, call, () => {
+        call.throwIfAborted();
+        return call.run(run(call));
+      }, bytes);
+    } finally {
+      call.finish();
+    }
+  }
+
+  private async observed<T>(operation: StorageOperation, call: StorageCall, run: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
     let result: T;
     try {
       result = await run();
     } catch (err) {
-      // A lost precondition is an answer, not a storage failure.
-      this.observer?.(operation, 0, !(err instanceof PreconditionFailedError));
+      // A lost precondition is an answer, and a call its caller abandoned no failure of the store.
+      const callerAborted = call.signal.aborted && call.signal.reason === err && !(err instanceof StorageTimeoutError);
+      this.observer?.(operation, 0, !(err instanceof PreconditionFailedError) && !callerAborted);
       throw err;
     }
     this.observer?.(operation, bytes(result), false);
@@ -348,6 +427,16 @@ export function ltxFilename(ref: LtxFileRef): string {
 /** Sorts file infos the way listings must be ordered. */
 export function compareLtxFiles(a: LtxFileRef, b: LtxFileRef): number {
   return a.level - b.level || a.minTXID - b.minTXID || a.maxTXID - b.maxTXID;
+}
+
+/** `level 0 file 0000000000000001-0000000000000001.ltx`, for messages. */
+function describeRef(ref: LtxFileRef): string {
+  return `level ${ref.level} file ${ltxFilename(ref)}`;
+}
+
+/** What a backend's `_method` receives of a call. */
+function context(call: StorageCall): StorageCallContext {
+  return { signal: call.signal, progress: call.progress, failed: call.failed };
 }
 
 function toAsyncIterable(data: ByteSource): AsyncIterable<Uint8Array> {

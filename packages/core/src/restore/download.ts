@@ -40,7 +40,7 @@ export interface DownloadSource {
  */
 export async function downloadLtxFile(client: ReplicaClient, info: LtxFileInfo, dest: string, options: DownloadOptions = {}): Promise<void> {
   const source: DownloadSource = {
-    open: () => client.openLtxFile(info),
+    open: (signal) => client.openLtxFile(info, { signal }),
     label: ltxFileLabel(info),
     size: info.size,
     goneHint: 'it was deleted after the restore was planned (by retention or compaction?); run the restore again',

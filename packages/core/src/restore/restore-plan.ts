@@ -38,9 +38,9 @@ export function ltxFileLabel(ref: LtxFileRef): string {
  * missing TXIDs when the chain has a hole before the target (or, for the latest and a
  * time target, before the last file in range), rather than restoring an older state.
  */
-export async function planRestore(client: ReplicaClient, target: RestoreTarget = {}): Promise<RestorePlan> {
+export async function planRestore(client: ReplicaClient, target: RestoreTarget = {}, options: { signal?: AbortSignal } = {}): Promise<RestorePlan> {
   checkTarget(target);
-  const levels = await listAllLevels(client, target.timestamp !== undefined);
+  const levels = await listAllLevels(client, target.timestamp !== undefined, options.signal);
   if (levels.every((files) => files.length === 0)) {
     throw new NoBackupsError(client.type, levels.map((_, level) => level));
   }
@@ -86,11 +86,11 @@ export async function planRestore(client: ReplicaClient, target: RestoreTarget =
   };
 }
 
-async function listAllLevels(client: ReplicaClient, useMetadata: boolean): Promise<LtxFileInfo[][]> {
+async function listAllLevels(client: ReplicaClient, useMetadata: boolean, signal: AbortSignal | undefined): Promise<LtxFileInfo[][]> {
   const levels: LtxFileInfo[][] = [];
   for (let level = 0; level <= MAX_LEVEL; level++) {
     const files: LtxFileInfo[] = [];
-    for await (const info of client.listLtxFiles(level, { useMetadata })) files.push(info);
+    for await (const info of client.listLtxFiles(level, { useMetadata, signal })) files.push(info);
     // Listings are sorted by contract; sorting again is cheap and the cursors depend on it.
     files.sort((a, b) => a.minTXID - b.minTXID || a.maxTXID - b.maxTXID);
     levels.push(files);

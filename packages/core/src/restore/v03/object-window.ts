@@ -126,7 +126,7 @@ class DownloadAhead implements ObjectSource {
   private async download(index: number): Promise<void> {
     const object = this.objects[index]!;
     const source: DownloadSource = {
-      open: () => this.client.openRawObject(object.path),
+      open: (signal) => this.client.openRawObject(object.path, { signal }),
       label: object.path,
       size: object.size,
       goneHint: 'it was deleted after the restore was planned; run the restore again',
