@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StorageTimeoutError, type LtxFileRef } from '@litestream-ts/core';
 import { clientOn, createContainer, startAzuriteFixture } from './test-support/azurite-fixture.ts';
+import { timedFailure } from '../../../packages/core/src/test-support/timed-failure.ts';
 
 // Azurite runs as a local process: SIGSTOP freezes it (connections are still accepted, nothing
 // is answered), SIGCONT brings it back.
@@ -15,16 +16,6 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
-}
-
-/** Milliseconds `call` took to reject, and its error. */
-async function failure(call: () => Promise<unknown>): Promise<{ error: unknown; took: number }> {
-  const started = Date.now();
-  const error = await call().then(
-    () => new Error('the call succeeded'),
-    (e: unknown) => e,
-  );
-  return { error, took: Date.now() - started };
 }
 
 if (fixture.service === undefined) {
@@ -55,7 +46,7 @@ if (fixture.service === undefined) {
         ['object write', () => client.writeObject('lock.json', Buffer.from('{}'), { ifNoneMatch: '*' })],
       ];
       for (const [name, call] of calls) {
-        const { error, took } = await failure(call);
+        const { error, took } = await timedFailure(call);
         expect(error, name).toBeInstanceOf(StorageTimeoutError);
         expect(took, name).toBeGreaterThanOrEqual(REQUEST_TIMEOUT - 50);
         expect(took, name).toBeLessThan(REQUEST_TIMEOUT + 3000);
@@ -84,7 +75,7 @@ if (fixture.service === undefined) {
       const port = (silent.address() as { port: number }).port;
       // Two tries of 300 ms each, well within the (longer) request timeout.
       const client = clientOn(service, container, 'connect', { endpoint: `https://127.0.0.1:${port}/devstoreaccount1`, connectTimeout: 300, requestTimeout: 10_000, maxTries: 2, retryDelayInMs: 50 });
-      const { error, took } = await failure(() => collect(client.listLtxFiles(0)));
+      const { error, took } = await timedFailure(() => collect(client.listLtxFiles(0)));
       expect((error as Error).message).toMatch(/could not connect to 127\.0\.0\.1:\d+ within 300ms \(connect-timeout\)/);
       expect(took).toBeLessThan(5000);
     }, 30_000);

@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StorageTimeoutError, type LtxFileRef } from '@litestream-ts/core';
+import type { LtxFileRef } from '@litestream-ts/core';
 import { freePort } from '../../../testcontainers/src/ports.ts';
 import { startGcsEmulator, type GcsEmulator } from '../../../testcontainers/src/gcs-emulator/server.ts';
 import { GcsReplicaClient } from './gcs-replica-client.ts';
+import { expectEachTimesOut } from '../../../packages/core/src/test-support/timed-failure.ts';
 
 // Our GCS emulator runs inside this process, so it cannot be frozen with a signal. Instead the
 // client's endpoint is first served by a TCP server that accepts and never answers (a hung
@@ -43,17 +44,7 @@ describe('GcsReplicaClient against a store that does not answer', () => {
       ['delete', () => client.deleteLtxFiles([ref(1)])],
       ['object read', () => client.readObject('lock.json')],
     ];
-    for (const [name, call] of calls) {
-      const started = Date.now();
-      const error = await call().then(
-        () => new Error(`${name} succeeded against a silent server`),
-        (e: unknown) => e,
-      );
-      const took = Date.now() - started;
-      expect(error, name).toBeInstanceOf(StorageTimeoutError);
-      expect(took, name).toBeGreaterThanOrEqual(REQUEST_TIMEOUT - 50);
-      expect(took, name).toBeLessThan(REQUEST_TIMEOUT + 3000);
-    }
+    await expectEachTimesOut(calls, REQUEST_TIMEOUT, 'a silent server');
 
     // The server is back on the same port: the same client works again.
     for (const socket of held.splice(0)) socket.destroy();

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { StorageTimeoutError, type LtxFileRef } from '@litestream-ts/core';
+import type { LtxFileRef } from '@litestream-ts/core';
 import { collect } from './test-support/ltx-files.ts';
 import { clientOn, startS3Fixture, uniqueBucket } from './test-support/s3-fixture.ts';
+import { expectEachTimesOut } from '../../../packages/core/src/test-support/timed-failure.ts';
 
 // fauxqs runs as a local process: SIGSTOP freezes it the way a hung server or a black-holed
 // route does (the kernel still accepts connections, nothing ever answers), SIGCONT brings it back.
@@ -48,17 +49,7 @@ if (fixture.service === undefined || fixture.service.pid === undefined) {
         ['delete', () => client.deleteLtxFiles([ref(1)])],
         ['object read', () => client.readObject('lock.json')],
       ];
-      for (const [name, call] of calls) {
-        const started = Date.now();
-        const error = await call().then(
-          () => new Error(`${name} succeeded against a frozen store`),
-          (e: unknown) => e,
-        );
-        const took = Date.now() - started;
-        expect(error, name).toBeInstanceOf(StorageTimeoutError);
-        expect(took, name).toBeGreaterThanOrEqual(REQUEST_TIMEOUT - 50);
-        expect(took, name).toBeLessThan(REQUEST_TIMEOUT + 3000);
-      }
+      await expectEachTimesOut(calls, REQUEST_TIMEOUT, 'a frozen store');
 
       // Requests sent during the stall may still take effect once it answers (the timed-out
       // delete can land): a call that timed out is "maybe done", which the engine allows for.

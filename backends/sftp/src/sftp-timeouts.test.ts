@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StorageTimeoutError, type LtxFileRef } from '@litestream-ts/core';
 import { clientFor, sftpForFile } from './test-support/sftp-fixture.ts';
+import { timedFailure } from '../../../packages/core/src/test-support/timed-failure.ts';
 
 const { service, skip } = await sftpForFile();
 
@@ -24,16 +25,6 @@ function descendants(pid: number): number[] {
     // no children: ps exits 1
   }
   return children.flatMap((child) => [child, ...descendants(child)]);
-}
-
-/** Milliseconds `call` took to reject, and its error. */
-async function failure(call: () => Promise<unknown>): Promise<{ error: Error; took: number }> {
-  const started = Date.now();
-  const error = await call().then(
-    () => new Error('the call succeeded'),
-    (e: unknown) => e as Error,
-  );
-  return { error, took: Date.now() - started };
 }
 
 if (service === undefined) {
@@ -66,7 +57,7 @@ if (service === undefined) {
       expect(frozen.length).toBeGreaterThan(0);
       for (const pid of frozen) process.kill(pid, 'SIGSTOP');
 
-      const { error, took } = await failure(() => collect(client.listLtxFiles(0)));
+      const { error, took } = await timedFailure(() => collect(client.listLtxFiles(0)));
       expect(error).toBeInstanceOf(StorageTimeoutError);
       expect(took).toBeGreaterThanOrEqual(REQUEST_TIMEOUT - 50);
       expect(took).toBeLessThan(REQUEST_TIMEOUT + 3000);
@@ -83,7 +74,7 @@ if (service === undefined) {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const port = (server.address() as { port: number }).port;
       const client = clientFor(sshd, { port, connectTimeout: 500, requestTimeout: 10_000 });
-      const { error, took } = await failure(() => collect(client.listLtxFiles(0)));
+      const { error, took } = await timedFailure(() => collect(client.listLtxFiles(0)));
       expect(error.message).toMatch(/no SSH handshake within 500 ms \(connect-timeout\)/);
       expect(took).toBeLessThan(3000);
       await client.close();
