@@ -102,8 +102,12 @@ export class FinalSyncError extends LitestreamError {
 export class Store {
   private readonly databases: ReplicatedDatabase[];
   private readonly shutdownSyncTimeout: number;
+  private readonly build: (database: StoreDatabase) => ReplicatedDatabase;
   private started = false;
   private starting = false;
+  private startup: Promise<void> | undefined;
+  /** Databases being added or removed, so one path is never added twice or removed mid-add. */
+  private readonly busy = new Set<string>();
 
   constructor(options: StoreOptions) {
     const levels = options.levels ?? DEFAULT_COMPACTION_LEVELS;
@@ -126,11 +130,8 @@ export class Store {
     };
     const logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
-    const paths = new Set<string>();
-    this.databases = options.databases.map((d) => {
-      if (paths.has(d.path)) throw new UsageError(`database ${d.path} is listed twice`);
-      paths.add(d.path);
-      return new ReplicatedDatabase(d.path, d.replica, {
+    this.build = (d) =>
+      new ReplicatedDatabase(d.path, d.replica, {
         db: d.db,
         replicaName: d.replicaName,
         schedule: {
@@ -143,6 +144,11 @@ export class Store {
         ...(d.lease ? { lease: d.lease } : {}),
         ...(options.onFatal ? { onFatal: options.onFatal } : {}),
       });
+    const paths = new Set<string>();
+    this.databases = options.databases.map((d) => {
+      if (paths.has(d.path)) throw new UsageError(`database ${d.path} is listed twice`);
+      paths.add(d.path);
+      return this.build(d);
     });
     this.shutdownSyncTimeout = options.shutdownSyncTimeout ?? 30_000;
   }
@@ -155,6 +161,14 @@ export class Store {
    */
   async start(): Promise<void> {
     if (this.started) return;
+    if (this.startup) return this.startup;
+    this.startup = this.startAll().finally(() => {
+      this.startup = undefined;
+    });
+    return this.startup;
+  }
+
+  private async startAll(): Promise<void> {
     this.starting = true;
     const started: ReplicatedDatabase[] = [];
     try {
@@ -187,6 +201,65 @@ export class Store {
     const outcomes = await Promise.all(this.databases.map((d) => d.stop(timeout)));
     const unsynced = outcomes.filter((o) => !o.synced).map((o) => o.status);
     if (unsynced.length > 0) throw new FinalSyncError(unsynced);
+  }
+
+  /**
+   * Adds a database while the store runs (or before it starts): once this resolves, it is
+   * replicated like the others. On a running store it is opened and started here; when that
+   * fails (the database cannot be opened, another replicator holds it, its replica belongs to
+   * another database) it is not added and the error is thrown. A path already in the store is
+   * a `UsageError`.
+   */
+  async add(database: StoreDatabase): Promise<void> {
+    checkValidationIntervals({ databases: [database] });
+    if (this.busy.has(database.path) || this.databases.some((d) => d.db.path === database.path)) {
+      throw new UsageError(`database ${database.path} is already in this store`);
+    }
+    this.busy.add(database.path);
+    try {
+      await this.startup?.catch(() => {});
+      const replicated = this.build(database);
+      if (this.started) {
+        try {
+          await replicated.start();
+        } catch (err) {
+          await replicated.stop(0).catch(() => {});
+          throw err;
+        }
+        if (!this.started) {
+          // The store was stopped while this database was starting.
+          await replicated.stop(0).catch(() => {});
+          throw new LitestreamError(`stopped while adding ${database.path}`);
+        }
+      }
+      this.databases.push(replicated);
+    } finally {
+      this.busy.delete(database.path);
+    }
+  }
+
+  /**
+   * Stops replicating one database and releases it (its file, its replication lock, its
+   * lease), after a final sync within `shutdownSyncTimeout` (or `options.timeout`; 0 skips it).
+   * The database leaves the store even when the final sync fails, which is then reported with
+   * `FinalSyncError`. A path not in the store is a `UsageError`.
+   */
+  async remove(path: string, options: { timeout?: number } = {}): Promise<void> {
+    if (this.busy.has(path)) throw new UsageError(`database ${path} is being added or removed`);
+    const replicated = this.select(path)[0]!;
+    this.busy.add(path);
+    try {
+      this.databases.splice(this.databases.indexOf(replicated), 1);
+      const outcome = await replicated.stop(options.timeout ?? this.shutdownSyncTimeout);
+      if (!outcome.synced) throw new FinalSyncError([outcome.status]);
+    } finally {
+      this.busy.delete(path);
+    }
+  }
+
+  /** The paths of the databases in the store, in the order they were added. */
+  paths(): string[] {
+    return this.databases.map((d) => d.db.path);
   }
 
   /** Syncs one database (or all) and uploads now, without waiting for the next tick. */
