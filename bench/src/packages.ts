@@ -12,13 +12,16 @@
  *
  * Installs: `@litestream-ts/cli` alone (the file backend), `@litestream-ts/cli` +
  * `@litestream-ts/backend-s3`, and the `litestream-ts` meta-package. A checkout from before the
- * split (where `litestream-ts` was the CLI with every backend) is measured as it was:
- * `BENCH_REPO=/path/to/old/checkout` (built) measures that one; only the installs its packages
- * allow are made. Checks issue 12's targets: `version` ≤ 150 ms and ≤ 70 MB for
- * `@litestream-ts/cli`, and no Azure, GCS, NATS or SSH code with cli + backend-s3.
+ * split (where `litestream-ts` was the CLI with every backend) is measured as it was, in the
+ * same run: `BENCH_BEFORE=/path/to/old/checkout` (built) adds its installs (only those its
+ * packages allow). Every install is made first; then the timed cases run interleaved across
+ * installs (A B C, A B C, …) so background load spreads over all alike. Checks issue 12's
+ * targets: `version` ≤ 150 ms and ≤ 70 MB for `@litestream-ts/cli`, and no Azure, GCS, NATS or
+ * SSH code with cli + backend-s3.
  *
- * Env: BENCH_REPO (default this checkout), BENCH_RUNS (default 10) runs per timed case after one
- * warm-up, BENCH_JSON=path to also write every figure, BENCH_KEEP=1 to keep the projects.
+ * Env: BENCH_BEFORE (a checkout to compare with), BENCH_RUNS (default 10) runs per timed case
+ * after one warm-up, BENCH_JSON=path to also write every figure, BENCH_KEEP=1 to keep the
+ * projects.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +29,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, MB, median, repoRoot, runTimed, table } from './common.ts';
 
-const REPO = process.env.BENCH_REPO || repoRoot;
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 /** Issue 12's targets for `litestream version` of `@litestream-ts/cli`. */
 const VERSION_WALL_MS = 150;
@@ -53,24 +55,34 @@ interface Install {
   wants: string[];
   /** The package whose `litestream` bin runs. */
   binPackage: string;
+  /** Checkout the tarballs come from. */
+  repo: string;
 }
 
-interface Measured {
-  label: string;
+interface Timings {
+  wallMs: number[];
+  rssKiB: number[];
+}
+
+interface Installed {
+  install: Install;
+  bin: string;
+  project: string;
+  config: string;
   packages: number;
   bytes: number;
   /** `du -sk` of node_modules, in bytes: what the files take on this file system. */
   diskBytes: number;
   sdks: string[];
   largest: { name: string; bytes: number }[];
-  version: { wallMs: number[]; rssKiB: number[] };
-  databases: { wallMs: number[]; rssKiB: number[] };
+  version: Timings;
+  databases: Timings;
 }
 
-function workspacePackages(): Map<string, WorkspacePackage> {
+function workspacePackages(repo: string): Map<string, WorkspacePackage> {
   const found = new Map<string, WorkspacePackage>();
   for (const group of ['packages', 'backends']) {
-    const base = join(REPO, group);
+    const base = join(repo, group);
     if (!existsSync(base)) continue;
     for (const entry of readdirSync(base)) {
       const file = join(base, entry, 'package.json');
@@ -81,6 +93,18 @@ function workspacePackages(): Map<string, WorkspacePackage> {
     }
   }
   return found;
+}
+
+/** The installs a checkout's packages allow: after the split three, before it one. */
+function installsOf(repo: string, workspace: ReadonlyMap<string, WorkspacePackage>, tag: string): Install[] {
+  if (workspace.has('@litestream-ts/cli')) {
+    return [
+      { label: `${tag}@litestream-ts/cli (file backend)`, wants: ['@litestream-ts/cli'], binPackage: '@litestream-ts/cli', repo },
+      { label: `${tag}@litestream-ts/cli + @litestream-ts/backend-s3`, wants: ['@litestream-ts/cli', '@litestream-ts/backend-s3'], binPackage: '@litestream-ts/cli', repo },
+      { label: `${tag}litestream-ts (meta-package, every backend)`, wants: ['litestream-ts'], binPackage: 'litestream-ts', repo },
+    ];
+  }
+  return [{ label: `${tag}litestream-ts (the CLI, every backend)`, wants: ['litestream-ts'], binPackage: 'litestream-ts', repo }];
 }
 
 /** The wanted packages and every workspace package they depend on. */
@@ -97,6 +121,7 @@ function closure(wants: readonly string[], workspace: ReadonlyMap<string, Worksp
 }
 
 function pack(pkg: WorkspacePackage, destination: string): string {
+  mkdirSync(destination, { recursive: true });
   const before = new Set(readdirSync(destination));
   execFileSync('pnpm', ['pack', '--pack-destination', destination], { cwd: pkg.dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const made = readdirSync(destination).filter((f) => !before.has(f) && f.endsWith('.tgz'));
@@ -159,7 +184,8 @@ async function timeOnce(bin: string, args: readonly string[], cwd: string): Prom
   return { wallMs: r.wallMs, rssKiB: Number(m[1]) };
 }
 
-async function measure(install: Install, tarballs: ReadonlyMap<string, string>, workspace: ReadonlyMap<string, WorkspacePackage>, root: string): Promise<Measured> {
+/** Installs the tarballs of `install` into a fresh project under `root` and measures its size. */
+function installInto(install: Install, tarballs: ReadonlyMap<string, string>, workspace: ReadonlyMap<string, WorkspacePackage>, root: string): Installed {
   const project = join(root, install.label.replace(/[^a-z0-9]+/gi, '-'));
   mkdirSync(project, { recursive: true });
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'bench-project', private: true, version: '0.0.0' }));
@@ -170,65 +196,58 @@ async function measure(install: Install, tarballs: ReadonlyMap<string, string>, 
   const modules = join(project, 'node_modules');
   const packages = installedPackages(modules);
   const sizes = packages.map((p) => ({ name: p.name, bytes: treeBytes(p.dir, true) }));
-  const sdks = Object.entries(SDK_FAMILIES)
-    .filter(([, pattern]) => packages.some((p) => pattern.test(p.name)))
-    .map(([family]) => family);
-
-  const bin = join(modules, install.binPackage, workspace.get(install.binPackage)!.bin!);
   const config = join(project, 'empty.yml');
   writeFileSync(config, 'dbs: []\n');
-  const version: Measured['version'] = { wallMs: [], rssKiB: [] };
-  const databases: Measured['databases'] = { wallMs: [], rssKiB: [] };
-  for (let run = -1; run < RUNS; run++) {
-    const v = await timeOnce(bin, ['version'], project);
-    const d = await timeOnce(bin, ['databases', '-config', config], project);
-    if (run < 0) continue;
-    version.wallMs.push(v.wallMs);
-    version.rssKiB.push(v.rssKiB);
-    databases.wallMs.push(d.wallMs);
-    databases.rssKiB.push(d.rssKiB);
-  }
   return {
-    label: install.label,
+    install,
+    bin: join(modules, install.binPackage, workspace.get(install.binPackage)!.bin!),
+    project,
+    config,
     packages: packages.length,
     bytes: treeBytes(modules, false),
     diskBytes: Number(execFileSync('du', ['-sk', modules], { encoding: 'utf8' }).split('\t')[0]) * 1024,
-    sdks,
+    sdks: Object.entries(SDK_FAMILIES)
+      .filter(([, pattern]) => packages.some((p) => pattern.test(p.name)))
+      .map(([family]) => family),
     largest: sizes.sort((a, b) => b.bytes - a.bytes).slice(0, 5),
-    version,
-    databases,
+    version: { wallMs: [], rssKiB: [] },
+    databases: { wallMs: [], rssKiB: [] },
   };
 }
 
 async function main(): Promise<void> {
-  const workspace = workspacePackages();
-  const split = workspace.has('@litestream-ts/cli');
-  const backends = [...workspace.keys()].filter((n) => n.startsWith('@litestream-ts/backend-'));
-  const installs: Install[] = split
-    ? [
-        { label: '@litestream-ts/cli (file backend)', wants: ['@litestream-ts/cli'], binPackage: '@litestream-ts/cli' },
-        { label: '@litestream-ts/cli + @litestream-ts/backend-s3', wants: ['@litestream-ts/cli', '@litestream-ts/backend-s3'], binPackage: '@litestream-ts/cli' },
-        { label: 'litestream-ts (meta-package, every backend)', wants: ['litestream-ts'], binPackage: 'litestream-ts' },
-      ]
-    : [{ label: 'litestream-ts (the CLI, every backend)', wants: ['litestream-ts'], binPackage: 'litestream-ts' }];
-
+  const checkouts = [...(process.env.BENCH_BEFORE ? [{ repo: process.env.BENCH_BEFORE, tag: 'before: ' }] : []), { repo: repoRoot, tag: process.env.BENCH_BEFORE ? 'after: ' : '' }];
   const root = mkdtempSync(join(tmpdir(), 'litestream-packages-'));
   try {
-    const tarballDir = join(root, 'tarballs');
-    mkdirSync(tarballDir);
-    const needed = new Set(installs.flatMap((i) => closure(i.wants, workspace)));
-    const tarballs = new Map([...needed].map((name) => [name, pack(workspace.get(name)!, tarballDir)]));
+    const results: Installed[] = [];
+    for (const [i, { repo, tag }] of checkouts.entries()) {
+      const workspace = workspacePackages(repo);
+      const installs = installsOf(repo, workspace, tag);
+      const needed = new Set(installs.flatMap((install) => closure(install.wants, workspace)));
+      const tarballs = new Map([...needed].map((name) => [name, pack(workspace.get(name)!, join(root, `tarballs-${i}`))]));
+      for (const install of installs) results.push(installInto(install, tarballs, workspace, join(root, `checkout-${i}`)));
+    }
+
     const loadBefore = loadavg();
-    const results: Measured[] = [];
-    for (const install of installs) results.push(await measure(install, tarballs, workspace, root));
+    for (let run = -1; run < RUNS; run++) {
+      for (const r of results) {
+        const v = await timeOnce(r.bin, ['version'], r.project);
+        const d = await timeOnce(r.bin, ['databases', '-config', r.config], r.project);
+        if (run < 0) continue;
+        r.version.wallMs.push(v.wallMs);
+        r.version.rssKiB.push(v.rssKiB);
+        r.databases.wallMs.push(d.wallMs);
+        r.databases.rssKiB.push(d.rssKiB);
+      }
+    }
     const loadAfter = loadavg();
 
-    console.log(`litestream-ts packages from ${REPO} (${backends.length} backends), node ${process.version}, ${RUNS} runs after 1 warm-up, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`litestream-ts packages (${checkouts.map((c) => `${c.tag}${c.repo}`).join(', ')}), node ${process.version}, ${RUNS} runs after 1 warm-up, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
     console.log(
       table(
         ['install', 'packages', 'MB', 'du MB', 'version min/median ms', 'version RSS MiB', 'databases min/median ms', 'databases RSS MiB', 'SDKs'],
         results.map((r) => [
-          r.label,
+          r.install.label,
           String(r.packages),
           fmt(r.bytes / MB, 1),
           fmt(r.diskBytes / MB, 1),
@@ -236,25 +255,25 @@ async function main(): Promise<void> {
           fmt(median(r.version.rssKiB) / 1024, 1),
           `${fmt(Math.min(...r.databases.wallMs))} / ${fmt(median(r.databases.wallMs))}`,
           fmt(median(r.databases.rssKiB) / 1024, 1),
-          r.sdks.join(', ') || 'none',
+          r.sdks.map((family) => family.split(' ')[0]).join(', ') || 'none',
         ]),
         new Set([1, 2, 3, 4, 5, 6, 7]),
       ),
     );
-    for (const r of results) console.log(`\n${r.label}: largest packages ${r.largest.map((p) => `${p.name} ${fmt(p.bytes / MB, 1)} MB`).join(', ')}`);
+    for (const r of results) console.log(`\n${r.install.label}: largest packages ${r.largest.map((p) => `${p.name} ${fmt(p.bytes / MB, 1)} MB`).join(', ')}`);
 
-    const cli = results.find((r) => r.label.startsWith('@litestream-ts/cli ('));
+    const cli = results.find((r) => r.install.repo === repoRoot && r.install.wants.join() === '@litestream-ts/cli');
     if (cli) {
       const wall = median(cli.version.wallMs);
       const rssMB = (median(cli.version.rssKiB) * 1024) / MB;
       console.log(`\n@litestream-ts/cli version: median ${fmt(wall)} ms (target ≤ ${VERSION_WALL_MS} ms: ${wall <= VERSION_WALL_MS ? 'met' : 'NOT met'}), median peak RSS ${fmt(rssMB, 1)} MB (target ≤ ${VERSION_RSS_MB} MB: ${rssMB <= VERSION_RSS_MB ? 'met' : 'NOT met'})`);
     }
-    const s3 = results.find((r) => r.label.includes('backend-s3'));
+    const s3 = results.find((r) => r.install.repo === repoRoot && r.install.wants.includes('@litestream-ts/backend-s3'));
     if (s3) {
       const foreign = s3.sdks.filter((f) => !f.startsWith('AWS'));
       console.log(`cli + backend-s3 pulls ${foreign.length === 0 ? 'no Azure, GCS, NATS or SSH code (target met)' : `${foreign.join(', ')} (target NOT met)`}`);
     }
-    if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ repo: REPO, runs: RUNS, results }, null, 2));
+    if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ checkouts, runs: RUNS, results }, null, 2));
   } finally {
     if (process.env.BENCH_KEEP === '1') console.log(`\nkept ${root}`);
     else rmSync(root, { recursive: true, force: true });
