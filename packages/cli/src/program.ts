@@ -22,7 +22,10 @@ export function buildProgram(options: RunOptions = {}): Command {
   const program = new Command('litestream')
     .description(
       'Streaming replication of SQLite databases (compatible with Litestream v0.5 configs and replicas).\n' +
-        'Flags take one or two dashes: -config and --config are the same.',
+        'Flags take one or two dashes: -config and --config are the same.\n' +
+        'Backends: file is built in; others are used when installed beside this\n' +
+        'command or in the project (npm install @litestream-ts/backend-s3, ...),\n' +
+        'or when named by the config\'s plugins: or LITESTREAM_PLUGINS.',
     )
     .version(version, '-v, --version')
     .showHelpAfterError('(run "litestream help <command>" for usage)')

@@ -80,6 +80,14 @@ describe('@litestream-ts/cli installed without other backends (the real bin)', (
     expect(c.status).not.toBe(0);
   });
 
+  it('says in --help where backends come from', () => {
+    const r = litestream(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      "Backends: file is built in; others are used when installed beside this\ncommand or in the project (npm install @litestream-ts/backend-s3, ...),\nor when named by the config's plugins: or LITESTREAM_PLUGINS.",
+    );
+  });
+
   it('replicates and restores with its file backend', async () => {
     const db = join(work, 'plain.db');
     const app = new AppProcess(db);
