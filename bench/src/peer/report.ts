@@ -229,6 +229,10 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
       }
     }
   }
+  md.push('## 8. The packages as installed from npm');
+  md.push('');
+  md.push('Install sizes (`@litestream-ts/cli` alone, with `@litestream-ts/backend-s3`, the `litestream-ts` meta-package) and the start-up of the installed command: [benchmarks/packages.md](benchmarks/packages.md), made by `BENCH_WRITE=1 node bench/src/packages.ts`.');
+  md.push('');
   md.push('## Reproducing');
   md.push('');
   md.push('```sh');

@@ -10,9 +10,9 @@ import { createBackendRegistry } from './backends.ts';
 
 const SHIPPED: readonly BackendPlugin[] = [absBackend, fileBackend, gcsBackend, natsBackend, s3Backend, sftpBackend];
 
-describe('createBackendRegistry: every shipped backend, registered lazily', () => {
-  it('knows each backend by the same facts as its plugin, before loading any', () => {
-    const registry = createBackendRegistry();
+describe('createBackendRegistry: every backend installed beside the CLI (here: the monorepo\'s), registered lazily', () => {
+  it('knows each backend by the same facts as its plugin, before loading any', async () => {
+    const registry = await createBackendRegistry({ env: {} });
     expect(registry.list().map((b) => b.type)).toEqual(['abs', 'file', 'gs', 'nats', 's3', 'sftp']);
     for (const plugin of SHIPPED) {
       const info = registry.forType(plugin.type);
@@ -25,8 +25,8 @@ describe('createBackendRegistry: every shipped backend, registered lazily', () =
     }
   });
 
-  it("checks each scheme's URLs with the backend's own rules without loading it", () => {
-    const registry = createBackendRegistry();
+  it("checks each scheme's URLs with the backend's own rules without loading it", async () => {
+    const registry = await createBackendRegistry({ env: {} });
     const good = ['s3://bucket/db', 'abs://account@container/db', 'gs://bucket/db', 'nats://localhost:4222/bucket', 'sftp://user@host/db', 'file:///var/backups/db'];
     for (const url of good) expect(() => registry.resolve(url), url).not.toThrow();
     expect(() => registry.resolve('s3:///no-bucket')).toThrow(/bucket/);
@@ -37,9 +37,17 @@ describe('createBackendRegistry: every shipped backend, registered lazily', () =
   });
 
   it("loads each backend's own plugin on first use", async () => {
-    const registry = createBackendRegistry();
+    const registry = await createBackendRegistry({ env: {} });
     for (const plugin of SHIPPED) {
-      expect(await registry.load(plugin.type)).toBe(plugin);
+      // The registry loads the built package (dist/), this test imported the sources: same facts, other objects.
+      const loaded = await registry.load(plugin.type);
+      expect({ type: loaded.type, schemes: loaded.schemes, configKeys: loaded.configKeys, description: loaded.description }).toEqual({
+        type: plugin.type,
+        schemes: plugin.schemes,
+        configKeys: plugin.configKeys,
+        description: plugin.description,
+      });
+      expect(typeof loaded.fromURL).toBe('function');
       expect(registry.isLoaded(plugin.type)).toBe(true);
     }
   });
@@ -47,7 +55,7 @@ describe('createBackendRegistry: every shipped backend, registered lazily', () =
 
 describe('storage timeouts from a replica entry', () => {
   it('reach the client of every shipped backend, given as durations or milliseconds', async () => {
-    const registry = createBackendRegistry();
+    const registry = await createBackendRegistry({ env: {} });
     const entries: Array<Record<string, unknown>> = [
       { type: 'file', path: '/var/backups/app' },
       { type: 's3', bucket: 'b', path: 'p', region: 'us-east-1', 'access-key-id': 'k', 'secret-access-key': 's' },
@@ -64,7 +72,7 @@ describe('storage timeouts from a replica entry', () => {
   });
 
   it('refuses a timeout that is not a duration, naming the key', async () => {
-    const registry = createBackendRegistry();
+    const registry = await createBackendRegistry({ env: {} });
     await expect(registry.fromConfig({ type: 'file', path: '/x', 'request-timeout': 'soon' })).rejects.toThrow(/soon/);
     await expect(registry.fromConfig({ type: 'file', path: '/x', 'connect-timeout': -1 })).rejects.toThrow(/"connect-timeout" must not be negative/);
   });

@@ -17,7 +17,7 @@ export interface ConfigOptions {
 export async function readConfig(registry: DeferredRegistry, options: ConfigOptions, extra: { requireDatabases?: boolean } = {}): Promise<LitestreamConfig> {
   const { defaultConfigPath, loadConfig } = await import('./config/index.ts');
   const path = options.config ?? defaultConfigPath(process.env);
-  return loadConfig(path, { registry: await registry.get(), noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
+  return loadConfig(path, { registry: (plugins) => registry.get(plugins), noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
 }
 
 /** A config for `litestream replicate DB URL`: one database, one replica, defaults for the rest. */

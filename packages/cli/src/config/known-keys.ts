@@ -22,6 +22,8 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'validation-interval',
   'connect-timeout',
   'request-timeout',
+  // litestream-ts: backend plugin modules to load (see plugins-section.ts).
+  'plugins',
 ];
 
 /** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */

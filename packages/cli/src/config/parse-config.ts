@@ -10,6 +10,7 @@ import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
 import { SecretScrubber } from './redaction.ts';
 import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
 import type { ReplicaDefaults } from './replica-section.ts';
+import { readPlugins } from './plugins-section.ts';
 import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
 import type { DatabaseConfig, LitestreamConfig } from './types.ts';
 import { readDuration, readText } from './values.ts';
@@ -57,6 +58,8 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     });
   }
 
+  // Loaded before this parse (see configPlugins); checked here too, for parseConfig alone.
+  readPlugins(source, get('plugins'));
   const replicaDefaults = readReplicaDefaults(source, root, sharedKeys);
   const snapshot = readSnapshot(source, get('snapshot'));
   const dbs: DatabaseConfig[] = [];

@@ -102,6 +102,18 @@ describe('the litestream bin loads only what a command uses (module trace of the
     await app.close();
   });
 
+  it('finding the backends imports each installed backend\'s ./plugin module and no backend module or SDK', async () => {
+    const config = join(dir, 'no-dbs.yml');
+    await writeFile(config, 'dbs: []\n');
+    const r = traced(['databases', '-config', config]);
+    expect(r.status, r.stderr).toBe(0);
+    // Beside the CLI in this checkout: all six backends (the monorepo's dev dependencies).
+    const plugins = matching(r.modules, /\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\/plugin\.js$/).map((m) => /\/(?:backends\/|backend-)([^/]+)\/dist\/plugin\.js$/.exec(m)![1]);
+    expect(plugins.sort()).toEqual(['abs', 'file', 'gcs', 'nats', 's3', 'sftp']);
+    expect(loadedBackends(r.modules)).toEqual([]);
+    expect(matching(r.modules, SDKS)).toEqual([]);
+  });
+
   it('a nats:// URL loads the NATS client on first use, and only it', () => {
     // Nothing listens on port 1: the command fails to connect, after loading its backend.
     const r = traced(['restore', '-o', join(dir, 'never.db'), 'nats://127.0.0.1:1/bucket']);

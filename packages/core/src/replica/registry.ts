@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
+import { firstPartyForScheme, firstPartyForType, installHint } from '../plugins/first-party.ts';
 import type { ReplicaClient } from './replica-client.ts';
 import type { ReplicaLocation } from './replica-location.ts';
 import { STORAGE_TIMEOUT_KEYS, storageTimeoutsFromConfig, type StorageTimeouts } from './storage-timeouts.ts';
@@ -207,7 +208,11 @@ export class BackendRegistry {
 
   private entryForType(type: string): Entry {
     const entry = this.byType.get(type);
-    if (!entry) throw new UsageError(`unknown replica type "${type}"; installed backends: ${this.describeInstalled()}`);
+    if (!entry) {
+      const provider = firstPartyForType(type);
+      if (provider) throw new UsageError(`${installHint(`replica type "${type}"`, provider, this.installedModules())} (installed backends: ${this.describeInstalled()})`);
+      throw new UsageError(`unknown replica type "${type}"; installed backends: ${this.describeInstalled()}`);
+    }
     return entry;
   }
 
@@ -221,7 +226,11 @@ export class BackendRegistry {
     }
     const scheme = match[1]!.toLowerCase();
     const entry = this.byScheme.get(scheme);
-    if (!entry) throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
+    if (!entry) {
+      const provider = firstPartyForScheme(scheme);
+      if (provider) throw new UsageError(`${installHint(`${scheme}://`, provider, this.installedModules())} (installed backends: ${this.describeInstalled()})`);
+      throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
+    }
     try {
       if (entry.info.checkURL) entry.info.checkURL(urlOrPath);
       else new URL(urlOrPath);
@@ -265,6 +274,11 @@ export class BackendRegistry {
       },
     );
     return entry.loading;
+  }
+
+  /** The modules of the lazy backends registered (package names for installed packages). */
+  private installedModules(): Set<string> {
+    return new Set([...this.byType.values()].flatMap((e) => (e.lazy ? [e.lazy.module] : [])));
   }
 
   private describeInstalled(): string {
