@@ -66,6 +66,7 @@ describe('two copies of @litestream-ts/core (a backend whose peer resolved to an
     // The two copies really are two: the backend loads copy A, the host copy B.
     expect(result.backendCore).toBe(COPY_A_VERSION);
     expect(result.hostCore).not.toBe(COPY_A_VERSION);
+    expect(result.clientIsReplicaClient).toBe(true);
     expect(result.acquired).toBe(true);
     expect(result.renew).toEqual({ name: 'LeaseLostError', errorCode: 'LITESTREAM_LEASE_LOST', hostClass: true, instanceOfHost: true, isLitestreamError: true });
     // Errors made by copy A (not the host's classes) pass the host's instanceof and code checks.

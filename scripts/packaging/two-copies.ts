@@ -50,6 +50,7 @@ const seen = (error, Class) => ({
 const result = { hostCore: versionOf(require.resolve), backendCore: versionOf(backendRequire.resolve) };
 
 const client = new FileReplicaClient(work + '/replica');
+result.clientIsReplicaClient = client instanceof core.ReplicaClient;
 const leaser = new core.Leaser(client, { ttl: 5000, owner: 'host' });
 result.acquired = await leaser.tryAcquire();
 const rival = new FileReplicaClient(work + '/replica');

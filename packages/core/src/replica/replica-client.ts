@@ -196,6 +196,9 @@ export interface ReplicaClient {
   close(): Promise<void>;
 }
 
+/** Marks instances of the base class below, whichever copy of core made them. */
+const CLIENT_BRAND: unique symbol = Symbol.for('litestream-ts.replica-client') as never;
+
 /**
  * The base class of every backend's client (exported as `ReplicaClient`): its public methods
  * validate their arguments and then call the protected `_method` a backend overrides, so
@@ -216,6 +219,17 @@ export abstract class ReplicaClientBase implements ReplicaClient {
    */
   constructor(timeouts: StorageTimeouts = {}) {
     this.timeouts = resolveStorageTimeouts({ connectTimeout: timeouts.connectTimeout, requestTimeout: timeouts.requestTimeout });
+    Object.defineProperty(this, CLIENT_BRAND, { value: true });
+  }
+
+  /**
+   * `value instanceof ReplicaClient` holds for a client of any copy of core (each base class
+   * brands its instances under a registry-wide symbol); a backend's own class (`instanceof
+   * S3ReplicaClient`) is matched by prototype as usual.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === ReplicaClientBase && typeof value === 'object' && value !== null && (value as { [CLIENT_BRAND]?: unknown })[CLIENT_BRAND] === true;
   }
 
   /**
