@@ -10,7 +10,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkPackedPackage, type Manifest } from './packaging/package-policy.ts';
 import { packPackage, publishablePackages, ROOT, type WorkspacePackage } from './packaging/workspace.ts';
@@ -106,4 +107,4 @@ function main(): number {
   }
 }
 
-if (import.meta.main) process.exitCode = main();
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main();
