@@ -18,3 +18,14 @@ describe('ReplicaClient across copies', () => {
     expect({ type: 'file' }).not.toBeInstanceOf(core.ReplicaClient);
   });
 });
+
+// Checked by `tsc` (pnpm typecheck): the interface lists exactly the base class's public members,
+// so a public method added to the class is also part of what hosts may call.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const publicSurfaceMatches: Same<keyof core.ReplicaClientBase, keyof core.ReplicaClient> = true;
+
+describe('the ReplicaClient interface', () => {
+  it('lists the public members of the base class (checked by tsc)', () => {
+    expect(publicSurfaceMatches).toBe(true);
+  });
+});
