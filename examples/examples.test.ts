@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,5 +28,15 @@ describe('examples', () => {
     expect(runs.outputs[0]).toMatch(/inSync: true/);
     expect(runs.ltxFiles).toBeGreaterThan(0);
     expect(runs.rows).toEqual([1, 2]); // the second run restored the first row before adding its own
+  });
+
+  it('the examples type-check against the built packages', () => {
+    let output = '';
+    try {
+      output = execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'examples/library/tsconfig.json')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      output = (error as { stdout: string }).stdout;
+    }
+    expect(output).toBe('');
   });
 });
