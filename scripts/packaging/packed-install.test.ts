@@ -49,7 +49,7 @@ db.exec('CREATE TABLE IF NOT EXISTS t (x TEXT)'); db.prepare('INSERT INTO t VALU
     litestream(['restore', '-o', 'restored.db', replica], cwd);
     const rows = node(['-e', `const D = require(require.resolve('better-sqlite3', { paths: [${JSON.stringify(install.dir)}] })); console.log(JSON.stringify(new D('restored.db').prepare('SELECT x FROM t ORDER BY rowid').pluck().all()))`], cwd);
     expect(JSON.parse(rows)).toEqual(['first', 'second']);
-    expect(litestream(['version'], cwd)).toMatch(/^litestream-ts v\d/);
+    expect(litestream(['version'], cwd)).toMatch(/v\d+\.\d+\.\d+/);
   });
 });
 
