@@ -74,6 +74,7 @@ const HOUR = 3_600_000;
 
 /** `stop()` released everything, but the replicas of some databases did not get their last commits. */
 export class FinalSyncError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_FINAL_SYNC';
   /** The databases whose final sync did not complete, with their last error. */
   readonly databases: readonly SyncStatus[];
   constructor(databases: readonly SyncStatus[]) {

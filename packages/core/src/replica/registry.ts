@@ -76,6 +76,7 @@ export interface LazyBackendPlugin extends BackendInfo {
 
 /** A lazy backend's module could not be imported, or did not provide the backend it announced. */
 export class BackendLoadError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_BACKEND_LOAD';
   /** The backend's config type. */
   readonly type: string;
   /** The module that failed (see `LazyBackendPlugin.module`). */
