@@ -1,5 +1,7 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import type { ProbingPlugin } from '@litestream-ts/core/probes';
 import { s3BackendInfo } from './plugin.ts';
+import { S3_PROVIDER_PROBES } from './provider-probes.ts';
 import { s3OptionsFromConfig } from './s3-config.ts';
 import { S3ReplicaClient } from './s3-replica-client.ts';
 import { parseS3Url } from './s3-url.ts';
