@@ -38,7 +38,7 @@ function variant(client: S3ReplicaClient, changes: Partial<S3Settings>): S3Clien
 }
 
 /** An SDK error as one line without credentials (the keys in use are scrubbed from it). */
-async function describeError(client: S3ReplicaClient, error: unknown, api: string, key: string): Promise<string> {
+async function describeError(client: S3ReplicaClient, error: unknown, api: string): Promise<string> {
   const secrets: string[] = [];
   try {
     const identity = await (client.s3.config.credentials as () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>)();
@@ -46,7 +46,8 @@ async function describeError(client: S3ReplicaClient, error: unknown, api: strin
   } catch {
     // No credentials to scrub: the error cannot hold any either.
   }
-  const wrapped = wrapS3Error(error, api, key, secrets);
+  // The key is the probe's own scratch object: naming it would only lengthen the line.
+  const wrapped = wrapS3Error(error, api, undefined, secrets);
   return wrapped.message.split('\n')[0]!;
 }
 
@@ -78,7 +79,7 @@ export const payloadSigningProbe: ProviderProbe = {
       try {
         results[mode] = await putAndCompare(s3, client.s3, bucket, key, body);
       } catch (error) {
-        results[mode] = `refused: ${await describeError(client, error, 'PutObject', key)}`;
+        results[mode] = `refused: ${await describeError(client, error, 'PutObject')}`;
       } finally {
         s3.destroy();
       }
@@ -131,7 +132,7 @@ export const addressingStyleProbe: ProviderProbe = {
       otherWorks = true;
     } catch (error) {
       otherWorks = false;
-      why = await describeError(client, error, 'ListObjectsV2', client.layout.root);
+      why = await describeError(client, error, 'ListObjectsV2');
     } finally {
       s3.destroy();
     }
@@ -182,7 +183,7 @@ export const awsChunkedProbe: ProviderProbe = {
       const stored = await readBack(client.s3, bucket, key);
       outcome = stored.equals(body) ? 'intact' : `stored ${stored.byteLength} bytes for ${body.byteLength}: the chunk framing is kept in the object`;
     } catch (error) {
-      outcome = `refused: ${await describeError(client, error, 'PutObject', key)}`;
+      outcome = `refused: ${await describeError(client, error, 'PutObject')}`;
     } finally {
       s3.destroy();
     }
@@ -250,7 +251,7 @@ async function twoPartUpload(client: S3ReplicaClient, key: string, size: number)
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => {});
     return stored.byteLength === size + KiB ? undefined : `completed, but ${stored.byteLength} bytes stored for ${size + KiB}`;
   } catch (error) {
-    return describeError(client, error, 'multipart upload', key);
+    return describeError(client, error, 'multipart upload');
   } finally {
     if (uploadId !== undefined) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
   }
