@@ -1,8 +1,6 @@
-import { rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseByteSize, redactURL, type BackendRegistry } from '@litestream-ts/core';
-import { childLocation, openScratchClient, runProviderProbes, scratchLocation, uniqueScratchPrefix, type ScratchLocation, type SettingAdvice } from '@litestream-ts/core/probes';
+import { childLocation, removeScratch, runProviderProbes, scratchLocation, uniqueScratchPrefix, type ScratchLocation, type SettingAdvice } from '@litestream-ts/core/probes';
 import { loadBackends } from './backend-lookup.ts';
 import { formatMatrix, summarize, type CertificationReport, type MatrixRow } from './matrix.ts';
 import { runSuite } from './run-suite.ts';
@@ -101,7 +99,7 @@ export async function certify(argv: readonly string[], out: NodeJS.WritableStrea
       say(err, `conformance: interrupted; removing the scratch prefix ${prefix}\n`);
       controller.abort(new Error('interrupted'));
       await Promise.race([stopSuite?.().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
-      const cleanup = await sweep(registry, root);
+      const cleanup = await removeScratch(registry, root);
       say(err, `conformance: scratch prefix ${cleanup}\n`);
       return EXIT.interrupted;
     })();
@@ -140,7 +138,7 @@ export async function certify(argv: readonly string[], out: NodeJS.WritableStrea
     if (stopped !== undefined) return stopped;
     rows.push({ kind: 'suite', name: '(run)', status: 'fail', detail: (error as Error).message.split('\n')[0]!, durationMs: 0 });
   } finally {
-    if (interrupted === undefined) cleanup = await sweep(registry, root);
+    if (interrupted === undefined) cleanup = await removeScratch(registry, root);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -159,26 +157,6 @@ export async function certify(argv: readonly string[], out: NodeJS.WritableStrea
   };
   say(out, args.values.json ? `${JSON.stringify(report, null, 2)}\n` : formatMatrix(report));
   return report.summary.fail > 0 || rows.length === 0 ? EXIT.failed : EXIT.ok;
-}
-
-/**
- * Deletes everything below the run's scratch prefix (every case and probe cleaned its own
- * already; this catches what an interrupted or failed one left). A local directory is removed
- * whole, since the file backend keeps its empty directories.
- */
-async function sweep(registry: BackendRegistry, root: ScratchLocation): Promise<string> {
-  try {
-    const client = await openScratchClient(registry, root);
-    try {
-      await client.deleteAll();
-    } finally {
-      await client.close();
-    }
-    if ('url' in root && root.url.startsWith('file:')) await rm(fileURLToPath(root.url.replace(/[?#].*$/, '')), { recursive: true, force: true });
-    return 'removed';
-  } catch (error) {
-    return `left behind (${(error as Error).message.split('\n')[0]})`;
-  }
 }
 
 function seconds(flag: string, value: string | undefined, fallback: number): number {

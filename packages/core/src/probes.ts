@@ -7,4 +7,4 @@
 export * from './probes/probe.ts';
 export { clockSkewProbe, conditionalWritesProbe, deleteProbe, GENERIC_PROBES, listAfterWriteProbe } from './probes/generic-probes.ts';
 export { runProviderProbes, type ProbeReport, type RunProbesOptions } from './probes/run-probes.ts';
-export { childLocation, openScratchClient, scratchLocation, uniqueScratchPrefix, type ScratchLocation } from './probes/scratch-location.ts';
+export { childLocation, openScratchClient, removeScratch, scratchLocation, uniqueScratchPrefix, type ScratchLocation } from './probes/scratch-location.ts';

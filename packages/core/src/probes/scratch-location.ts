@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../ltx/errors.ts';
 import type { ReplicaClient } from '../replica/replica-client.ts';
 import { redactURL, type BackendContext, type BackendRegistry } from '../replica/registry.ts';
@@ -47,4 +49,25 @@ export function openScratchClient(registry: BackendRegistry, location: ScratchLo
 export function childLocation(registry: BackendRegistry, location: ScratchLocation, name: string): ScratchLocation {
   if ('url' in location) return scratchLocation(registry, location.url, name);
   return { config: { ...location.config, path: `${String(location.config.path)}/${name}` } };
+}
+
+/**
+ * Deletes everything below a run's scratch prefix (each case and probe cleans its own; this
+ * catches what an interrupted or failed one left). A local directory is removed whole, since
+ * the file backend keeps its empty directories. Resolves to `removed`, or to what was left and
+ * why; never rejects.
+ */
+export async function removeScratch(registry: BackendRegistry, location: ScratchLocation, context?: BackendContext): Promise<string> {
+  try {
+    const client = await openScratchClient(registry, location, context);
+    try {
+      await client.deleteAll();
+    } finally {
+      await client.close();
+    }
+    if ('url' in location && location.url.startsWith('file:')) await rm(fileURLToPath(location.url.replace(/[?#].*$/, '')), { recursive: true, force: true });
+    return 'removed';
+  } catch (error) {
+    return `left behind (${(error instanceof Error ? error.message : String(error)).split('\n')[0]})`;
+  }
 }
