@@ -98,9 +98,17 @@ export async function certify(argv: readonly string[], out: NodeJS.WritableStrea
     interrupted ??= (async () => {
       say(err, `conformance: interrupted; removing the scratch prefix ${prefix}\n`);
       controller.abort(new Error('interrupted'));
-      await Promise.race([stopSuite?.().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
-      const cleanup = await removeScratch(registry, root);
+      // Vitest ends its worker (the running case included) within a few seconds; a case still
+      // writing after the prefix is removed would bring it back, so removal waits for that,
+      // and is repeated if the worker outlived the wait.
+      const stopping = (stopSuite?.() ?? Promise.resolve()).catch(() => {});
+      const wait = (ms: number): Promise<false> => new Promise((r) => setTimeout(() => r(false), ms).unref());
+      const stoppedInTime = await Promise.race([stopping.then(() => true), wait(15_000)]);
+      let cleanup = await removeScratch(registry, root);
+      if (!stoppedInTime && (await Promise.race([stopping.then(() => true), wait(30_000)]))) cleanup = await removeScratch(registry, root);
       say(err, `conformance: scratch prefix ${cleanup}\n`);
+      // The run normally returns 130 from here; a run that does not wind down is ended anyway.
+      setTimeout(() => process.exit(EXIT.interrupted), 2_000).unref();
       return EXIT.interrupted;
     })();
   };

@@ -38,6 +38,7 @@ export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
   };
   const { location, largeFileSize, title } = options;
   try {
+    const ours = new Set([...process.listeners('SIGINT'), ...process.listeners('SIGTERM')]);
     const vitest = await createVitest(
       'test',
       {
@@ -54,6 +55,8 @@ export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
       },
       { cacheDir, logLevel: 'silent', clearScreen: false },
     );
+    // Vitest's logger exits the process on SIGINT/SIGTERM; the bin handles them itself (it removes the scratch prefix first).
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) for (const listener of process.listeners(signal)) if (!ours.has(listener)) process.off(signal, listener);
     options.onStart?.(vitest);
     try {
       await vitest.start([]);
