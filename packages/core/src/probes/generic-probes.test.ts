@@ -22,8 +22,10 @@ class StoreDouble extends ReplicaClient {
   private readonly files = new Map<string, { ref: LtxFileRef; data: Buffer; at: number; goneAt?: number }>();
   private readonly objects = new Map<string, { object: StoredObject; goneAt?: number }>();
   private version = 0;
-  constructor(private readonly quirks: Quirks = {}) {
+  private readonly quirks: Quirks;
+  constructor(quirks: Quirks = {}) {
     super();
+    this.quirks = quirks;
   }
   private visible(entry: { goneAt?: number } | undefined): boolean {
     return entry !== undefined && (entry.goneAt === undefined || Date.now() < entry.goneAt);
