@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,9 @@ const ENTRY = fileURLToPath(new URL(`./suite-entry${import.meta.url.endsWith('.t
 export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
   const { createVitest } = await import('vitest/node');
   const cacheDir = await mkdtemp(join(tmpdir(), 'lts-certify-vite-'));
+  // An interrupted run exits before the finally below; the directory goes anyway.
+  const removeCache = (): void => rmSync(cacheDir, { recursive: true, force: true });
+  process.once('exit', removeCache);
   const rows: MatrixRow[] = [];
   const reporter = {
     onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<{ message?: string }>) {
@@ -52,6 +56,10 @@ export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
         testTimeout: options.timeoutMs,
         hookTimeout: options.timeoutMs,
         passWithNoTests: false,
+        // Vitest 5 caches transformed modules in node_modules/.vitest-cache beside the root
+        // (here, inside the installed package) unless told otherwise; vitest 4 only when asked.
+        ...({ fsModuleCache: false, fsModuleCachePath: cacheDir } as object),
+        experimental: { fsModuleCache: false, fsModuleCachePath: cacheDir },
       },
       { cacheDir, logLevel: 'silent', clearScreen: false },
     );
@@ -64,7 +72,8 @@ export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
       await vitest.close();
     }
   } finally {
-    await rm(cacheDir, { recursive: true, force: true });
+    process.off('exit', removeCache);
+    removeCache();
   }
   return rows;
 }
