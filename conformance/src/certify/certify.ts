@@ -25,7 +25,8 @@ Options:
 Credentials come from the usual environment variables of each backend (for S3
 LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY or AWS_*, for Azure
 LITESTREAM_AZURE_ACCOUNT_KEY, …); they are never printed. Backends are the installed
-@litestream-ts/backend-* packages plus the modules in LITESTREAM_PLUGINS.
+@litestream-ts/backend-*, litestream-backend-* and @scope/litestream-backend-* packages
+(from the current directory or beside this one) plus the modules in LITESTREAM_PLUGINS.
 Exit status: 0 when nothing failed, 1 when a case or probe failed, 2 on a usage error,
 130 when interrupted.`;
 

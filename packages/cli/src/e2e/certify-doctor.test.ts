@@ -73,7 +73,7 @@ async function leftovers(target: CertifyTarget): Promise<string[]> {
   const saved = { ...process.env };
   Object.assign(process.env, target.env);
   try {
-    const client = await createBackendRegistry().fromURL(target.url);
+    const client = await (await createBackendRegistry({ plugins: ALL_PLUGINS.split(',') })).fromURL(target.url);
     try {
       const found: string[] = [];
       if (client.capabilities.rawObjectReads) for await (const o of client.listRawObjects('')) found.push(o.path);
