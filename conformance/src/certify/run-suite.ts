@@ -8,7 +8,7 @@ import type { TestCase, TestModule, Vitest } from 'vitest/node';
 import type { MatrixRow } from './matrix.ts';
 import type { CertifyInjection } from './suite-entry.ts';
 
-export interface SuiteRunOptions extends CertifyInjection {
+export interface SuiteRunOptions extends Omit<CertifyInjection, 'cwd'> {
   /** Per-case and per-hook timeout, ms. */
   readonly timeoutMs: number;
   /** Receives the running vitest, so a signal handler can cancel it. */
@@ -25,7 +25,12 @@ const ENTRY = fileURLToPath(new URL(`./suite-entry${import.meta.url.endsWith('.t
  * back through a reporter. No config file is read and nothing is written beside the package.
  */
 export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
-  const { createVitest } = await import('vitest/node');
+  let createVitest: typeof import('vitest/node').createVitest;
+  try {
+    ({ createVitest } = await import('vitest/node'));
+  } catch (cause) {
+    throw new Error('the contract suite runs under vitest, a peer dependency of @litestream-ts/conformance: install vitest (>= 4) beside it, or run --only probes', { cause });
+  }
   const cacheDir = await mkdtemp(join(tmpdir(), 'lts-certify-vite-'));
   // An interrupted run exits before the finally below; the directory goes anyway.
   const removeCache = (): void => rmSync(cacheDir, { recursive: true, force: true });
@@ -52,7 +57,7 @@ export async function runSuite(options: SuiteRunOptions): Promise<MatrixRow[]> {
         exclude: [],
         watch: false,
         reporters: [reporter],
-        provide: { certify: { location, largeFileSize, title } },
+        provide: { certify: { location, largeFileSize, title, cwd: process.cwd() } },
         testTimeout: options.timeoutMs,
         hookTimeout: options.timeoutMs,
         passWithNoTests: false,

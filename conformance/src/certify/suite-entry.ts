@@ -13,6 +13,8 @@ export interface CertifyInjection {
   readonly location: ScratchLocation;
   readonly largeFileSize: number;
   readonly title: string;
+  /** The bin's working directory: backends (and relative `LITESTREAM_PLUGINS` paths) are found from there. */
+  readonly cwd: string;
 }
 
 declare module 'vitest' {
@@ -21,8 +23,8 @@ declare module 'vitest' {
   }
 }
 
-const { location, largeFileSize, title } = inject('certify');
-const registry = await loadBackends();
+const { location, largeFileSize, title, cwd } = inject('certify');
+const registry = await loadBackends(process.env, cwd);
 let n = 0;
 runReplicaClientConformance(title, {
   makeClient: () => openScratchClient(registry, childLocation(registry, location, `case-${++n}`)),
