@@ -28,10 +28,11 @@ LITESTREAM_AZURE_ACCOUNT_KEY, …); they are never printed. Backends are the ins
 @litestream-ts/backend-*, litestream-backend-* and @scope/litestream-backend-* packages
 (from the current directory or beside this one) plus the modules in LITESTREAM_PLUGINS.
 Exit status: 0 when nothing failed, 1 when a case or probe failed, 2 on a usage error,
-130 when interrupted.`;
+130 on SIGINT and 143 on SIGTERM (after removing the scratch prefix; a second signal
+exits at once).`;
 
 /** Exit statuses of the bin. */
-const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
 /** Runs the certification bin with `argv` (without node and the script); resolves to the exit status. */
 export async function certify(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -91,12 +92,18 @@ export async function certify(argv: readonly string[], out: NodeJS.WritableStrea
     return EXIT.usage;
   }
 
-  // Ctrl-C (or SIGTERM) stops the run, removes the scratch prefix, then exits 130.
+  // Ctrl-C (or SIGTERM) stops the run, removes the scratch prefix, then exits 130 (143); a
+  // second signal exits at once.
   const controller = new AbortController();
   let stopSuite: (() => Promise<void>) | undefined;
   let interrupted: Promise<number> | undefined;
-  const onSignal = (): void => {
-    interrupted ??= (async () => {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const code = signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+    if (interrupted !== undefined) {
+      say(err, `conformance: ${signal} again; exiting without removing the scratch prefix ${prefix}\n`);
+      process.exit(code);
+    }
+    interrupted = (async () => {
       say(err, `conformance: interrupted; removing the scratch prefix ${prefix}\n`);
       controller.abort(new Error('interrupted'));
       // Vitest ends its worker (the running case included) within a few seconds; a case still
@@ -108,9 +115,9 @@ export async function certify(argv: readonly string[], out: NodeJS.WritableStrea
       let cleanup = await removeScratch(registry, root);
       if (!stoppedInTime && (await Promise.race([stopping.then(() => true), wait(30_000)]))) cleanup = await removeScratch(registry, root);
       say(err, `conformance: scratch prefix ${cleanup}\n`);
-      // The run normally returns 130 from here; a run that does not wind down is ended anyway.
-      setTimeout(() => process.exit(EXIT.interrupted), 2_000).unref();
-      return EXIT.interrupted;
+      // The run normally returns the code from here; a run that does not wind down is ended anyway.
+      setTimeout(() => process.exit(code), 2_000).unref();
+      return code;
     })();
   };
   process.on('SIGINT', onSignal);
