@@ -25,7 +25,7 @@ export interface CertificationReport {
   readonly settings: readonly SettingAdvice[];
   readonly summary: Readonly<Record<ProbeStatus, number>>;
   readonly durationMs: number;
-  /** `removed`, or why the scratch prefix could not be removed. */
+  /** `removed`, or `not removed (why)`. */
   readonly cleanup: string;
 }
 

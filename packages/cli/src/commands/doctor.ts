@@ -15,13 +15,13 @@ export function registerDoctor(program: Command, registry: DeferredRegistry): vo
         'server, and for S3: unsigned payloads, path-style or virtual-hosted addressing, aws-chunked bodies and the smallest ' +
         'multipart part. Then prints the settings to use (sign-payload, force-path-style, part-size, concurrency).\n\n' +
         'Non-destructive: it reads, and writes only below a unique temporary prefix under the URL\'s path, which it deletes ' +
-        'afterwards (also on Ctrl-C). Credentials come from the usual environment variables and are never printed. ' +
+        'afterwards (also on Ctrl-C and SIGTERM, exiting 130 or 143). Credentials come from the usual environment variables and are never printed. ' +
         'For the whole contract suite, run `npx @litestream-ts/conformance <url>`.\n\n' +
         'Exit status: 0 when no probe failed, 1 when one did.',
     )
     .argument('<url>', 'a replica URL (s3://bucket/path?endpoint=…, abs://…, gs://…, nats://…, sftp://…) or a local directory')
     .option('--json', 'print JSON')
-    .option('--lag-bound <seconds>', 'how long to re-check a delete or a listing that lags (default 5)', parseSeconds, 5)
+    .option('--lag-bound <seconds>', 'how long to re-check a delete or a listing that lags', parseSeconds, 5)
     .action(async (url: string, opts: { json?: boolean; lagBound: number }) => {
       const { redactURL } = await import('@litestream-ts/core');
       const { removeScratch, runProviderProbes, scratchLocation, uniqueScratchPrefix } = await import('@litestream-ts/core/probes');
@@ -30,16 +30,24 @@ export function registerDoctor(program: Command, registry: DeferredRegistry): vo
       const backends = await registry.get();
       const prefix = uniqueScratchPrefix('lts-doctor');
       const root = scratchLocation(backends, url, prefix);
-      const warn = (message: string): void => void process.stderr.write(redactor.redact(`litestream doctor: ${message}\n`));
+      // Each probe builds its own client, and a backend warns about its settings on every one: say each thing once.
+      const warned = new Set<string>();
+      const warn = (message: string): void => {
+        if (warned.has(message)) return;
+        warned.add(message);
+        process.stderr.write(redactor.redact(`litestream doctor: ${message}\n`));
+      };
 
-      // Ctrl-C stops the probes, removes the scratch prefix, then exits 130.
+      // Ctrl-C (SIGTERM) stops the probes, removes the scratch prefix, then exits 130 (143); a second signal exits at once.
       const controller = new AbortController();
       let interrupted: Promise<void> | undefined;
-      const onSignal = (): void => {
-        interrupted ??= (async () => {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        const code = signal === 'SIGTERM' ? 143 : 130;
+        if (interrupted !== undefined) process.exit(code);
+        interrupted = (async () => {
           controller.abort(new Error('interrupted'));
           warn(`interrupted; scratch prefix ${prefix} ${await removeScratch(backends, root)}`);
-          process.exit(130);
+          process.exit(code);
         })();
       };
       process.on('SIGINT', onSignal);
@@ -50,7 +58,8 @@ export function registerDoctor(program: Command, registry: DeferredRegistry): vo
         report = await runProviderProbes(backends, root, { recheckMs: opts.lagBound * 1000, signal: controller.signal, context: { warn } });
       } finally {
         if (interrupted) await interrupted;
-        cleanup = await removeScratch(backends, root);
+        // A store that could not be listed holds nothing of ours (and would only time out again).
+        cleanup = report?.reachable === false ? 'nothing written' : await removeScratch(backends, root);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

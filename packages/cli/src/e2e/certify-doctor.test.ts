@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { startS3 } from '@litestream-ts/testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackendRegistry } from '../backends.ts';
 import { LITESTREAM_BIN } from './cli-process.ts';
@@ -182,4 +183,26 @@ describe('an interrupted certification (real bin, local directory)', () => {
       await target.stop();
     }
   }, 60_000);
+});
+
+describe('litestream doctor on a store it cannot list (real bin, fauxqs)', () => {
+  it('reports one "reachable" failure, skips the probes, writes nothing, exits 1 and prints no credential', async () => {
+    const s3 = await startS3({ kind: 'fauxqs' });
+    try {
+      const secret = 'doctor-secret-key-do-not-print';
+      const r = await run(LITESTREAM_BIN, ['doctor', '-json', `s3://no-such-bucket/app?endpoint=${s3.endpoint}&region=${s3.region}`], {
+        LITESTREAM_ACCESS_KEY_ID: 'doctor-access-key',
+        LITESTREAM_SECRET_ACCESS_KEY: secret,
+      });
+      const report = JSON.parse(r.stdout) as { probes: Row[]; cleanup: string };
+      expect(report.probes[0]).toMatchObject({ id: 'reachable', status: 'fail', detail: expect.stringMatching(/NoSuchBucket/) });
+      expect(report.probes.slice(1).map((p) => p.status)).toEqual(report.probes.slice(1).map(() => 'skip'));
+      expect(report.cleanup).toBe('nothing written');
+      expect(s3.requests().filter((q) => q.method !== 'GET')).toEqual([]);
+      expect(r.status).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    } finally {
+      await s3.stop();
+    }
+  }, 120_000);
 });

@@ -124,3 +124,20 @@ describe('provider probes (their logic, against a store double)', () => {
     expect(behind.detail).toMatch(/behind this machine's/);
   });
 });
+
+describe('running the probes', () => {
+  it('reports a store that cannot be listed once, as "reachable", and skips every probe', async () => {
+    const { BackendRegistry } = await import('../replica/registry.ts');
+    const { runProviderProbes } = await import('./run-probes.ts');
+    class Unreachable extends StoreDouble {
+      protected override async *_listLtxFiles(): AsyncIterable<LtxFileInfo> {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      }
+    }
+    const plugin = { type: 'double', schemes: ['double'], configKeys: [], description: 'test double', fromURL: () => new Unreachable(), fromConfig: () => new Unreachable() };
+    const report = await runProviderProbes(new BackendRegistry().register(plugin), { url: 'double://store/scratch' }, { recheckMs: 100 });
+    expect(report.results[0]).toMatchObject({ id: 'reachable', status: 'fail', detail: 'connect ECONNREFUSED 127.0.0.1:1' });
+    expect(report.results.filter((r) => r.status === 'fail')).toHaveLength(1);
+    expect(report.results.slice(1).every((r) => r.status === 'skip')).toBe(true);
+  });
+});

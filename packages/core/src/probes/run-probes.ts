@@ -20,6 +20,8 @@ export interface ProbeReport {
   readonly results: readonly ProbeResult[];
   /** Settings the findings recommend, one per key (the first finding that names a key wins). */
   readonly settings: readonly SettingAdvice[];
+  /** False when the store could not even be listed (nothing was written then). */
+  readonly reachable: boolean;
 }
 
 /**
@@ -27,13 +29,25 @@ export interface ProbeReport {
  * unique and deletes afterwards): the generic probes, then the backend plugin's own
  * (`ProbingPlugin.probes`), then a skipped entry for each protocol probe the backend lacks.
  * Each probe gets a fresh client on `<location>/probe-<id>`, which is emptied and closed after
- * it. A probe that throws is a `fail` with the error's first line.
+ * it. A probe that throws is a `fail` with the error's first line. A store that cannot even be
+ * listed is one `reachable` failure, and every probe is skipped.
  */
 export async function runProviderProbes(registry: BackendRegistry, location: ScratchLocation, options: RunProbesOptions = {}): Promise<ProbeReport> {
   const recheckMs = options.recheckMs ?? 5_000;
   const first = await openScratchClient(registry, location, options.context);
   const backend = first.type;
-  await first.close();
+  // One listing first: a store that cannot be reached (or refuses the credentials) is one
+  // failure, not the same error from every probe.
+  let unreachable: string | undefined;
+  const listedAt = Date.now();
+  try {
+    for await (const _file of first.listLtxFiles(0, { signal: options.signal })) break;
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    unreachable = firstLine(error);
+  } finally {
+    await first.close().catch(() => {});
+  }
   const plugin = (await registry.load(backend)) as ProbingPlugin;
   const own = Array.isArray(plugin.probes) ? plugin.probes : [];
   const probes: ProviderProbe[] = [...GENERIC_PROBES, ...own];
@@ -42,7 +56,11 @@ export async function runProviderProbes(registry: BackendRegistry, location: Scr
     results.push(result);
     options.onResult?.(result);
   };
-  for (const probe of probes) {
+  if (unreachable !== undefined) {
+    report({ id: 'reachable', title: 'the store answers a listing', durationMs: Date.now() - listedAt, status: 'fail', detail: unreachable });
+    for (const probe of probes) report({ id: probe.id, title: probe.title, durationMs: 0, status: 'skip', detail: 'the store could not be listed (see above)' });
+  }
+  for (const probe of unreachable === undefined ? probes : []) {
     options.signal?.throwIfAborted();
     const started = Date.now();
     let client: ReplicaClient | undefined;
@@ -67,5 +85,5 @@ export async function runProviderProbes(registry: BackendRegistry, location: Scr
   }
   const settings: SettingAdvice[] = [];
   for (const result of results) for (const advice of result.settings ?? []) if (!settings.some((s) => s.key === advice.key)) settings.push(advice);
-  return { backend, results, settings };
+  return { backend, results, settings, reachable: unreachable === undefined };
 }

@@ -68,6 +68,6 @@ export async function removeScratch(registry: BackendRegistry, location: Scratch
     if ('url' in location && location.url.startsWith('file:')) await rm(fileURLToPath(location.url.replace(/[?#].*$/, '')), { recursive: true, force: true });
     return 'removed';
   } catch (error) {
-    return `left behind (${(error instanceof Error ? error.message : String(error)).split('\n')[0]})`;
+    return `not removed (${(error instanceof Error ? error.message : String(error)).split('\n')[0]})`;
   }
 }
