@@ -68,7 +68,8 @@ function probeStatuses(rows: readonly Row[]): Record<string, Status> {
 
 /**
  * What is left below the URL after a run, listed through the backend itself with the run's
- * credentials (every backend but NATS lists raw objects; a NATS bucket is checked by its LTX levels).
+ * credentials: raw objects below the URL's path (every object of the bucket for NATS), LTX
+ * files at the URL, and for a local directory its entries.
  */
 async function leftovers(target: CertifyTarget): Promise<string[]> {
   const saved = { ...process.env };
@@ -78,6 +79,13 @@ async function leftovers(target: CertifyTarget): Promise<string[]> {
     try {
       const found: string[] = [];
       if (client.capabilities.rawObjectReads) for await (const o of client.listRawObjects('')) found.push(o.path);
+      if (client.type === 'nats') {
+        // NATS lists no raw objects: every object of the bucket, through the client's own session (a private helper, tests only).
+        type Listing = Array<{ name: string; deleted?: boolean }>;
+        const natsClient = client as unknown as { call(op: string, what: string, run: (s: { os: { list(): Promise<Listing> } }) => Promise<Listing>): Promise<Listing> };
+        const objects = await natsClient.call('list', '(bucket)', (session) => session.os.list());
+        found.push(...objects.filter((o) => !o.deleted).map((o) => o.name));
+      }
       for (let level = 0; level <= 9; level++) for await (const f of client.listLtxFiles(level)) found.push(`level ${level}: ${f.minTXID}-${f.maxTXID}`);
       if (target.url.startsWith('file:')) found.push(...(await readdir(fileURLToPath(target.url)).catch(() => [])));
       return found;
