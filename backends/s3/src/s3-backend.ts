@@ -1,5 +1,7 @@
 import { defaultRegistry, type BackendContext, type BackendPlugin, type BackendRegistry } from '@litestream-ts/core';
+import type { ProbingPlugin } from '@litestream-ts/core/probes';
 import { s3BackendInfo } from './plugin.ts';
+import { S3_PROVIDER_PROBES } from './provider-probes.ts';
 import { s3OptionsFromConfig } from './s3-config.ts';
 import { S3ReplicaClient } from './s3-replica-client.ts';
 import { parseS3Url } from './s3-url.ts';
@@ -8,8 +10,10 @@ import { parseS3Url } from './s3-url.ts';
  * The `s3` backend plugin: `s3://bucket/path` URLs (provider hosts and access point ARNs
  * included) and config entries with `type: s3` and Litestream's S3 keys.
  */
-export const s3Backend: BackendPlugin = {
+export const s3Backend: BackendPlugin & ProbingPlugin = {
   ...s3BackendInfo,
+  // Run by `litestream doctor` and the conformance certification (see provider-probes.ts).
+  probes: S3_PROVIDER_PROBES,
   fromURL(url: string, context?: BackendContext): S3ReplicaClient {
     const { options, ignored } = parseS3Url(url);
     warnIgnored(ignored, context);

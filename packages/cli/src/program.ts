@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
 import { normalizeArgs } from './argv.ts';
 import { registerDatabases } from './commands/databases.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerLtx } from './commands/ltx.ts';
 import { registerReplicate } from './commands/replicate.ts';
 import { registerReset } from './commands/reset.ts';
@@ -36,6 +37,7 @@ export function buildProgram(options: RunOptions = {}): Command {
   registerLtx(program, registry);
   registerStatus(program, registry);
   registerReset(program, registry);
+  registerDoctor(program, registry);
   registerVersion(program);
   for (const command of program.commands) command.exitOverride();
   return program;
