@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
 import { normalizeArgs } from './argv.ts';
+import { registerControlCommands } from './commands/control.ts';
 import { registerDatabases } from './commands/databases.ts';
 import { registerLtx } from './commands/ltx.ts';
 import { registerReplicate } from './commands/replicate.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerLtx(program, registry);
   registerStatus(program, registry);
   registerReset(program, registry);
+  registerControlCommands(program);
   registerVersion(program);
   for (const command of program.commands) command.exitOverride();
   return program;
