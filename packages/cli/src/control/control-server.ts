@@ -72,12 +72,18 @@ export class ControlServer {
     this.control = control;
   }
 
-  /** Stops serving: open connections are closed, and the socket file is removed (if still ours). */
+  /**
+   * Stops serving: open connections are closed, starts and stops already asked for are let
+   * finish (so a database being stopped gets its final sync), and the socket file is removed
+   * (if still ours).
+   */
   async close(): Promise<void> {
+    const control = this.control;
     this.control = undefined;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
+    await control?.settled();
     const current = await stat(this.options.path).catch(() => undefined);
     if (current && current.ino === this.ino) await unlink(this.options.path).catch(() => {});
   }

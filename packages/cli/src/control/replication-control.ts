@@ -68,6 +68,8 @@ const DEFAULT_TIMEOUT = 30_000;
 export class ReplicationControl {
   private readonly options: ReplicationControlOptions;
   private readonly entries = new Map<string, Entry>();
+  /** Starts and removals under way, which `replicate` lets finish before it stops the store. */
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(options: ReplicationControlOptions) {
     this.options = options;
@@ -219,9 +221,24 @@ export class ReplicationControl {
     return { status: 'unregistered', path: abs, txid };
   }
 
+  /** Resolves once no database is being added or removed by a command (whatever their outcome). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Tracks `work` until it ends, for `settled()`. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.pending.add(work);
+    void work.then(
+      () => this.pending.delete(work),
+      () => this.pending.delete(work),
+    );
+    return work;
+  }
+
   private async add(spec: StoreDatabase): Promise<void> {
     try {
-      await this.options.store.add(spec);
+      await this.track(this.options.store.add(spec));
     } catch (err) {
       throw new ControlError(500, `cannot start ${spec.path}: ${(err as Error).message}`);
     }
@@ -230,7 +247,7 @@ export class ReplicationControl {
   /** Removes a database from the store after its final sync; resolves with its last status. */
   private async remove(path: string, timeout: number | undefined): Promise<SyncStatus> {
     try {
-      return await this.options.store.remove(path, { timeout: timeout ?? DEFAULT_TIMEOUT });
+      return await this.track(this.options.store.remove(path, { timeout: timeout ?? DEFAULT_TIMEOUT }));
     } catch (err) {
       if (err instanceof FinalSyncError) {
         // It left the store all the same: it is stopped now.
