@@ -145,7 +145,10 @@ export class ReplicationControl {
       return { status: 'sync_started', path: abs, txid: before?.localTXID ?? 0, replicated_txid: before?.remoteTXID ?? 0 };
     }
     const ms = timeout ?? DEFAULT_TIMEOUT;
-    await bounded(this.options.store.syncAndWait(abs), ms, () => {
+    const synced = this.options.store.syncAndWait(abs).catch((err: Error) => {
+      throw new ControlError(500, `the replica of ${abs} does not hold everything yet: ${err.message}`);
+    });
+    await bounded(synced, ms, () => {
       const s = this.statusOf(abs);
       return `the replica of ${abs} did not catch up within ${seconds(ms)}${s ? ` (replica at TXID ${s.remoteTXID}, local at ${s.localTXID}${s.lastError ? `; last error: ${s.lastError}` : ''})` : ''}`;
     });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,44 @@ describe('control socket commands against a running replicate (real bin, writer 
     await app.close();
     await otherApp.close();
   }, 120_000);
+
+  it('never reports a sync or a stop that did not reach the replica: sync -wait fails and stop says its final sync did not complete', async () => {
+    const socket = join(dir, 'failing.sock');
+    const db = join(dir, 'failing.db');
+    const replica = join(dir, 'failing-replica');
+    const app = new AppProcess(db);
+    await app.insert(5);
+    const { cli } = await startReplicate(socket, { [db]: replica });
+    const s = ['-socket', socket];
+    ok(['sync', ...s, '-wait', db]);
+
+    // The replica fails: its directory is replaced by a file (root ignores modes, not this).
+    await rename(replica, `${replica}.away`);
+    await writeFile(replica, 'not a directory');
+    await app.insert(10);
+    const sync = litestream(['sync', ...s, '-wait', '-timeout', '1', db]);
+    expect(sync.status).toBe(1);
+    // It fails as soon as the store does (or, against a store that hangs, at -timeout).
+    expect(sync.stderr).toMatch(new RegExp(`^litestream: sync failed: the replica of ${db.replace(/[.]/g, '\\.')} does not hold everything yet: ENOTDIR: .+\\n$`));
+    const info = JSON.parse(ok(['info', ...s, '-json', db]).stdout) as { in_sync: boolean; lag: number; last_error?: string };
+    expect(info.in_sync).toBe(false);
+    expect(info.lag).toBeGreaterThan(0);
+    expect(info.last_error).toBeTruthy();
+
+    const stopped = litestream(['stop', ...s, '-timeout', '1', db]);
+    expect(stopped.status).toBe(1);
+    expect(stopped.stderr).toMatch(/^litestream: stop failed: .*failing\.db is released, but its final sync did not complete: final sync incomplete: /);
+    expect(ok(['list', ...s]).stdout).toContain(`${db} [stopped]`);
+
+    // Repaired, started again: everything reaches the replica.
+    await rm(replica);
+    await rename(`${replica}.away`, replica);
+    ok(['start', ...s, db]);
+    ok(['sync', ...s, '-wait', db]);
+    expect(await restoreHash(replica, 'failing')).toBe(await app.hash());
+    await stop(cli);
+    await app.close();
+  }, 60_000);
 
   it('says how to fix a missing socket, naming its path; flags are checked', () => {
     const missing = join(dir, 'missing.sock');
