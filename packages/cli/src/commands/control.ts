@@ -125,7 +125,7 @@ export function registerControlCommands(program: Command): void {
     .action(async (db: string, opts: ControlOptions & { replica?: string }) => {
       if (!opts.replica) throw new CliError('-replica is required: litestream register -replica URL DB', 2);
       const r = await call<RegisterResponse>(opts, 'register', 'POST /register', { path: resolve(db), replica_url: opts.replica, timeout: seconds(opts.timeout) });
-      const result = { status: r.status, db_path: r.path, replica: hidePassword(opts.replica), socket: resolve(opts.socket) };
+      const result = { status: r.status, db_path: r.path, replica: await hideCredentials(opts.replica), socket: resolve(opts.socket) };
       if (opts.json) return printJSON(result);
       printFields({ ...result, status: r.status === 'already_registered' ? 'already registered' : r.status });
     });
@@ -185,9 +185,10 @@ function goDuration(totalSeconds: number): string {
   return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
-/** A URL as it may be printed: without a password. */
-function hidePassword(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/:@]*:)[^/@]*@/, '$1****@');
+/** A URL as it may be printed: without a password or credential query parameters. */
+async function hideCredentials(url: string): Promise<string> {
+  const { Redactor } = await import('../logging/redactor.ts');
+  return new Redactor().redact(url);
 }
 
 function print(line: string): void {

@@ -1,10 +1,11 @@
-import { redactURL, type Logger, type ReplicaClient, type Store, type StoreDatabase } from '@litestream-ts/core';
+import type { Logger, ReplicaClient, Store, StoreDatabase } from '@litestream-ts/core';
 import type { DatabaseConfig, LitestreamConfig } from '../config/index.ts';
 import { replicaClientFor, shorthandConfig } from '../context.ts';
 import { ControlServer } from '../control/control-server.ts';
 import { ReplicationControl } from '../control/replication-control.ts';
 import type { DeferredRegistry } from '../deferred-registry.ts';
 import { Heartbeat } from '../heartbeat/heartbeat.ts';
+import { Redactor } from '../logging/redactor.ts';
 import { storeDatabase } from './store-database.ts';
 import { version } from './version.ts';
 
@@ -44,9 +45,9 @@ export async function openServices(config: LitestreamConfig, logger: Logger): Pr
           store,
           databases: running.databases.map((spec, i) => ({ spec, replica: describeReplica(config.dbs[i]!) })),
           build: async (path, url) => {
-            const db = (await shorthandConfig(registry, path, url)).dbs[0]!;
+            const db = (await shorthandConfig(registry, path, url).catch(withoutPosition)).dbs[0]!;
             const client = await replicaClientFor(registry, db, logger);
-            return { spec: storeDatabase(db, client), replica: redactURL(url), client };
+            return { spec: storeDatabase(db, client), replica: shownURL(url), client };
           },
           adopt: (client) => clients.push(client),
           release: async (client) => {
@@ -76,8 +77,18 @@ export async function openServices(config: LitestreamConfig, logger: Logger): Pr
 
 /** Where a configured database is replicated to, for `info` (no credentials). */
 function describeReplica(d: DatabaseConfig): string {
-  if (d.replica.url) return redactURL(d.replica.url);
+  if (d.replica.url) return shownURL(d.replica.url);
   const { path, bucket } = d.replica.settings as { path?: unknown; bucket?: unknown };
   if (d.replica.type === 'file' && typeof path === 'string') return `file://${path}`;
   return [d.replica.type, typeof bucket === 'string' ? `bucket ${bucket}` : '', typeof path === 'string' ? `path ${path}` : ''].filter(Boolean).join(' ');
+}
+
+/** A config error about `register`'s arguments, without the position in the config text they were put in. */
+function withoutPosition(err: Error): never {
+  throw new Error(err.message.replace(/^\(command line\)(?::\d+)*: (?:dbs\[0\]\.(?:path: )?)?/, ''), { cause: err });
+}
+
+/** A replica URL as `info` and `list` show it: password and credential query parameters hidden. */
+function shownURL(url: string): string {
+  return new Redactor().redact(url);
 }

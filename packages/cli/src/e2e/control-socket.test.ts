@@ -137,7 +137,9 @@ describe('control socket commands against a running replicate (real bin, writer 
     // A replica URL no backend serves is refused before anything is opened.
     const badURL = litestream(['register', ...s, '-replica', 'nosuch://bucket/x', other]);
     expect(badURL.status).toBe(1);
-    expect(badURL.stderr).toMatch(/^litestream: register failed: .*nosuch/);
+    expect(badURL.stderr).toMatch(/^litestream: register failed: replica\.url: .*nosuch/);
+    const missing = litestream(['register', ...s, '-replica', `file://${otherReplica}`, join(dir, 'missing.db')]);
+    expect(missing.stderr).toBe(`litestream: register failed: database file "${join(dir, 'missing.db')}" does not exist\n`);
 
     // The config file was never touched; the socket goes away with replicate.
     expect(await readFile(config, 'utf8')).toBe(configText);
