@@ -1,4 +1,5 @@
 import { chmod, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@litestream-ts/core';
 import { CliError } from '../cli-error.ts';
@@ -45,10 +46,13 @@ export class ControlServer {
 
   private async listen(): Promise<void> {
     const { path, permissions } = this.options;
+    // bind() reports a missing directory as EACCES: say what is wrong.
+    const parent = await stat(dirname(path)).catch(() => undefined);
+    if (!parent?.isDirectory()) throw new CliError(`cannot serve the control socket ${path} (socket.path): no such directory ${dirname(path)}`);
     await new Promise<void>((resolve, reject) => {
       const failed = (err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') reject(inUse(path));
-        else reject(new CliError(`cannot serve the control socket ${path} (socket.path): ${err.code === 'ENOENT' ? 'no such directory' : err.code === 'EACCES' ? 'permission denied' : err.message}`));
+        else reject(new CliError(`cannot serve the control socket ${path} (socket.path): ${err.code === 'EACCES' ? 'permission denied' : err.message}`));
       };
       this.server.once('error', failed);
       // The socket file is created by bind(), inside listen(), with the mode the umask leaves:
