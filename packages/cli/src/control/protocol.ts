@@ -2,17 +2,9 @@
 // names (snake_case), plus the per-database `info` that Litestream lacks. Types only, so the
 // commands that talk to the socket load nothing but this and node:http.
 
-/** Every endpoint, by command. */
-export const ENDPOINTS = {
-  list: 'GET /list',
-  info: 'GET /info',
-  txid: 'GET /txid',
-  sync: 'POST /sync',
-  start: 'POST /start',
-  stop: 'POST /stop',
-  register: 'POST /register',
-  unregister: 'POST /unregister',
-} as const;
+// Endpoints: GET /list, GET /info (the daemon; with ?path=DB one database), GET /txid?path=DB,
+// POST /sync, /start, /stop, /register, /unregister (JSON bodies below). Errors answer a non-200
+// status with an ErrorResponse.
 
 /** The body of every error answer. */
 export interface ErrorResponse {
@@ -21,8 +13,11 @@ export interface ErrorResponse {
   readonly known_databases?: readonly string[];
 }
 
-/** What a database is doing: replicated, or stopped by `litestream stop` (and kept for `start`). */
-export type DatabaseState = 'replicating' | 'stopped';
+/**
+ * What a database is doing: replicated, being added (`start`, `register` under way), or stopped
+ * by `litestream stop` (and kept for `start`).
+ */
+export type DatabaseState = 'replicating' | 'starting' | 'stopped';
 
 /** One database in `GET /list`. */
 export interface DatabaseSummary {

@@ -126,6 +126,9 @@ describe('ReplicationControl', () => {
     await ctl.stop('/db/a.db', undefined);
     store.hang = true;
     const starting = ctl.start('/db/a.db', 100).catch((e: unknown) => e);
+    expect(ctl.list().databases).toMatchObject([{ path: '/db/a.db', status: 'starting' }]);
+    expect((await failure(ctl.stop('/db/a.db', undefined))).message).toBe('database /db/a.db is starting; stop it once it runs');
+    expect((await failure(ctl.unregister('/db/a.db', undefined))).status).toBe(409);
     expect(((await starting) as ControlError).status).toBe(504);
     let settled = false;
     void ctl.settled().then(() => (settled = true));

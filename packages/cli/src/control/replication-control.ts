@@ -70,6 +70,8 @@ export class ReplicationControl {
   private readonly entries = new Map<string, Entry>();
   /** Starts and removals under way, which `replicate` lets finish before it stops the store. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Databases being added by `start` or `register`. */
+  private readonly starting = new Set<string>();
 
   constructor(options: ReplicationControlOptions) {
     this.options = options;
@@ -96,7 +98,7 @@ export class ReplicationControl {
         const status = statuses.get(path) ?? this.entries.get(path)?.stopped;
         return {
           path,
-          status: statuses.has(path) ? 'replicating' : 'stopped',
+          status: statuses.has(path) ? 'replicating' : this.starting.has(path) ? 'starting' : 'stopped',
           ...(status?.lastSyncAt ? { last_sync_at: status.lastSyncAt.toISOString() } : {}),
           txid: status?.localTXID ?? 0,
           replica_txid: status?.remoteTXID ?? 0,
@@ -138,6 +140,7 @@ export class ReplicationControl {
   async sync(path: string, wait: boolean, timeout: number | undefined): Promise<SyncResponse> {
     const abs = this.absolute(path);
     const { state } = this.lookup(abs);
+    if (state === 'starting') throw new ControlError(409, `database ${abs} is starting; sync it once it runs`);
     if (state !== 'replicating') throw new ControlError(409, `database ${abs} is stopped; run litestream start ${abs} first`);
     if (!wait) {
       const before = this.statusOf(abs);
@@ -161,6 +164,7 @@ export class ReplicationControl {
     const abs = this.absolute(path);
     const { entry, state } = this.lookup(abs);
     if (state === 'replicating') return { status: 'already_running', path: abs, txid: this.statusOf(abs)?.localTXID ?? 0 };
+    if (state === 'starting') throw new ControlError(409, `database ${abs} is starting already`);
     if (!entry?.spec) throw new ControlError(409, `database ${abs} cannot be started here`);
     const ms = timeout ?? DEFAULT_TIMEOUT;
     await bounded(this.add(entry.spec), ms, () => `database ${abs} did not start within ${seconds(ms)}; it goes on starting (see the log)`);
@@ -173,6 +177,7 @@ export class ReplicationControl {
   async stop(path: string, timeout: number | undefined): Promise<StartStopResponse> {
     const abs = this.absolute(path);
     const { state, status } = this.lookup(abs);
+    if (state === 'starting') throw new ControlError(409, `database ${abs} is starting; stop it once it runs`);
     if (state === 'stopped') return { status: 'already_stopped', path: abs, txid: status?.localTXID ?? 0 };
     const final = await this.remove(abs, timeout);
     this.markStopped(abs, final);
@@ -213,6 +218,7 @@ export class ReplicationControl {
   async unregister(path: string, timeout: number | undefined): Promise<UnregisterResponse> {
     const abs = this.absolute(path);
     const { entry, state, status } = this.lookup(abs);
+    if (state === 'starting') throw new ControlError(409, `database ${abs} is starting; unregister it once it runs`);
     let txid = status?.localTXID ?? 0;
     try {
       if (state === 'replicating') txid = (await this.remove(abs, timeout)).localTXID;
@@ -240,10 +246,13 @@ export class ReplicationControl {
   }
 
   private async add(spec: StoreDatabase): Promise<void> {
+    this.starting.add(spec.path);
     try {
       await this.track(this.options.store.add(spec));
     } catch (err) {
       throw new ControlError(500, `cannot start ${spec.path}: ${(err as Error).message}`);
+    } finally {
+      this.starting.delete(spec.path);
     }
   }
 
@@ -274,7 +283,7 @@ export class ReplicationControl {
     const entry = this.entries.get(abs);
     const status = this.statusOf(abs);
     if (status) return { entry, state: 'replicating', status };
-    if (entry) return { entry, state: this.options.store.paths().includes(abs) ? 'replicating' : 'stopped', status: entry.stopped };
+    if (entry) return { entry, state: this.starting.has(abs) ? 'starting' : 'stopped', status: entry.stopped };
     const known = this.knownPaths();
     throw new ControlError(404, `database ${abs} is not replicated by this litestream replicate; known databases: ${known.length > 0 ? known.join(', ') : '(none)'}`, known);
   }
