@@ -17,10 +17,14 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 
 let configs = 0;
-/** Starts `replicate` with a config of a socket and databases (path → replica dir). */
-async function startReplicate(socket: string, dbs: Record<string, string>, extra = ''): Promise<{ cli: RunningCli; config: string }> {
+/**
+ * Starts `replicate` with a config of a socket and databases (path → replica dir); `extra` goes
+ * into the socket section. With a long `monitorInterval`, only the commands (and a final sync)
+ * ship new commits.
+ */
+async function startReplicate(socket: string, dbs: Record<string, string>, extra = '', monitorInterval = '50ms'): Promise<{ cli: RunningCli; config: string }> {
   const config = join(dir, `config-${++configs}.yml`);
-  const entries = Object.entries(dbs).map(([db, replica]) => `  - path: ${db}\n    monitor-interval: 50ms\n    replica:\n      url: file://${replica}\n`);
+  const entries = Object.entries(dbs).map(([db, replica]) => `  - path: ${db}\n    monitor-interval: ${monitorInterval}\n    replica:\n      url: file://${replica}\n`);
   await writeFile(config, `socket:\n  enabled: true\n  path: ${socket}\n${extra}dbs:\n${entries.join('')}`);
   const cli = new RunningCli(['replicate', '-config', config]);
   await cli.waitFor('control socket listening');
@@ -54,7 +58,8 @@ describe('control socket commands against a running replicate (real bin, writer 
     const replica = join(dir, 'app-replica');
     const app = new AppProcess(db);
     await app.insert(5);
-    const { cli, config } = await startReplicate(socket, { [db]: replica });
+    // Ticks an hour apart: whatever reaches the replica got there through a command or a final sync.
+    const { cli, config } = await startReplicate(socket, { [db]: replica }, '', '1h');
     const configText = await readFile(config, 'utf8');
     const s = ['-socket', socket];
     expect(statSync(socket).mode & 0o777).toBe(0o600);
