@@ -69,6 +69,7 @@ describe('heartbeat-url and heartbeat-interval', () => {
     expect(message).toBe(`${FILE}:1:16: heartbeat-url: expected an http:// or https:// URL, got "ftp://hc-ping.com…"`);
     expect(message).not.toContain('secret-token');
     expect(error('heartbeat-url: hc-ping.com/0c1f-secret-token\n')).not.toContain('secret-token');
+    expect(error('heartbeat-url: "https://hc-ping.com/0c1f-secret-token\\0"\n')).toBe(`${FILE}:1:16: heartbeat-url: expected an http:// or https:// URL, got "https://hc-ping.com…"`);
     expect(error('heartbeat-interval: 0s\nheartbeat-url: http://x/y\n')).toMatch(/heartbeat-interval: must be greater than 0/);
   });
 });

@@ -7,7 +7,7 @@ import type { ConfigSource } from './config-source.ts';
 import { SOCKET_KEYS } from './known-keys.ts';
 import { quoteValue } from './redaction.ts';
 import type { HeartbeatConfig, SocketConfig } from './types.ts';
-import { readBoolean, readDuration, readLocation, scalarText } from './values.ts';
+import { MAX_LOCATION_LENGTH, readBoolean, readDuration, readLocation, readText, scalarText } from './values.ts';
 import { checkKeys, describeNode, isEmptyValue, readMapping, type Entry } from './yaml-nodes.ts';
 
 /**
@@ -58,7 +58,8 @@ function readFileMode(source: ConfigSource, entry: Entry): number {
  * Litestream refuses intervals under 1 minute; they are accepted here with a warning.
  */
 export function readHeartbeat(source: ConfigSource, urlEntry: Entry | undefined, intervalEntry: Entry | undefined): HeartbeatConfig | undefined {
-  const url = urlEntry && readLocation(source, urlEntry);
+  // Read as plain text: the URL may hold a token, and every message below shows only its host.
+  const url = urlEntry && readText(source, urlEntry);
   const interval = intervalEntry && readDuration(source, intervalEntry, 'positive');
   if (!url) {
     if (interval !== undefined) source.warn(intervalEntry!.value, intervalEntry!.path, 'has no effect without heartbeat-url');
@@ -70,7 +71,7 @@ export function readHeartbeat(source: ConfigSource, urlEntry: Entry | undefined,
   } catch {
     parsed = undefined;
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.host) {
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.host || url.length > MAX_LOCATION_LENGTH || url.includes('\0')) {
     // The URL may hold a token: only its scheme and host are shown.
     throw source.error(urlEntry!.value, urlEntry!.path, `expected an http:// or https:// URL, got ${JSON.stringify(urlPreview(url))}`);
   }
