@@ -7,6 +7,7 @@ import { CliError } from '../cli-error.ts';
 import type { DeferredRegistry } from '../deferred-registry.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
+import type { ReplicateServices } from './replicate-services.ts';
 import { storeDatabase } from './store-database.ts';
 
 interface ReplicateOptions {
@@ -46,9 +47,12 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
       if (db !== undefined && url === undefined) throw new CliError('the shorthand form needs both a database path and a replica URL: litestream replicate DB URL', 2);
       if ((opts.forceSnapshot || opts.enforceRetention) && !opts.once) throw new CliError('-force-snapshot and -enforce-retention only apply with -once', 2);
       const config = db !== undefined && url !== undefined ? await shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
-      if (config.dbs.length === 0) throw new CliError('the config lists no databases (dbs:)');
+      // With a control socket, databases can come later (litestream register).
+      const registerLater = config.socket?.enabled === true && !opts.once;
+      if (config.dbs.length === 0 && !registerLater) throw new CliError('the config lists no databases (dbs:)');
       const logger = commandLogger(config.logging, opts.logLevel, collectSecrets(config, url));
       for (const warning of config.warnings) logger.warn(warning);
+      if (config.dbs.length === 0) logger.warn('the config lists no databases; add them with litestream register');
       await replicate(registry, config, opts, logger);
     });
 }
@@ -65,7 +69,7 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   let store: Store | undefined;
   // The control socket (bound before any database opens) and heartbeat pings, when configured.
   const extras = opts.once ? undefined : await import('./replicate-services.ts');
-  let services: Awaited<ReturnType<NonNullable<typeof extras>['openServices']>> | undefined;
+  let services: ReplicateServices | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
     await services?.close();

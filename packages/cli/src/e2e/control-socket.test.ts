@@ -193,6 +193,31 @@ describe('control socket commands against a running replicate (real bin, writer 
     await app.close();
   }, 60_000);
 
+  it('starts with no databases when the socket is enabled, and register adds the first', async () => {
+    const socket = join(dir, 'empty.sock');
+    const config = join(dir, 'empty.yml');
+    await writeFile(config, `socket:\n  enabled: true\n  path: ${socket}\n`);
+    const cli = new RunningCli(['replicate', '-config', config]);
+    await cli.waitFor('control socket listening');
+    expect(cli.stdout).toContain('msg="the config lists no databases; add them with litestream register"');
+    expect(ok(['list', '-socket', socket]).stdout).toBe('No databases configured\n');
+    const db = join(dir, 'late.db');
+    const replica = join(dir, 'late-replica');
+    const app = new AppProcess(db);
+    await app.insert(25);
+    ok(['register', '-socket', socket, '-replica', `file://${replica}`, db]);
+    await app.insert(5);
+    ok(['sync', '-socket', socket, '-wait', db]);
+    expect(await restoreHash(replica, 'late')).toBe(await app.hash());
+    await stop(cli);
+    // Without a socket, a config without databases is still refused.
+    await writeFile(config, 'logging:\n  level: info\n');
+    const refused = litestream(['replicate', '-config', config]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe('litestream: the config lists no databases (dbs:)\n');
+    await app.close();
+  }, 60_000);
+
   it('says how to fix a missing socket, naming its path; flags are checked', () => {
     const missing = join(dir, 'missing.sock');
     for (const args of [['list'], ['info'], ['sync', 'x.db'], ['stop', 'x.db']]) {
