@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
 import { normalizeArgs } from './argv.ts';
+import { registerControlCommands } from './commands/control.ts';
 import { registerDatabases } from './commands/databases.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerLtx } from './commands/ltx.ts';
@@ -38,6 +39,7 @@ export function buildProgram(options: RunOptions = {}): Command {
   registerStatus(program, registry);
   registerReset(program, registry);
   registerDoctor(program, registry);
+  registerControlCommands(program);
   registerVersion(program);
   for (const command of program.commands) command.exitOverride();
   return program;

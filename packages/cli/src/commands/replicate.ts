@@ -7,6 +7,8 @@ import { CliError } from '../cli-error.ts';
 import type { DeferredRegistry } from '../deferred-registry.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
+import type { ReplicateServices } from './replicate-services.ts';
+import { storeDatabase } from './store-database.ts';
 
 interface ReplicateOptions {
   config?: string;
@@ -27,7 +29,9 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
       'Replicates every database of the config file, or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
         '(which runs a final sync within shutdown-sync-timeout) or until the -exec command exits. A replica that cannot be ' +
         'reached is retried with backoff (logged as "sync error") while commits are staged locally. Exits 1 when the final ' +
-        'sync did not complete; with -once, exits 1 as soon as the sync fails.',
+        'sync did not complete; with -once, exits 1 as soon as the sync fails.\n\n' +
+        'With socket.enabled in the config, serves a control socket for list, info, sync, start, stop, register and unregister; with ' +
+        'heartbeat-url, pings it every heartbeat-interval while every database syncs.',
     )
     .argument('[db]', 'database path (shorthand form, with replica-url)')
     .argument('[replica-url]', 'replica URL, e.g. file:///backups/app or s3://bucket/path')
@@ -43,9 +47,12 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
       if (db !== undefined && url === undefined) throw new CliError('the shorthand form needs both a database path and a replica URL: litestream replicate DB URL', 2);
       if ((opts.forceSnapshot || opts.enforceRetention) && !opts.once) throw new CliError('-force-snapshot and -enforce-retention only apply with -once', 2);
       const config = db !== undefined && url !== undefined ? await shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
-      if (config.dbs.length === 0) throw new CliError('the config lists no databases (dbs:)');
+      // With a control socket, databases can come later (litestream register).
+      const registerLater = config.socket?.enabled === true && !opts.once;
+      if (config.dbs.length === 0 && !registerLater) throw new CliError('the config lists no databases (dbs:)');
       const logger = commandLogger(config.logging, opts.logLevel, collectSecrets(config, url));
       for (const warning of config.warnings) logger.warn(warning);
+      if (config.dbs.length === 0) logger.warn('the config lists no databases; add them with litestream register');
       await replicate(registry, config, opts, logger);
     });
 }
@@ -60,13 +67,18 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   if (server) logger.info('serving metrics on', { url: server.url });
   const clients: ReplicaClient[] = [];
   let store: Store | undefined;
+  // The control socket (bound before any database opens) and heartbeat pings, when configured.
+  const extras = opts.once ? undefined : await import('./replicate-services.ts');
+  let services: ReplicateServices | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
+    await services?.close();
     await server?.close();
     await closeClients(clients, logger);
   };
   let fatal: (() => void) | undefined;
   try {
+    services = await extras?.openServices(config, logger);
     const databases: StoreDatabase[] = [];
     for (const d of config.dbs) {
       const client = await replicaClientFor(registry, d, logger);
@@ -79,18 +91,7 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
           await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
         }
       }
-      databases.push({
-        path: d.path,
-        replica: client,
-        // Metrics label replicas by backend type, as Litestream's dashboards expect.
-        replicaName: d.replica.type,
-        db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
-        ...(d.lease ? { lease: d.lease } : {}),
-        // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
-        watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
-        // Re-read and verify what the replica holds (0 or unset: off).
-        ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
-      });
+      databases.push(storeDatabase(d, client));
     }
     store = new Store({
       databases,
@@ -109,6 +110,7 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
     // A replica that cannot be reached does not fail this: the store logs it and retries.
     await store.start();
+    services?.serve({ store, databases, registry, clients, closeClients: (c) => closeClients(c, logger) });
   } catch (err) {
     await store?.stop({ timeout: 0 }).catch(() => {});
     await release();
@@ -134,6 +136,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     }, config.shutdownSyncTimeout + SHUTDOWN_GRACE_MS);
     guard.unref();
     let exit = code;
+    // No control command may act on databases being stopped.
+    await services?.close();
     try {
       await running.stop();
     } catch {

@@ -24,6 +24,9 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'request-timeout',
   // litestream-ts: backend plugin modules to load (see plugins-section.ts).
   'plugins',
+  'socket',
+  'heartbeat-url',
+  'heartbeat-interval',
 ];
 
 /** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */
@@ -35,15 +38,13 @@ const IGNORED_REPLICA_KEYS: Readonly<Record<string, UnsupportedKey>> = {
 
 export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
   ...IGNORED_REPLICA_KEYS,
-  socket: { action: 'warn', reason: 'the control socket (litestream start/stop/sync) is not implemented' },
   validation: { action: 'warn', reason: 'set "validation-interval" on the replica instead' },
   'l0-retention-check-interval': { action: 'warn', reason: 'L0 retention is enforced after each compaction' },
   'verify-compaction': { action: 'warn', reason: 'compaction always checks the TXID chain it writes' },
-  'heartbeat-url': { action: 'warn', reason: 'heartbeat pings are not implemented' },
-  'heartbeat-interval': { action: 'warn', reason: 'heartbeat pings are not implemented' },
   'mcp-addr': { action: 'warn', reason: 'the MCP server is not implemented' },
 };
 
+export const SOCKET_KEYS: readonly string[] = ['enabled', 'path', 'permissions'];
 export const SNAPSHOT_KEYS: readonly string[] = ['interval', 'retention'];
 export const LEASE_KEYS: readonly string[] = ['ttl'];
 export const LEVEL_KEYS: readonly string[] = ['interval'];

@@ -12,6 +12,7 @@ import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
 import type { ReplicaDefaults } from './replica-section.ts';
 import { readPlugins } from './plugins-section.ts';
 import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
+import { readHeartbeat, readSocket } from './control-sections.ts';
 import type { DatabaseConfig, LitestreamConfig } from './types.ts';
 import { readDuration, readText } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
@@ -94,6 +95,8 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   const exec = execEntry && readText(source, execEntry);
   const addr = readAddr(source, get('addr'));
   const logging = readLogging(source, get('logging'), env.LOG_LEVEL);
+  const socket = readSocket(source, get('socket'), options.cwd ?? process.cwd());
+  const heartbeat = readHeartbeat(source, get('heartbeat-url'), get('heartbeat-interval'));
   return {
     dbs,
     snapshot: {
@@ -107,6 +110,8 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     shutdownSyncTimeout: duration('shutdown-sync-timeout', 'non-negative') ?? CONFIG_DEFAULTS.shutdownSyncTimeout,
     shutdownSyncInterval: duration('shutdown-sync-interval', 'positive') ?? CONFIG_DEFAULTS.shutdownSyncInterval,
     ...(exec ? { exec } : {}),
+    ...(socket ? { socket } : {}),
+    ...(heartbeat ? { heartbeat } : {}),
     warnings: source.warnings,
   };
 }

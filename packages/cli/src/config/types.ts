@@ -77,6 +77,27 @@ export interface LitestreamConfig {
   readonly shutdownSyncInterval: number;
   /** A command to run while replicating; replication stops when it exits. */
   readonly exec?: string;
+  /** The control socket `replicate` serves, when the config has a `socket` section. */
+  readonly socket?: SocketConfig;
+  /** Dead-man's-switch pings, when `heartbeat-url` is set. */
+  readonly heartbeat?: HeartbeatConfig;
   /** Deprecated or ignored settings found in the file, one formatted line each. */
   readonly warnings: readonly string[];
+}
+
+/** `socket:`: the HTTP control API `replicate` serves on a Unix socket. */
+export interface SocketConfig {
+  readonly enabled: boolean;
+  /** Absolute path of the socket file (default `/var/run/litestream.sock`). */
+  readonly path: string;
+  /** File mode of the socket (default 0o600: only its owner may connect). */
+  readonly permissions: number;
+}
+
+/** `heartbeat-url` and `heartbeat-interval`. */
+export interface HeartbeatConfig {
+  /** The http(s) URL to GET; it may hold a secret token, so it is never logged whole. */
+  readonly url: string;
+  /** Milliseconds between pings, and how recent every database's last sync must be. */
+  readonly interval: number;
 }

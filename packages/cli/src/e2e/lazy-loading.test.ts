@@ -80,6 +80,18 @@ describe('the litestream bin loads only what a command uses (module trace of the
     }
   });
 
+  it('the control socket commands are HTTP clients: they load the client, not core, a backend, the config loader or an SDK', () => {
+    const socket = join(dir, 'none.sock');
+    for (const args of [['list'], ['info', 'x.db'], ['sync', '-wait', 'x.db'], ['start', 'x.db'], ['stop', 'x.db'], ['register', '-replica', 's3://b/p', 'x.db'], ['unregister', 'x.db']]) {
+      const r = traced([...args, '-socket', socket]);
+      // No replicate serves it: the command got as far as connecting, with every module it uses loaded.
+      expect(r.stderr, args.join(' ')).toContain('is litestream replicate running with socket.enabled?');
+      expect(matching(r.modules, /\/control\/control-client\.(js|ts)$/).length, args.join(' ')).toBe(1);
+      expect(matching(r.modules, HEAVY), args.join(' ')).toEqual([]);
+      expect(matching(r.modules, SDKS), args.join(' ')).toEqual([]);
+    }
+  });
+
   it('replicate and restore through a file:// replica load the file backend and no other backend or SDK', async () => {
     const db = join(dir, 'app.db');
     const replica = `file://${join(dir, 'replica')}`;

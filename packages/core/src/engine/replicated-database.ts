@@ -55,6 +55,12 @@ export interface SyncStatus {
   readonly healthy: boolean;
   /** Keys or paths of replica files found corrupt and not deleted yet. */
   readonly corruptFiles?: readonly string[];
+  /**
+   * When this process last found the replica holding everything it was given: a sync that
+   * uploaded (or had nothing to upload), or reading the replica's position at start. Unset
+   * until the first.
+   */
+  readonly lastSyncAt?: Date;
 }
 
 /** How `stop()` ended for one database. */
@@ -92,6 +98,8 @@ export class ReplicatedDatabase {
   private attempt: Promise<void> | undefined;
   /** The last error of the final sync, when it failed. */
   private lastError: string | undefined;
+  /** See `SyncStatus.lastSyncAt`. */
+  private lastSyncAt: Date | undefined;
   private readonly leaser: Leaser | undefined;
   /** One replicator per database on this machine, unless a lease lets several take turns. */
   private readonly lock: ReplicationLock | undefined;
@@ -213,6 +221,7 @@ export class ReplicatedDatabase {
     try {
       if (unreachable !== undefined) throw unreachable;
       await this.replica.init();
+      this.lastSyncAt = new Date();
     } catch (err) {
       if (!this.abort.signal.aborted) this.syncFailed(err);
     }
@@ -319,6 +328,7 @@ export class ReplicatedDatabase {
     await this.db.syncAndMaybeCheckpoint();
     this.assertLease();
     await this.replica.sync();
+    this.lastSyncAt = new Date();
   }
 
   private assertLease(): void {
@@ -362,6 +372,7 @@ export class ReplicatedDatabase {
     if (remote < target || this.db.fullImagePending) {
       throw new LitestreamError(`replica of ${this.db.path} is at TXID ${formatTXID(remote)}, local is at ${formatTXID(this.db.position?.txid ?? target)}`);
     }
+    this.lastSyncAt = new Date();
   }
 
   status(): SyncStatus {
@@ -377,6 +388,7 @@ export class ReplicatedDatabase {
       ...(lastError ? { lastError } : {}),
       healthy: this.repair.healthy,
       ...(corrupt.length > 0 ? { corruptFiles: corrupt.map((f) => f.file) } : {}),
+      ...(this.lastSyncAt ? { lastSyncAt: this.lastSyncAt } : {}),
     };
   }
 

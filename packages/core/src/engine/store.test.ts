@@ -317,6 +317,32 @@ describe('Store.add and Store.remove', () => {
     await appB.close();
   }, 30_000);
 
+  it('reports when each database last synced, and remove() resolves with its status after the final sync', async () => {
+    const path = join(dir, 'timed.db');
+    const app = new AppProcess(path);
+    await app.insert(5);
+    const client = new FileReplicaClient(join(dir, 'replica-timed'));
+    const before = Date.now();
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 50 });
+    await store.start();
+    // Reading the replica's position at start counts: the replica held what it was given.
+    const atStart = store.syncStatus()[0]!.lastSyncAt;
+    expect(atStart?.getTime()).toBeGreaterThanOrEqual(before);
+    await sleep(20);
+    await app.insert(3);
+    await store.syncAndWait(path);
+    const afterSync = store.syncStatus()[0]!.lastSyncAt;
+    expect(afterSync!.getTime()).toBeGreaterThan(atStart!.getTime());
+    await app.insert(2);
+    const status = await store.remove(path);
+    expect(status).toMatchObject({ path, inSync: true });
+    expect(status.remoteTXID).toBe(status.localTXID);
+    expect(status.lastSyncAt!.getTime()).toBeGreaterThanOrEqual(afterSync!.getTime());
+    await expectReplicaHolds(client, await app.hash());
+    await store.stop();
+    await app.close();
+  }, 30_000);
+
   it('does not add a database that cannot start, and the store goes on', async () => {
     const first = join(dir, 'first.db');
     const app = new AppProcess(first);

@@ -243,9 +243,10 @@ export class Store {
    * Stops replicating one database and releases it (its file, its replication lock, its
    * lease), after a final sync within `shutdownSyncTimeout` (or `options.timeout`; 0 skips it).
    * The database leaves the store even when the final sync fails, which is then reported with
-   * `FinalSyncError`. A path not in the store is a `UsageError`.
+   * `FinalSyncError`. A path not in the store is a `UsageError`. Resolves with the database's
+   * status after its final sync.
    */
-  async remove(path: string, options: { timeout?: number } = {}): Promise<void> {
+  async remove(path: string, options: { timeout?: number } = {}): Promise<SyncStatus> {
     if (this.busy.has(path)) throw new UsageError(`database ${path} is being added or removed`);
     const replicated = this.select(path)[0]!;
     this.busy.add(path);
@@ -253,6 +254,7 @@ export class Store {
       this.databases.splice(this.databases.indexOf(replicated), 1);
       const outcome = await replicated.stop(options.timeout ?? this.shutdownSyncTimeout);
       if (!outcome.synced) throw new FinalSyncError([outcome.status]);
+      return outcome.status;
     } finally {
       this.busy.delete(path);
     }
