@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger, ReplicaClient, Store, StoreDatabase } from '@litestream-ts/core';
 import type { Command } from 'commander';
-import type { LitestreamConfig } from '../config/index.ts';
+import type { DatabaseConfig, LitestreamConfig } from '../config/index.ts';
 import { readConfig, replicaClientFor, shorthandConfig } from '../context.ts';
 import { CliError } from '../cli-error.ts';
 import type { DeferredRegistry } from '../deferred-registry.ts';
@@ -43,7 +43,7 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
       if (db !== undefined && url === undefined) throw new CliError('the shorthand form needs both a database path and a replica URL: litestream replicate DB URL', 2);
       if ((opts.forceSnapshot || opts.enforceRetention) && !opts.once) throw new CliError('-force-snapshot and -enforce-retention only apply with -once', 2);
       const config = db !== undefined && url !== undefined ? await shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
-      if (config.dbs.length === 0) throw new CliError('the config lists no databases (dbs:)');
+      if (config.dbs.length === 0 && config.dirs.length === 0) throw new CliError('the config lists no databases (dbs:)');
       const logger = commandLogger(config.logging, opts.logLevel, collectSecrets(config, url));
       for (const warning of config.warnings) logger.warn(warning);
       await replicate(registry, config, opts, logger);
@@ -60,10 +60,11 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   if (server) logger.info('serving metrics on', { url: server.url });
   const clients: ReplicaClient[] = [];
   let store: Store | undefined;
+  let directories: DirectoryReplication | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
     await server?.close();
-    await closeClients(clients, logger);
+    await closeClients([...clients, ...(directories?.clients() ?? [])], logger);
   };
   let fatal: (() => void) | undefined;
   try {
@@ -79,24 +80,15 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
           await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
         }
       }
-      databases.push({
-        path: d.path,
-        replica: client,
-        // Metrics label replicas by backend type, as Litestream's dashboards expect.
-        replicaName: d.replica.type,
-        db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
-        ...(d.lease ? { lease: d.lease } : {}),
-        // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
-        watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
-        // Re-read and verify what the replica holds (0 or unset: off).
-        ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
-      });
+      databases.push(storeDatabase(d, client));
     }
+    // The settings of `dir` entries count too: their databases join the store once found.
+    const settings = [...config.dbs, ...config.dirs];
     store = new Store({
       databases,
       // 0 (event-driven) keeps a 1 s tick as a safety net, and a 1 s base for retry backoff.
-      monitorInterval: smallestPositive(config.dbs.map((d) => d.monitorInterval)),
-      syncInterval: smallestPositive(config.dbs.map((d) => d.replica.syncInterval)),
+      monitorInterval: smallestPositive(settings.map((d) => d.monitorInterval)),
+      syncInterval: smallestPositive(settings.map((d) => d.replica.syncInterval)),
       levels: config.levels,
       snapshotInterval: config.snapshot.interval,
       snapshotRetention: config.snapshot.retention,
@@ -109,14 +101,19 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
     // A replica that cannot be reached does not fail this: the store logs it and retries.
     await store.start();
+    if (config.dirs.length > 0) directories = await startDirectoryReplication(registry, config, store, logger);
   } catch (err) {
+    await directories?.close();
     await store?.stop({ timeout: 0 }).catch(() => {});
     await release();
     throw err;
   }
 
   if (opts.once) {
-    await replicateOnce(store, clients, config, opts, logger, { enforceRetention, writeReplicaSnapshot });
+    // Every database of the directories is in the store, and synced once, before the sync.
+    await directories?.settled();
+    await directories?.close();
+    await replicateOnce(store, [...clients, ...(directories?.clients() ?? [])], config, opts, logger, { enforceRetention, writeReplicaSnapshot });
     await release();
     return;
   }
@@ -135,6 +132,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     guard.unref();
     let exit = code;
     try {
+      // No database joins or leaves once stopping began; the store's stop syncs them all.
+      await directories?.close();
       await running.stop();
     } catch {
       // Each database whose replica lacks commits was logged ("final sync incomplete").
@@ -177,6 +176,42 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       stop(code ?? (signal ? 128 + signalNumber(signal) : 1));
     });
   });
+}
+
+/** The store's database for a configured (or found) database and its replica client. */
+function storeDatabase(d: DatabaseConfig, client: ReplicaClient): StoreDatabase {
+  return {
+    path: d.path,
+    replica: client,
+    // Metrics label replicas by backend type, as Litestream's dashboards expect.
+    replicaName: d.replica.type,
+    db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
+    ...(d.lease ? { lease: d.lease } : {}),
+    // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
+    watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
+    // Re-read and verify what the replica holds (0 or unset: off).
+    ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
+  };
+}
+
+/** The `dir` entries of a running `replicate`, with the replica clients of their databases. */
+interface DirectoryReplication {
+  settled(): Promise<void>;
+  close(): Promise<void>;
+  clients(): ReplicaClient[];
+}
+
+/** Finds the databases of every `dir` entry and adds them to the store (see directories/). */
+async function startDirectoryReplication(registry: DeferredRegistry, config: LitestreamConfig, store: Store, logger: Logger): Promise<DirectoryReplication> {
+  const { startDirectories, storeHost } = await import('../directories/index.ts');
+  const host = storeHost(store, { clientFor: (d) => replicaClientFor(registry, d, logger), storeDatabase, logger });
+  try {
+    const running = await startDirectories(config, { registry: await registry.get(), host, logger });
+    return { settled: () => running.settled(), close: () => running.close(), clients: () => host.clients() };
+  } catch (err) {
+    await closeClients(host.clients(), logger);
+    throw new CliError((err as Error).message);
+  }
 }
 
 /** After a final sync, the process gets this long beyond shutdown-sync-timeout to wind down. */
