@@ -294,11 +294,18 @@ export class DirectoryReplicator {
       return;
     }
     const file = String(name);
-    if (SIDE_FILE.test(file)) return;
     const path = `${dir}${sep}${file}`;
-    // A replicated database matters only when it goes away or is replaced (a rename).
+    if (SIDE_FILE.test(file)) {
+      // The WAL of a replicated database removed: the database may be going away.
+      const db = path.slice(0, -4);
+      if (type === 'rename' && file.endsWith('-wal') && this.tracked.has(db)) this.enqueue(db, () => this.reconcile(db));
+      return;
+    }
+    // A replicated database matters only when it goes away or is replaced (a rename). That is
+    // handled at once, not after the debounce: until it is released, its replication would
+    // read a vanished WAL as a reason for a new snapshot.
     if (this.tracked.has(path)) {
-      if (type === 'rename') this.queuePath(path);
+      if (type === 'rename') this.enqueue(path, () => this.reconcile(path));
       return;
     }
     // Without recursion only matching names matter; with it, a rename may be a directory.
