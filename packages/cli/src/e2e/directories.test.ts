@@ -181,6 +181,9 @@ describe('directory replication (real bin, writer processes)', () => {
     // Unrelated files renamed and created: no new file on the replica (no snapshot, no upload),
     // over more than every interval (sync 100 ms, L1 1 s, snapshot 2 s).
     const before = await settled(replica, 3000);
+    const logged = (text: string) => lines(cli.stdout, text).length;
+    const counts = () => ['msg="added database to replication"', 'msg="removed database from replication"', 'msg="initialized db"', 'msg="snapshot written"'].map(logged);
+    const countsBefore = counts();
     await writeFile(join(dir, 'readme.txt'), 'hello');
     await rename(join(dir, 'readme.txt'), join(dir, 'readme.md'));
     await rename(join(dir, 'notes.db'), join(dir, 'tenants', 'notes.txt'));
@@ -188,6 +191,8 @@ describe('directory replication (real bin, writer processes)', () => {
     await writeFile(join(dir, 'tenants', 'other', 'data.json'), '{}');
     await sleep(4000);
     expect(await filesBelow(replica)).toEqual(before);
+    // Nor was any database re-registered (opened again) or re-snapshotted.
+    expect(counts()).toEqual(countsBefore);
     expect(before.filter((f) => f.includes('/ltx/9/')).length).toBeGreaterThan(0);
 
     // The remaining writers commit more, then replicate stops; every restore equals its writer.
