@@ -24,7 +24,7 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
     .command('replicate')
     .summary('continuously replicate databases')
     .description(
-      'Replicates every database of the config file, or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
+      'Replicates every database of the config file (with those found under its "dir" entries), or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
         '(which runs a final sync within shutdown-sync-timeout) or until the -exec command exits. A replica that cannot be ' +
         'reached is retried with backoff (logged as "sync error") while commits are staged locally. Exits 1 when the final ' +
         'sync did not complete; with -once, exits 1 as soon as the sync fails.',

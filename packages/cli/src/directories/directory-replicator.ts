@@ -85,6 +85,8 @@ export class DirectoryReplicator {
   private watchFailed = false;
   private rootMissing = false;
   private closed = false;
+  /** Aborted by `close()`: waits for first syncs end at once. */
+  private readonly closing = new AbortController();
 
   constructor(entry: DirectoryConfig, options: DirectoryReplicatorOptions) {
     this.entry = entry;
@@ -107,7 +109,7 @@ export class DirectoryReplicator {
     const found = await scanDirectory(this.entry.dir, this.scanOptions(), (path, err) => this.noticeOnce(path, `cannot read directory: ${err.message}`));
     let queued = 0;
     for (const file of found.files) {
-      if (await this.considerQueued(file.path, file.stats)) queued += 1;
+      if (file.stats && (await this.considerQueued(file.path, file.stats))) queued += 1;
     }
     if (this.entry.watch) {
       for (const dir of found.directories) this.watchDirectory(dir);
@@ -125,6 +127,7 @@ export class DirectoryReplicator {
   /** Stops watching and rescanning; waits for what is under way. The databases stay in the store. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     clearTimeout(this.debounceTimer);
     clearInterval(this.rescanTimer);
     for (const watcher of this.watchers.values()) watcher.close();
@@ -214,7 +217,7 @@ export class DirectoryReplicator {
       this.notices.delete(db.path);
       this.retryAt.delete(db.path);
       this.logger.info('added database to replication', { db: db.path });
-      await firstOf(this.options.host.firstSync(db.path), this.options.firstSyncWait ?? 10_000);
+      await firstOf(this.options.host.firstSync(db.path), this.options.firstSyncWait ?? 10_000, this.closing.signal);
     });
   }
 
@@ -363,7 +366,10 @@ export class DirectoryReplicator {
     if (this.closed) return;
     let found;
     try {
-      found = await scanDirectory(this.entry.dir, this.scanOptions(), (path, err) => this.noticeOnce(path, `cannot read directory: ${err.message}`));
+      // A database already replicated is not stat-ed: a rename or removal of it is an event, and
+      // a rescan needs only to see that it is still there. Idle cost stays one readdir per directory.
+      const options = { ...this.scanOptions(), stat: (path: string) => !this.tracked.has(path) };
+      found = await scanDirectory(this.entry.dir, options, (path, err) => this.noticeOnce(path, `cannot read directory: ${err.message}`));
     } catch (err) {
       if (!this.rootMissing) {
         this.rootMissing = true;
@@ -392,9 +398,9 @@ export class DirectoryReplicator {
     for (const file of found.files) {
       seen.add(file.path);
       const current = this.tracked.get(file.path);
-      if (current && current.dev === file.stats.dev && current.ino === file.stats.ino) continue;
+      if (current && (!file.stats || (current.dev === file.stats.dev && current.ino === file.stats.ino))) continue;
       if (current) this.enqueue(file.path, () => this.reconcile(file.path));
-      else await this.considerQueued(file.path, file.stats);
+      else if (file.stats) await this.considerQueued(file.path, file.stats);
     }
     for (const path of this.tracked.keys()) if (!seen.has(path)) this.enqueue(path, () => this.reconcile(path));
     for (const path of this.looked.keys()) {
@@ -419,9 +425,16 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Waits for `promise` (ignoring its outcome), at most `ms`. */
-async function firstOf(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Waits for `promise` (ignoring its outcome), at most `ms`, and not once `signal` is aborted. */
+async function firstOf(promise: Promise<unknown>, ms: number, signal: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  let onAbort: (() => void) | undefined;
+  const bounded = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  await Promise.race([promise.catch(() => {}), bounded]);
   clearTimeout(timer);
+  signal.removeEventListener('abort', onAbort!);
 }

@@ -39,7 +39,7 @@ export async function startDirectories(
   config: LitestreamConfig,
   options: { registry: BackendRegistry; host: DirectoryHost; logger: Logger; concurrency?: number },
 ): Promise<RunningDirectories> {
-  const owners = new Map<string, string>(config.dbs.map((d, i) => [d.path, `a "path" entry (database ${i + 1} of dbs)`]));
+  const owners = new Map<string, string>(config.dbs.map((d) => [d.path, 'its own "path" entry']));
   const limiter = new Limiter(options.concurrency ?? START_CONCURRENCY);
   const replicators: DirectoryReplicator[] = [];
   const closeAll = () => Promise.all(replicators.map((r) => r.close())).then(() => {});

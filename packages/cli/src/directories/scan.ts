@@ -2,10 +2,11 @@ import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** A file whose name matched, with what `stat` said of it. */
+/** A file whose name matched. */
 export interface FoundFile {
   readonly path: string;
-  readonly stats: Stats;
+  /** What `stat` said of it, when `ScanOptions.stat` asked for it (or it is a symbolic link). */
+  readonly stats?: Stats;
 }
 
 /** What to look at while walking a directory. */
@@ -16,11 +17,13 @@ export interface ScanOptions {
   readonly matches: (name: string) => boolean;
   /** Directories not to enter (besides hidden ones), such as a `meta-dir` below the directory. */
   readonly skipDirectory?: (path: string) => boolean;
+  /** Whether to `stat` a matching regular file (default true); a rescan skips the files it already replicates. */
+  readonly stat?: (path: string) => boolean;
 }
 
 /**
  * Walks `root` (and with `recursive`, its subdirectories) and returns the regular files whose
- * names match, and the directories walked. Directories whose names begin with a dot are not
+ * names match, and the directories walked. Each file is `stat`ed unless `options.stat` says not to. Directories whose names begin with a dot are not
  * entered: the metadata directories (`.<db>-litestream`) and the work directories of `restore`
  * live there. Symbolic links to files count as files; links to directories are not followed.
  * Files and directories that vanish meanwhile are left out. A missing or unreadable `root`
@@ -47,6 +50,10 @@ export async function scanDirectory(root: string, options: ScanOptions, onError?
         continue;
       }
       if (!(entry.isFile() || entry.isSymbolicLink()) || !options.matches(entry.name)) continue;
+      if (entry.isFile() && options.stat?.(path) === false) {
+        files.push({ path });
+        continue;
+      }
       const stats = await stat(path).catch(() => undefined);
       if (stats?.isFile()) files.push({ path, stats });
     }
