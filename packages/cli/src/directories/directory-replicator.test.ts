@@ -46,7 +46,10 @@ class FakeHost implements DirectoryHost {
   readonly live = new Set<string>();
   active = 0;
   peak = 0;
-  constructor(private readonly delayMs = 0) {}
+  private readonly delayMs: number;
+  constructor(delayMs = 0) {
+    this.delayMs = delayMs;
+  }
   async add(db: DatabaseConfig): Promise<void> {
     this.active += 1;
     this.peak = Math.max(this.peak, this.active);
