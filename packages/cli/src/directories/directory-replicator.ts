@@ -31,7 +31,7 @@ export interface DirectoryReplicatorOptions {
    * entry record their files here, and the first to claim a file keeps it.
    */
   readonly owners: Map<string, string>;
-  /** Rescan period while `fs.watch` works, ms (default 10 s): a safety net for missed events. */
+  /** Rescan period while `fs.watch` works, ms (default 30 s): a safety net for missed events. */
   readonly rescanInterval?: number;
   /** Rescan period where a directory cannot be watched, ms (default 1 s). */
   readonly pollInterval?: number;
@@ -285,7 +285,7 @@ export class DirectoryReplicator {
 
   private scheduleRescans(): void {
     clearInterval(this.rescanTimer);
-    const every = this.watchFailed ? (this.options.pollInterval ?? 1000) : (this.options.rescanInterval ?? 10_000);
+    const every = this.watchFailed ? (this.options.pollInterval ?? 1000) : (this.options.rescanInterval ?? 30_000);
     this.rescanTimer = setInterval(() => void this.rescan(), every);
     this.rescanTimer.unref();
   }
