@@ -40,7 +40,7 @@ export async function findDatabase(config: LitestreamConfig, db: string, registr
     const inDirectory = directoryDatabaseAt(config, await registry.get(), path);
     if (inDirectory) return inDirectory;
   }
-  const known = [...config.dbs.map((d) => d.path), ...config.dirs.map((d) => `${d.pattern} in ${d.dir}${d.recursive ? ' (recursive)' : ''}`)].join(', ') || '(none)';
+  const known = [...config.dbs.map((d) => d.path), ...config.dirs.map((d) => `databases matching ${JSON.stringify(d.pattern)} in ${d.dir}${d.recursive ? ' and below' : ''}`)].join(', ') || '(none)';
   throw new CliError(`database ${path} is not in the config; configured databases: ${known}`);
 }
 
