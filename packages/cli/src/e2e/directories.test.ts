@@ -77,7 +77,9 @@ describe('directory replication (real bin, writer processes)', () => {
     for (const recursive of [true, false]) {
       const replica = join(root, `static-replica-${recursive}`);
       const config = join(root, `static-${recursive}.yml`);
-      await writeFile(config, `dbs:\n  - dir: ${dir}\n    pattern: "*.db"\n    recursive: ${recursive}\n    replica:\n      url: file://${replica}\n`);
+      // The second run keeps its metadata apart, under meta-dir.
+      const metaDir = join(root, 'static-meta');
+      await writeFile(config, `dbs:\n  - dir: ${dir}\n    pattern: "*.db"\n    recursive: ${recursive}\n${recursive ? '' : `    meta-dir: ${metaDir}\n`}    replica:\n      url: file://${replica}\n`);
       const r = litestream(['replicate', '-once', '-config', config]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
       const out = r.stdout + r.stderr;
@@ -89,6 +91,7 @@ describe('directory replication (real bin, writer processes)', () => {
       // Each database under <replica>/<relative path>, and nothing else there.
       const tops = (await filesBelow(replica)).map((f) => f.split('/ltx/')[0]!.replace(/\/owner\.json$/, ''));
       expect([...new Set(tops)].sort()).toEqual([...replicated].sort());
+      if (!recursive) expect(existsSync(join(metaDir, 'top.db-litestream', 'position.json'))).toBe(true);
 
       const listed = litestream(['databases', '-config', config, '-json']);
       expect(listed.status, listed.stderr).toBe(0);
