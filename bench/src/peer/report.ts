@@ -4,7 +4,7 @@
  * of the medians, the target of issue 9 and whether it is met) and two SVG plots beside it:
  * the lag CDF and restore time against the number of files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fmt, repoRoot, table } from '../common.ts';
 import { summarize, valuesOf, verdict, type FigureDef, type ScenarioResult, type SeriesId, type Summary } from './scenario.ts';
@@ -233,6 +233,9 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   md.push('');
   md.push('Install sizes (`@litestream-ts/cli` alone, with `@litestream-ts/backend-s3`, the `litestream-ts` meta-package) and the start-up of the installed command: [benchmarks/packages.md](benchmarks/packages.md), made by `BENCH_WRITE=1 node bench/src/packages.ts`.');
   md.push('');
+  // The section `pnpm bench:dirs` (directories.ts) writes is kept as it is.
+  const kept = keptSection(join(docs, 'BENCHMARKS.md'));
+  if (kept) md.push(kept, '');
   md.push('## Reproducing');
   md.push('');
   md.push('```sh');
@@ -245,4 +248,13 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   const file = join(docs, 'BENCHMARKS.md');
   writeFileSync(file, md.join('\n'));
   return relative(process.cwd(), file) || file;
+}
+
+/** The `<!-- directories:begin -->` … `<!-- directories:end -->` block of the current file, if any. */
+function keptSection(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf('<!-- directories:begin -->');
+  const end = text.indexOf('<!-- directories:end -->');
+  return start !== -1 && end > start ? text.slice(start, end + '<!-- directories:end -->'.length) : undefined;
 }

@@ -13,7 +13,7 @@ export function collectSecrets(config: LitestreamConfig | undefined, ...urls: Ar
   const add = (value: unknown) => {
     if (typeof value === 'string' && value.trim().length >= 4) found.add(value.trim());
   };
-  for (const db of config?.dbs ?? []) {
+  for (const db of [...(config?.dbs ?? []), ...(config?.dirs ?? [])]) {
     for (const [key, value] of Object.entries(db.replica.settings)) if (isSensitiveKey(key)) add(value);
     urls.push(db.replica.url);
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger, ReplicaClient, Store, StoreDatabase } from '@litestream-ts/core';
 import type { Command } from 'commander';
-import type { LitestreamConfig } from '../config/index.ts';
+import type { DatabaseConfig, LitestreamConfig } from '../config/index.ts';
 import { readConfig, replicaClientFor, shorthandConfig } from '../context.ts';
 import { CliError } from '../cli-error.ts';
 import type { DeferredRegistry } from '../deferred-registry.ts';
@@ -26,7 +26,7 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
     .command('replicate')
     .summary('continuously replicate databases')
     .description(
-      'Replicates every database of the config file, or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
+      'Replicates every database of the config file (with those found under its "dir" entries), or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
         '(which runs a final sync within shutdown-sync-timeout) or until the -exec command exits. A replica that cannot be ' +
         'reached is retried with backoff (logged as "sync error") while commits are staged locally. Exits 1 when the final ' +
         'sync did not complete; with -once, exits 1 as soon as the sync fails.\n\n' +
@@ -49,10 +49,10 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
       const config = db !== undefined && url !== undefined ? await shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
       // With a control socket, databases can come later (litestream register).
       const registerLater = config.socket?.enabled === true && !opts.once;
-      if (config.dbs.length === 0 && !registerLater) throw new CliError('the config lists no databases (dbs:)');
+      if (config.dbs.length === 0 && config.dirs.length === 0 && !registerLater) throw new CliError('the config lists no databases (dbs:)');
       const logger = commandLogger(config.logging, opts.logLevel, collectSecrets(config, url));
       for (const warning of config.warnings) logger.warn(warning);
-      if (config.dbs.length === 0) logger.warn('the config lists no databases; add them with litestream register');
+      if (config.dbs.length === 0 && config.dirs.length === 0) logger.warn('the config lists no databases; add them with litestream register');
       await replicate(registry, config, opts, logger);
     });
 }
@@ -70,11 +70,12 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   // The control socket (bound before any database opens) and heartbeat pings, when configured.
   const extras = opts.once ? undefined : await import('./replicate-services.ts');
   let services: ReplicateServices | undefined;
+  let directories: DirectoryReplication | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
     await services?.close();
     await server?.close();
-    await closeClients(clients, logger);
+    await closeClients([...clients, ...(directories?.clients() ?? [])], logger);
   };
   let fatal: (() => void) | undefined;
   try {
@@ -93,11 +94,13 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       }
       databases.push(storeDatabase(d, client));
     }
+    // The settings of `dir` entries count too: their databases join the store once found.
+    const settings = [...config.dbs, ...config.dirs];
     store = new Store({
       databases,
       // 0 (event-driven) keeps a 1 s tick as a safety net, and a 1 s base for retry backoff.
-      monitorInterval: smallestPositive(config.dbs.map((d) => d.monitorInterval)),
-      syncInterval: smallestPositive(config.dbs.map((d) => d.replica.syncInterval)),
+      monitorInterval: smallestPositive(settings.map((d) => d.monitorInterval)),
+      syncInterval: smallestPositive(settings.map((d) => d.replica.syncInterval)),
       levels: config.levels,
       snapshotInterval: config.snapshot.interval,
       snapshotRetention: config.snapshot.retention,
@@ -110,15 +113,20 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
     // A replica that cannot be reached does not fail this: the store logs it and retries.
     await store.start();
+    if (config.dirs.length > 0) directories = await startDirectoryReplication(registry, config, store, logger);
     services?.serve({ store, databases, registry, clients, closeClients: (c) => closeClients(c, logger) });
   } catch (err) {
+    await directories?.close();
     await store?.stop({ timeout: 0 }).catch(() => {});
     await release();
     throw err;
   }
 
   if (opts.once) {
-    await replicateOnce(store, clients, config, opts, logger, { enforceRetention, writeReplicaSnapshot });
+    // Every database of the directories is in the store, and synced once, before the sync.
+    await directories?.settled();
+    await directories?.close();
+    await replicateOnce(store, [...clients, ...(directories?.clients() ?? [])], config, opts, logger, { enforceRetention, writeReplicaSnapshot });
     await release();
     return;
   }
@@ -139,6 +147,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     // No control command may act on databases being stopped.
     await services?.close();
     try {
+      // No database joins or leaves once stopping began; the store's stop syncs them all.
+      await directories?.close();
       await running.stop();
     } catch {
       // Each database whose replica lacks commits was logged ("final sync incomplete").
@@ -181,6 +191,26 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       stop(code ?? (signal ? 128 + signalNumber(signal) : 1));
     });
   });
+}
+
+/** The `dir` entries of a running `replicate`, with the replica clients of their databases. */
+interface DirectoryReplication {
+  settled(): Promise<void>;
+  close(): Promise<void>;
+  clients(): ReplicaClient[];
+}
+
+/** Finds the databases of every `dir` entry and adds them to the store (see directories/). */
+async function startDirectoryReplication(registry: DeferredRegistry, config: LitestreamConfig, store: Store, logger: Logger): Promise<DirectoryReplication> {
+  const { startDirectories, storeHost } = await import('../directories/index.ts');
+  const host = storeHost(store, { clientFor: (d) => replicaClientFor(registry, d, logger), storeDatabase, logger });
+  try {
+    const running = await startDirectories(config, { registry: await registry.get(), host, logger });
+    return { settled: () => running.settled(), close: () => running.close(), clients: () => host.clients() };
+  } catch (err) {
+    await closeClients(host.clients(), logger);
+    throw new CliError((err as Error).message);
+  }
 }
 
 /** After a final sync, the process gets this long beyond shutdown-sync-timeout to wind down. */

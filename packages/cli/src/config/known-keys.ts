@@ -56,6 +56,11 @@ export const LOGGING_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
 
 export const DATABASE_KEYS: readonly string[] = [
   'path',
+  'dir',
+  'pattern',
+  'recursive',
+  'watch',
+  'meta-dir',
   'meta-path',
   'monitor-interval',
   'checkpoint-interval',
@@ -69,17 +74,7 @@ export const DATABASE_KEYS: readonly string[] = [
   'replicas',
 ];
 
-const DIRECTORY_REPLICATION: UnsupportedKey = {
-  action: 'error',
-  reason: 'directory replication (dir, pattern, recursive, watch, meta-dir) is not implemented; list each database with its own "path"',
-};
-
 export const DATABASE_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
-  dir: DIRECTORY_REPLICATION,
-  pattern: DIRECTORY_REPLICATION,
-  recursive: DIRECTORY_REPLICATION,
-  watch: DIRECTORY_REPLICATION,
-  'meta-dir': DIRECTORY_REPLICATION,
   'max-sync-wal-bytes': { action: 'warn', reason: 'each sync ships every committed WAL frame' },
 };
 

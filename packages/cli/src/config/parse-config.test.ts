@@ -116,6 +116,7 @@ dbs:
           },
         },
       ],
+      dirs: [],
       snapshot: { interval: 43_200_000, retention: 259_200_000 },
       levels: [
         { level: 1, interval: 10_000 },
@@ -148,6 +149,7 @@ dbs:
           replica: { type: 'file', syncInterval: 1000, settings: { type: 'file', path: '/var/backups/app' } },
         },
       ],
+      dirs: [],
       snapshot: { interval: 86_400_000, retention: 86_400_000 },
       levels: DEFAULT_COMPACTION_LEVELS,
       l0Retention: 300_000,

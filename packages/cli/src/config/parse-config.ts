@@ -13,7 +13,8 @@ import type { ReplicaDefaults } from './replica-section.ts';
 import { readPlugins } from './plugins-section.ts';
 import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
 import { readHeartbeat, readSocket } from './control-sections.ts';
-import type { DatabaseConfig, LitestreamConfig } from './types.ts';
+import type { DatabaseConfig, DirectoryConfig, LitestreamConfig } from './types.ts';
+import { checkDirectoryReplica } from './directory-section.ts';
 import { readDuration, readText } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
 
@@ -64,18 +65,31 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   const replicaDefaults = readReplicaDefaults(source, root, sharedKeys);
   const snapshot = readSnapshot(source, get('snapshot'));
   const dbs: DatabaseConfig[] = [];
+  const dirs: DirectoryConfig[] = [];
   const dbSnapshots: DatabaseSnapshot[] = [];
   const placed: PlacedDatabase[] = [];
   const dbsEntry = get('dbs');
   if (dbsEntry && !isEmptyValue(dbsEntry.value)) {
     const seen = new Map<string, string>();
     for (const item of readList(source, dbsEntry)) {
-      const { db, snapshot: dbSnapshot } = readDatabase(source, item.node, item.path, {
+      const { db, directory, snapshot: dbSnapshot } = readDatabase(source, item.node, item.path, {
         registry,
         replicaDefaults,
         cwd: options.cwd ?? process.cwd(),
         requireDatabases: options.requireDatabases ?? true,
       });
+      if (directory) {
+        const key = `${directory.dir}\0${directory.pattern}`;
+        const earlier = seen.get(key);
+        if (earlier) throw source.error(item.node, `${item.path}.dir`, `directory ${JSON.stringify(directory.dir)} with pattern ${JSON.stringify(directory.pattern)} is already listed as ${earlier}; list it once`);
+        seen.set(key, item.path);
+        checkDirectoryReplica(source, registry, directory, item.node, item.path);
+        dirs.push(directory);
+        dbSnapshots.push(dbSnapshot);
+        placed.push({ ...placeReplica(source, { path: directory.dir, replica: directory.replica }, item.node, item.path), directory: true });
+        continue;
+      }
+      if (!db) continue;
       const earlier = seen.get(db.path);
       if (earlier) throw source.error(item.node, `${item.path}.path`, `${JSON.stringify(db.path)} is already listed as ${earlier}; list each database once`);
       seen.set(db.path, item.path);
@@ -99,6 +113,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   const heartbeat = readHeartbeat(source, get('heartbeat-url'), get('heartbeat-interval'));
   return {
     dbs,
+    dirs,
     snapshot: {
       interval: snapshot.interval ?? agreedSnapshotValue(source, dbSnapshots, 'interval') ?? CONFIG_DEFAULTS.snapshotInterval,
       retention: snapshot.retention ?? agreedSnapshotValue(source, dbSnapshots, 'retention') ?? CONFIG_DEFAULTS.snapshotRetention,
@@ -117,7 +132,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
 }
 
 /** Where a database's replica is written in the file, for messages about it. */
-function placeReplica(source: ConfigSource, db: DatabaseConfig, node: Node | null, path: string): PlacedDatabase {
+function placeReplica(source: ConfigSource, db: PlacedDatabase['db'], node: Node | null, path: string): PlacedDatabase {
   const entries = readMapping(source, node, path).entries;
   const replica = entries.get('replica') ?? entries.get('replicas');
   const replicaPath = replica?.path ?? `${path}.replica`;

@@ -59,9 +59,33 @@ export interface DatabaseConfig {
   readonly replica: ReplicaConfig;
 }
 
+/**
+ * A directory of databases (`dir` instead of `path`): every SQLite database in WAL mode whose
+ * file name matches `pattern` is replicated with the entry's settings, to the entry's replica
+ * with its path relative to `dir` appended.
+ */
+export interface DirectoryConfig extends Omit<DatabaseConfig, 'path' | 'metaPath'> {
+  /** Absolute path of the directory. */
+  readonly dir: string;
+  /** File name pattern, in Go's `filepath.Match` syntax (`*.db`). */
+  readonly pattern: string;
+  /** Search subdirectories too. */
+  readonly recursive: boolean;
+  /** Keep watching: pick up new databases and release removed ones while running. */
+  readonly watch: boolean;
+  /** `meta-path` as given (absolute): each database's metadata goes below it, by relative path. */
+  readonly metaPath?: string;
+  /** `meta-dir` (absolute): each database's metadata goes to `<meta-dir>/<relative path>-litestream`. */
+  readonly metaDir?: string;
+  /** Where the entry is in the config (`dbs[1]`), for messages. */
+  readonly entry: string;
+}
+
 /** A Litestream v0.5 config file, read, checked and completed with defaults. */
 export interface LitestreamConfig {
   readonly dbs: readonly DatabaseConfig[];
+  /** The `dir` entries of `dbs`, whose databases are found when replication starts. */
+  readonly dirs: readonly DirectoryConfig[];
   /** Snapshot schedule and retention, in milliseconds. */
   readonly snapshot: { readonly interval: number; readonly retention: number };
   /** Compaction tiers L1, L2, …, each with its interval in milliseconds. */
