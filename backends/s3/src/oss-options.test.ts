@@ -3,6 +3,7 @@ import { BackendRegistry } from '@litestream-ts/core';
 import lazyS3Backend from './plugin.ts';
 import { applyOssDefaults, ossOptionsFromConfig, parseOssUrl } from './oss-options.ts';
 import { s3Backend } from './s3-backend.ts';
+import { checkS3Config, optionsFromConfig } from './s3-location.ts';
 import { resolveS3Settings } from './s3-settings.ts';
 
 const settingsOfUrl = (url: string, env = {}) => resolveS3Settings(applyOssDefaults(parseOssUrl(url).options, env));
@@ -71,6 +72,11 @@ describe('the s3 plugin serves oss', () => {
     expect(fromConfig.type).toBe('oss');
     expect(fromConfig.ltxFileLocation({ level: 1, minTXID: 1, maxTXID: 2 })).toContain('p/0001/0000000000000001-0000000000000002.ltx');
     await Promise.all([fromUrl.close(), fromConfig.close()]);
+  });
+
+  it('takes an oss:// URL as OSS even when the host filled in type: s3 (the CLI does, from the scheme)', () => {
+    expect(optionsFromConfig({ type: 's3', url: 'oss://b/p' }).options.type).toBe('oss');
+    expect(() => checkS3Config({ type: 's3', url: 'oss://b/p' })).not.toThrow();
   });
 
   it('leaves s3:// exactly as before', () => {

@@ -10,10 +10,9 @@ export function isOssUrl(url: string): boolean {
   return /^oss:\/\//i.test(url.trim());
 }
 
-/** Whether a config entry names OSS: `type: oss`, or an `oss://` URL without a type. */
+/** Whether a config entry names OSS: `type: oss`, or an `oss://` URL (whatever type a host filled in). */
 export function isOssConfig(config: Readonly<Record<string, unknown>>): boolean {
-  if (typeof config.type === 'string' && config.type !== '') return config.type === 'oss';
-  return typeof config.url === 'string' && isOssUrl(config.url);
+  return config.type === 'oss' || (typeof config.url === 'string' && isOssUrl(config.url));
 }
 
 /** Options from an s3:// or oss:// URL (OSS defaults applied to the latter). */
