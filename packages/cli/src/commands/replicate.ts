@@ -60,8 +60,10 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   if (server) logger.info('serving metrics on', { url: server.url });
   const clients: ReplicaClient[] = [];
   let store: Store | undefined;
+  let mcp: { readonly url: string; close(): Promise<void> } | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
+    await mcp?.close();
     await server?.close();
     await closeClients(clients, logger);
   };
@@ -109,6 +111,14 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
     // A replica that cannot be reached does not fail this: the store logs it and retries.
     await store.start();
+    if (config.mcpAddr && !opts.once) {
+      // The MCP SDK (and its HTTP stack) loads only for a config that asks for it.
+      const { startMcpServer } = await import('../mcp/index.ts');
+      const running = store;
+      const served = config.dbs.map((d, i) => ({ path: d.path, replicaType: d.replica.type, client: clients[i]! }));
+      mcp = await startMcpServer(config.mcpAddr, { databases: () => served, syncStatus: () => running.syncStatus() }, logger);
+      logger.info('serving MCP on', { url: mcp.url });
+    }
   } catch (err) {
     await store?.stop({ timeout: 0 }).catch(() => {});
     await release();

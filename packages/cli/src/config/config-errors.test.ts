@@ -100,7 +100,6 @@ describe('warnings', () => {
     const config = parseConfig('socket:\n  enabled: true\nmcp-addr: ":3001"\nlogging:\n  source: true\n  type: pretty\n', { file: FILE, registry: fakeRegistry(), env: {} });
     expect(config.warnings).toEqual([
       `${FILE}:1:1: socket: ignored: the control socket (litestream start/stop/sync) is not implemented`,
-      `${FILE}:3:1: mcp-addr: ignored: the MCP server is not implemented`,
       `${FILE}:5:3: logging.source: ignored: log lines do not carry source locations`,
       `${FILE}:6:9: logging.type: the "pretty" log type is written as "text" here`,
     ]);

@@ -22,6 +22,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'validation-interval',
   'connect-timeout',
   'request-timeout',
+  'mcp-addr',
 ];
 
 /** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */
@@ -39,7 +40,6 @@ export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
   'verify-compaction': { action: 'warn', reason: 'compaction always checks the TXID chain it writes' },
   'heartbeat-url': { action: 'warn', reason: 'heartbeat pings are not implemented' },
   'heartbeat-interval': { action: 'warn', reason: 'heartbeat pings are not implemented' },
-  'mcp-addr': { action: 'warn', reason: 'the MCP server is not implemented' },
 };
 
 export const SNAPSHOT_KEYS: readonly string[] = ['interval', 'retention'];
