@@ -53,7 +53,7 @@ function traced(args: readonly string[], options: { block?: string } = {}): CliR
 /** The SDKs behind the s3, abs, gs, nats and sftp backends (and their own dependencies named after them). */
 const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client)\//;
 /** What `version` and help must not load: core, the backends, and the heavy dependencies of the commands. */
-const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
+const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi|@modelcontextprotocol|zod)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
 /** Each backend's own module (the one that imports its SDK), by type. */
 const BACKEND_MODULE = {
   file: /\/file\/dist\/file-backend\.js$/,
@@ -90,6 +90,8 @@ describe('the litestream bin loads only what a command uses (module trace of the
     expect(replicate.status, replicate.stderr).toBe(0);
     expect(loadedBackends(replicate.modules)).toEqual(['file']);
     expect(matching(replicate.modules, SDKS)).toEqual([]);
+    // The MCP SDK loads only for a config with mcp-addr.
+    expect(matching(replicate.modules, /\/node_modules\/(@modelcontextprotocol|zod|hono|express)\//)).toEqual([]);
 
     const out = join(dir, 'restored.db');
     const restore = traced(['restore', '-o', out, replica]);
