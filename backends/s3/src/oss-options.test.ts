@@ -3,6 +3,7 @@ import { BackendRegistry } from '@litestream-ts/core';
 import lazyS3Backend from './plugin.ts';
 import { applyOssDefaults, ossOptionsFromConfig, parseOssUrl } from './oss-options.ts';
 import { s3Backend } from './s3-backend.ts';
+import type { S3ReplicaClient } from './s3-replica-client.ts';
 import { checkS3Config, optionsFromConfig } from './s3-location.ts';
 import { resolveS3Settings } from './s3-settings.ts';
 
@@ -65,10 +66,10 @@ describe('the s3 plugin serves oss', () => {
   });
 
   it('builds an oss client from a URL and from a config entry', async () => {
-    const fromUrl = s3Backend.fromURL('oss://b/p?region=cn-beijing');
+    const fromUrl = s3Backend.fromURL('oss://b/p?region=cn-beijing') as S3ReplicaClient;
     expect(fromUrl.type).toBe('oss');
     expect(fromUrl.settings.endpoint).toBe('https://s3.oss-cn-beijing.aliyuncs.com');
-    const fromConfig = await new BackendRegistry().register(s3Backend).fromConfig({ type: 'oss', bucket: 'b', path: 'p' });
+    const fromConfig = (await new BackendRegistry().register(s3Backend).fromConfig({ type: 'oss', bucket: 'b', path: 'p' })) as S3ReplicaClient;
     expect(fromConfig.type).toBe('oss');
     expect(fromConfig.ltxFileLocation({ level: 1, minTXID: 1, maxTXID: 2 })).toContain('p/0001/0000000000000001-0000000000000002.ltx');
     await Promise.all([fromUrl.close(), fromConfig.close()]);
@@ -80,7 +81,7 @@ describe('the s3 plugin serves oss', () => {
   });
 
   it('leaves s3:// exactly as before', () => {
-    const client = s3Backend.fromURL('s3://b/p');
+    const client = s3Backend.fromURL('s3://b/p') as S3ReplicaClient;
     expect(client.type).toBe('s3');
     expect(client.settings.endpoint).toBeUndefined();
   });
