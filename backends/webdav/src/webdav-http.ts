@@ -19,15 +19,40 @@ export interface WebdavRequest {
   /** Path below the base URL (segments unencoded, '/'-separated); a trailing '/' names a collection. */
   readonly path: string;
   readonly headers?: OutgoingHttpHeaders;
-  /** Request body: bytes, or a stream whose length is in `headers['content-length']`. */
-  readonly body?: Uint8Array | Readable;
+  /**
+   * Request body: bytes, or a function that opens it afresh for each attempt (a stream whose
+   * length is in `headers['content-length']`).
+   */
+  readonly body?: Uint8Array | (() => Uint8Array | Readable);
   readonly signal: AbortSignal;
+  /**
+   * Whether sending the request twice does no harm (default true). A request that is not is
+   * retried only when the server said it did nothing (423, 502, 503, 504), never after a
+   * connection dropped with the request possibly applied.
+   */
+  readonly idempotent?: boolean;
+  /** Told about each failed attempt that is retried (the storage call names the last one if it times out). */
+  readonly failed?: (error: unknown) => void;
 }
+
+/** Attempts of one request at most (the request timeout usually ends a longer streak first). */
+export const MAX_ATTEMPTS = 10;
+
+/**
+ * Statuses that mean the server did nothing and may do it on a retry: 423 Locked (another
+ * request holds the path for a moment: servers lock a path while they create or move it),
+ * and a gateway or server that is briefly unavailable.
+ */
+const RETRIED_STATUSES = new Set([423, 502, 503, 504]);
+
+/** Connection failures after which a request may be sent again (the agent may have reused a socket the server had closed). */
+const RETRIED_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /**
  * The HTTP side of the WebDAV client: Node's own `http`/`https` with a keep-alive agent that
- * enforces the connect timeout, Basic authentication, and the base URL the replica path is under.
- * Credentials travel only in the Authorization header, never in a URL or a message.
+ * enforces the connect timeout, Basic authentication, the base URL the replica path is under, and
+ * retries with backoff of what failed without harm. Credentials travel only in the
+ * Authorization header, never in a URL or a message.
  */
 export class WebdavHttp {
   /** The base URL, ending in '/'. */
@@ -60,40 +85,48 @@ export class WebdavHttp {
     return decodeURIComponent(this.urlOf(path).pathname);
   }
 
-  /** Sends a request and resolves with the response once its head arrives (any status). */
-  send(request: WebdavRequest): Promise<IncomingMessage> {
-    const url = this.urlOf(request.path);
-    const headers: OutgoingHttpHeaders = { ...request.headers };
-    if (this.authorization !== undefined) headers.authorization = this.authorization;
-    const { request: open } = process.getBuiltinModule(this.secure ? 'node:https' : 'node:http');
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = open(url, { method: request.method, headers, agent: this.agent, signal: request.signal });
-      req.once('response', resolve);
-      req.once('error', reject);
-      const body = request.body;
-      if (body === undefined) req.end();
-      else if (body instanceof Uint8Array) req.end(body);
-      else {
-        body.once('error', (error) => req.destroy(error));
-        body.pipe(req);
+  /**
+   * Sends a request and resolves with the response once its head arrives. Retries, after a
+   * backoff, a status in `RETRIED_STATUSES` and (idempotent requests only) a dropped or refused
+   * connection, up to `MAX_ATTEMPTS`; then the last answer or error is the result.
+   */
+  async send(request: WebdavRequest): Promise<IncomingMessage> {
+    for (let attempt = 1; ; attempt++) {
+      let response: IncomingMessage;
+      try {
+        response = await this.sendOnce(request);
+      } catch (error) {
+        if (request.signal.aborted || attempt >= MAX_ATTEMPTS || request.idempotent === false || !RETRIED_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        request.failed?.(error);
+        await backoff(attempt, request.signal);
+        continue;
       }
-    });
+      const status = response.statusCode ?? 0;
+      if (!RETRIED_STATUSES.has(status) || attempt >= MAX_ATTEMPTS) return response;
+      response.resume();
+      request.failed?.(this.failure(request, status, response.statusMessage));
+      await backoff(attempt, request.signal);
+    }
   }
 
   /** Sends a request, reads the whole answer, and throws `WebdavError`/`NotFoundError` unless its status is in `ok`. */
   async call(request: WebdavRequest, ok: readonly number[]): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
-    let response = await this.send(request);
-    // 423 Locked: another request holds the path for a moment (servers lock a path while they
-    // create or move it). Requests whose body can be sent again wait and retry.
-    for (let attempt = 0; response.statusCode === 423 && !ok.includes(423) && !isStream(request.body) && attempt < LOCK_RETRIES; attempt++) {
-      response.resume();
-      await lockWait(attempt, request.signal);
-      response = await this.send(request);
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.send(request);
+      let body: Buffer;
+      try {
+        body = await readAll(response);
+      } catch (error) {
+        // The answer was cut off: an idempotent request is simply asked again.
+        if (request.signal.aborted || attempt >= MAX_ATTEMPTS || request.idempotent === false || !RETRIED_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        request.failed?.(error);
+        await backoff(attempt, request.signal);
+        continue;
+      }
+      const status = response.statusCode ?? 0;
+      if (!ok.includes(status)) throw this.failure(request, status, response.statusMessage);
+      return { status, headers: response.headers, body };
     }
-    const body = await readAll(response);
-    const status = response.statusCode ?? 0;
-    if (!ok.includes(status)) throw this.failure(request, status, response.statusMessage);
-    return { status, headers: response.headers, body };
   }
 
   /** The error for an unexpected status (404 is `NotFoundError`). */
@@ -113,13 +146,29 @@ export class WebdavHttp {
   close(): void {
     this.agent.destroy();
   }
+
+  private sendOnce(request: WebdavRequest): Promise<IncomingMessage> {
+    const url = this.urlOf(request.path);
+    const headers: OutgoingHttpHeaders = { ...request.headers };
+    if (this.authorization !== undefined) headers.authorization = this.authorization;
+    const { request: open } = process.getBuiltinModule(this.secure ? 'node:https' : 'node:http');
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = open(url, { method: request.method, headers, agent: this.agent, signal: request.signal });
+      req.once('response', resolve);
+      req.once('error', reject);
+      const body = typeof request.body === 'function' ? request.body() : request.body;
+      if (body === undefined) req.end();
+      else if (body instanceof Uint8Array) req.end(body);
+      else {
+        body.once('error', (error) => req.destroy(error));
+        body.pipe(req);
+      }
+    });
+  }
 }
 
-/** Retries of a request answered 423 Locked (about 3 s in all). */
-export const LOCK_RETRIES = 10;
-
-/** Waits before retry `attempt` of a request answered 423 Locked; rejects when the call is abandoned. */
-export function lockWait(attempt: number, signal: AbortSignal): Promise<void> {
+/** Waits before attempt `attempt + 1`: 50 ms doubling, at most 1 s; rejects when the call is abandoned. */
+export function backoff(attempt: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     signal.throwIfAborted();
     const onAbort = () => {
@@ -129,13 +178,9 @@ export function lockWait(attempt: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, Math.min(500, 20 * 2 ** attempt));
+    }, Math.min(1000, 50 * 2 ** (attempt - 1)));
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-function isStream(body: WebdavRequest['body']): boolean {
-  return body !== undefined && !(body instanceof Uint8Array);
 }
 
 /** The whole body of a response. */

@@ -14,7 +14,7 @@ import {
   type WriteLtxResult,
 } from '@litestream-ts/core';
 import type { WebdavSettings } from './webdav-config.ts';
-import { LOCK_RETRIES, WebdavHttp, lockWait, readAll } from './webdav-http.ts';
+import { WebdavHttp } from './webdav-http.ts';
 import { PROPFIND_BODY, parseMultistatus, type DavEntry } from './webdav-propfind.ts';
 import { stageBody, type StagedBody } from './webdav-staging.ts';
 
@@ -81,13 +81,13 @@ export class WebdavReplicaClient extends ReplicaClient {
     const path = this.layout.ltxKey(ref);
     if (range.size === 0) {
       // No byte range names zero bytes: ask whether the file exists.
-      await this.http.call({ method: 'HEAD', path, signal: range.signal }, [200]);
+      await this.http.call({ method: 'HEAD', path, signal: range.signal, failed: range.failed }, [200]);
       return Readable.from([]);
     }
     const headers: Record<string, string> = {};
     if (range.size !== undefined) headers.range = `bytes=${range.offset}-${range.offset + range.size - 1}`;
     else if (range.offset > 0) headers.range = `bytes=${range.offset}-`;
-    const response = await this.http.send({ method: 'GET', path, headers, signal: range.signal });
+    const response = await this.http.send({ method: 'GET', path, headers, signal: range.signal, failed: range.failed });
     const status = response.statusCode ?? 0;
     if (status === 416) {
       // The offset is at or past the end of an existing file.
@@ -128,7 +128,7 @@ export class WebdavReplicaClient extends ReplicaClient {
 
   protected async _readObject(name: string, call: StorageCallContext): Promise<StoredObject | undefined> {
     try {
-      const { body } = await this.http.call({ method: 'GET', path: this.layout.objectKey(name), signal: call.signal }, [200]);
+      const { body } = await this.http.call({ method: 'GET', path: this.layout.objectKey(name), signal: call.signal, failed: call.failed }, [200]);
       const data = new Uint8Array(body);
       return { data, etag: etagOf(data) };
     } catch (error) {
@@ -162,7 +162,7 @@ export class WebdavReplicaClient extends ReplicaClient {
     const body = Buffer.from(PROPFIND_BODY);
     try {
       const answer = await this.http.call(
-        { method: 'PROPFIND', path, headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8', 'content-length': body.byteLength }, body, signal: call.signal },
+        { method: 'PROPFIND', path, headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8', 'content-length': body.byteLength }, body, signal: call.signal, failed: call.failed },
         [207],
       );
       call.progress();
@@ -179,43 +179,54 @@ export class WebdavReplicaClient extends ReplicaClient {
     const dir = path.slice(0, slash + 1);
     const temp = `${dir}.${path.slice(slash + 1)}.${randomBytes(6).toString('hex')}.tmp`;
     const put = () =>
-      this.http.send({
-        method: 'PUT',
-        path: temp,
-        headers: { 'content-length': staged.size, 'content-type': 'application/octet-stream' },
-        body: staged.open(),
-        signal: call.signal,
-      });
+      this.http.call(
+        {
+          method: 'PUT',
+          path: temp,
+          headers: { 'content-length': staged.size, 'content-type': 'application/octet-stream' },
+          body: () => staged.open(),
+          signal: call.signal,
+          failed: call.failed,
+        },
+        [200, 201, 204, 404, 409],
+      );
     try {
-      let response = await put();
-      for (let attempt = 0; response.statusCode === 423 && attempt < LOCK_RETRIES; attempt++) {
-        response.resume();
-        await lockWait(attempt, call.signal);
-        response = await put();
-      }
+      let { status } = await put();
       // 409 Conflict (RFC 4918) or, on some servers, 404: a collection on the way is missing.
-      if ((response.statusCode === 409 || response.statusCode === 404) && dir !== '') {
-        response.resume();
+      if ((status === 409 || status === 404) && dir !== '') {
         await this.ensureCollection(dir, call);
-        response = await put();
+        ({ status } = await put());
       }
-      await readAll(response);
-      if (response.statusCode !== 201 && response.statusCode !== 204 && response.statusCode !== 200) throw this.http.failure({ method: 'PUT', path: temp }, response.statusCode, response.statusMessage);
+      if (status === 409 || status === 404) throw this.http.failure({ method: 'PUT', path: temp }, status, status === 409 ? 'Conflict' : 'Not Found');
     } catch (error) {
       // An upload cut short may have left part of the temporary file.
       this.forget(temp);
       throw error;
     }
     call.progress();
+    // A MOVE whose connection dropped may have happened: it is sent again, and a 404 then (the
+    // temporary name, unique to this upload, is gone) is success if the file is in place whole.
+    let retried = false;
+    const failed = (error: unknown): void => {
+      retried = true;
+      call.failed(error);
+    };
     try {
-      await this.http.call(
-        { method: 'MOVE', path: temp, headers: { destination: this.http.urlOf(path).href, overwrite: 'T' }, signal: call.signal },
-        [201, 204],
+      const { status } = await this.http.call(
+        { method: 'MOVE', path: temp, headers: { destination: this.http.urlOf(path).href, overwrite: 'T' }, signal: call.signal, failed },
+        [201, 204, 404],
       );
+      if (status === 404 && !(retried && (await this.sizeOf(path, call)) === staged.size)) throw this.http.failure({ method: 'MOVE', path: temp }, 404, 'Not Found');
     } catch (error) {
       this.forget(temp);
       throw error;
     }
+  }
+
+  /** The size of a stored file, or undefined when it does not exist. */
+  private async sizeOf(path: string, call: StorageCallContext): Promise<number | undefined> {
+    const { status, headers } = await this.http.call({ method: 'HEAD', path, signal: call.signal, failed: call.failed }, [200, 404]);
+    return status === 200 ? Number(headers['content-length']) : undefined;
   }
 
   /**
@@ -232,7 +243,7 @@ export class WebdavReplicaClient extends ReplicaClient {
   }
 
   private async makeCollection(dir: string, call: StorageCallContext): Promise<void> {
-    const mkcol = () => this.http.call({ method: 'MKCOL', path: dir, signal: call.signal }, [201, 405, 409]);
+    const mkcol = () => this.http.call({ method: 'MKCOL', path: dir, signal: call.signal, failed: call.failed }, [201, 405, 409]);
     let { status } = await mkcol();
     if (status === 409) {
       const parent = dir.replace(/[^/]+\/$/, '');
@@ -244,7 +255,7 @@ export class WebdavReplicaClient extends ReplicaClient {
   }
 
   private async delete(path: string, call: StorageCallContext): Promise<void> {
-    await this.http.call({ method: 'DELETE', path, signal: call.signal }, [200, 204, 404]);
+    await this.http.call({ method: 'DELETE', path, signal: call.signal, failed: call.failed }, [200, 204, 404]);
     call.progress();
   }
 
