@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LtxFileRef } from '@litestream-ts/core';
 import { clientFor, webdavForFile } from './test-support/webdav-fixture.ts';
@@ -58,6 +60,9 @@ if (service === undefined) {
       thaw();
       await client.writeLtxFile(ref(3), Buffer.from('after the stall'));
       expect(Buffer.concat(await collect(await client.openLtxFile(ref(3)))).toString()).toBe('after the stall');
+      const listedAfter = await collect(client.listLtxFiles(0));
+      const onDisk = readdirSync(join(dav.rootDir, client.layout.path, 'ltx/0'));
+      expect(listedAfter.map((f) => f.minTXID), `listed ${JSON.stringify(listedAfter)}; on disk ${onDisk.join(', ')}`).toContain(3);
       await client.close();
     }, 60_000);
 
