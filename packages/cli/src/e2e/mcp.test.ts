@@ -64,16 +64,26 @@ describe('replicate serves MCP tools on mcp-addr (SDK client, real replicate, wr
     expect(tools.map((t) => t.name).sort()).toEqual(['litestream_databases', 'litestream_ltx', 'litestream_restore', 'litestream_restore_plan', 'litestream_status']);
     for (const tool of tools) expect(tool.annotations?.readOnlyHint, tool.name).toBe(tool.name !== 'litestream_restore');
 
-    // More commits while replicate runs; then wait for the replica to hold them.
-    await app.insert(15, 2000);
+    // More commits while replicate runs, each waited for until the replica holds it (a TXID
+    // counts a sync, which may carry several commits), so there are earlier states to plan for.
     type Status = { path: string; replica: string; localTXID: string; replicaTXID: string; lagTXIDs: number; inSync: boolean; healthy: boolean };
-    let status: Status | undefined;
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(100)) {
-      status = await json<Status>('litestream_status', { database: db });
-      if (status.inSync && status.replicaTXID === status.localTXID && Number.parseInt(status.replicaTXID, 16) >= 3) break;
+    const synced = async (after: number): Promise<Status> => {
+      let last: Status | undefined;
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(50)) {
+        last = await json<Status>('litestream_status', { database: db });
+        if (last.inSync && last.replicaTXID === last.localTXID && Number.parseInt(last.replicaTXID, 16) > after) return last;
+      }
+      throw new Error(`the replica did not pass TXID ${after}: ${JSON.stringify(last)}`);
+    };
+    let status = await synced(0);
+    const first = Number.parseInt(status.replicaTXID, 16);
+    for (let i = 0; i < 3; i++) {
+      await app.insert(5, 2000);
+      status = await synced(Number.parseInt(status.replicaTXID, 16));
     }
     expect(status).toMatchObject({ path: db, replica: 'file', inSync: true, lagTXIDs: 0, healthy: true });
-    const txid = status!.replicaTXID;
+    expect(Number.parseInt(status.replicaTXID, 16)).toBeGreaterThanOrEqual(first + 3);
+    const txid = status.replicaTXID;
     expect(txid).toMatch(/^[0-9a-f]{16}$/);
 
     const { databases } = await json<{ databases: Status[] }>('litestream_databases');
@@ -100,8 +110,9 @@ describe('replicate serves MCP tools on mcp-addr (SDK client, real replicate, wr
     expect(plan.files[0]!.minTXID).toBe('0000000000000001');
     expect(plan.files.at(-1)!.maxTXID).toBe(txid);
     expect(plan.size).toBe(plan.files.reduce((n, f) => n + (all.find((a) => a.minTXID === f.minTXID && a.maxTXID === f.maxTXID)?.size ?? Number.NaN), 0));
-    const early = await json<Plan>('litestream_restore_plan', { database: db, txid: '2' });
-    expect(early.txid).toBe('0000000000000002');
+    const early = await json<Plan>('litestream_restore_plan', { database: db, txid: String(first + 1) });
+    expect(early.txid).toBe((first + 1).toString(16).padStart(16, '0'));
+    expect(early.files.at(-1)!.maxTXID).toBe(early.txid);
     const future = await json<Plan>('litestream_restore_plan', { database: db, timestamp: new Date(Date.now() + 3_600_000).toISOString() });
     expect(future.txid).toBe(txid);
     const both = await call('litestream_restore_plan', { database: db, txid: '2', timestamp: new Date().toISOString() });
