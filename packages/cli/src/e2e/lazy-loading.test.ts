@@ -50,8 +50,8 @@ function traced(args: readonly string[], options: { block?: string } = {}): CliR
   return { ...r, modules: readFileSync(record, 'utf8').split('\n').filter(Boolean) };
 }
 
-/** The SDKs behind the s3, abs, gs, nats and sftp backends (and their own dependencies named after them). */
-const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client)\//;
+/** The SDKs behind the s3, abs, gs, nats, sftp and webdav backends (and their own dependencies named after them). */
+const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client|fast-xml-parser)\//;
 /** What `version` and help must not load: core, the backends, and the heavy dependencies of the commands. */
 const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi|@modelcontextprotocol|zod)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
 /** Each backend's own module (the one that imports its SDK), by type. */
@@ -62,6 +62,7 @@ const BACKEND_MODULE = {
   gs: /\/gcs\/dist\/gcs-backend\.js$/,
   nats: /\/nats\/dist\/nats-backend\.js$/,
   sftp: /\/sftp\/dist\/sftp-backend\.js$/,
+  webdav: /\/webdav\/dist\/webdav-backend\.js$/,
 };
 const matching = (modules: readonly string[], pattern: RegExp) => modules.filter((m) => pattern.test(m));
 const loadedBackends = (modules: readonly string[]) => Object.entries(BACKEND_MODULE).filter(([, p]) => modules.some((m) => p.test(m))).map(([type]) => type);
