@@ -86,3 +86,40 @@ describe('the s3 plugin serves oss', () => {
     expect(client.settings.endpoint).toBeUndefined();
   });
 });
+
+describe('what an oss client sends (captured before it leaves the process)', () => {
+  /** The first signed request of `run`, stopped at the HTTP handler. */
+  async function firstRequest(url: string, run: (client: S3ReplicaClient) => Promise<unknown>): Promise<{ protocol: string; hostname: string; path: string; headers: Record<string, string> }> {
+    const client = s3Backend.fromURL(url) as S3ReplicaClient;
+    let captured: { protocol: string; hostname: string; path: string; headers: Record<string, string> } | undefined;
+    (client.s3.config as { requestHandler: unknown }).requestHandler = {
+      handle: async (request: { protocol: string; hostname: string; path: string; headers: Record<string, string> }) => {
+        captured ??= { protocol: request.protocol, hostname: request.hostname, path: request.path, headers: { ...request.headers } };
+        throw Object.assign(new Error('captured'), { name: 'CapturedRequest', $metadata: {} });
+      },
+    };
+    await run(client).catch(() => {});
+    await client.close();
+    if (!captured) throw new Error('no request was sent');
+    return captured;
+  }
+
+  it('addresses the bucket virtual-hosted on s3.oss-REGION.aliyuncs.com and signs for the plain region ID', async () => {
+    process.env.LITESTREAM_ACCESS_KEY_ID = 'LTAIEXAMPLE';
+    process.env.LITESTREAM_SECRET_ACCESS_KEY = 'example-secret';
+    try {
+      const get = await firstRequest('oss://my-bucket.oss-cn-shenzhen.aliyuncs.com/db', (c) => c.readObject('lock.json'));
+      expect(get).toMatchObject({ protocol: 'https:', hostname: 'my-bucket.s3.oss-cn-shenzhen.aliyuncs.com', path: '/db/lock.json' });
+      expect(get.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=LTAIEXAMPLE\/\d{8}\/cn-shenzhen\/s3\/aws4_request,/);
+      const put = await firstRequest('oss://my-bucket/db', (c) => c.writeLtxFile({ level: 0, minTXID: 1, maxTXID: 1 }, new Uint8Array(100)));
+      expect(put).toMatchObject({ hostname: 'my-bucket.s3.oss-cn-hangzhou.aliyuncs.com', path: '/db/0000/0000000000000001-0000000000000001.ltx' });
+      // A plain body with its length and a signed payload hash: no aws-chunked framing or trailers.
+      expect(put.headers['content-encoding'] ?? '').not.toContain('aws-chunked');
+      expect(put.headers['x-amz-content-sha256']).toMatch(/^[0-9a-f]{64}$/);
+      expect(put.headers['x-amz-trailer']).toBeUndefined();
+    } finally {
+      delete process.env.LITESTREAM_ACCESS_KEY_ID;
+      delete process.env.LITESTREAM_SECRET_ACCESS_KEY;
+    }
+  });
+});
