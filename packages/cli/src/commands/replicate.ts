@@ -116,7 +116,12 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       const { startMcpServer } = await import('../mcp/index.ts');
       const running = store;
       const served = config.dbs.map((d, i) => ({ path: d.path, replicaType: d.replica.type, client: clients[i]! }));
-      mcp = await startMcpServer(config.mcpAddr, { databases: () => served, syncStatus: () => running.syncStatus() }, logger);
+      // The store's databases as they are now (one removed at run time is no longer served).
+      const current = () => {
+        const paths = new Set(running.paths());
+        return served.filter((d) => paths.has(d.path));
+      };
+      mcp = await startMcpServer(config.mcpAddr, { databases: current, syncStatus: () => running.syncStatus() }, logger);
       logger.info('serving MCP on', { url: mcp.url });
     }
   } catch (err) {
