@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,6 +20,23 @@ afterAll(async () => {
 });
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A tools/list request sent with chosen Host and Origin headers (fetch cannot set Host). */
+function rawPost(port: number, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
 
 type ToolResult = { isError?: boolean; content: Array<{ type: string; text?: string }> };
 const textOf = (result: ToolResult): string => result.content.map((c) => c.text ?? '').join('');
@@ -134,6 +152,13 @@ describe('replicate serves MCP tools on mcp-addr (SDK client, real replicate, wr
     expect([live.isError, textOf(live)]).toEqual([true, `refusing to restore onto ${other}: it is a database being replicated`]);
     const relative = await call('litestream_restore', { database: db, output: 'restored-2.db' });
     expect([relative.isError, textOf(relative)]).toEqual([true, 'output must be an absolute path, got "restored-2.db"']);
+
+    // Bound to loopback, it refuses requests addressed to another name (DNS rebinding) or from another origin.
+    const rebound = await rawPost(port, { host: `attacker.example:${port}` });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('answers only requests addressed to localhost');
+    expect((await rawPost(port, { host: `127.0.0.1:${port}`, origin: 'http://attacker.example' })).status).toBe(403);
+    expect((await rawPost(port, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).status).toBe(200);
 
     // replicate is still replicating after all that, and stops cleanly.
     await app.insert(1);

@@ -91,7 +91,15 @@ export function buildMcpServer(source: McpSource, logger: Logger): McpServer {
  */
 export async function startMcpServer(addr: string, source: McpSource, logger: Logger): Promise<RunningMcpServer> {
   const { host, port } = parseListenAddress(addr);
+  const loopbackOnly = host !== undefined && isLoopbackName(host);
   const http = createServer((request, response) => {
+    // Bound to loopback, the server answers only requests addressed to loopback: a web page whose
+    // name an attacker re-points at 127.0.0.1 (DNS rebinding) sends its own Host and Origin.
+    if (loopbackOnly && !(isLoopbackHost(request.headers.host) && (request.headers.origin === undefined || isLoopbackOrigin(request.headers.origin)))) {
+      response.writeHead(403, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'forbidden: this MCP server answers only requests addressed to localhost' }, id: null }));
+      return;
+    }
     handle(request, response, source, logger).catch((error: unknown) => {
       logger.warn('mcp: request failed', { error: (error as Error).message });
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -144,6 +152,31 @@ async function answer(run: () => unknown): Promise<ToolAnswer> {
     return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }] };
   } catch (error) {
     return { isError: true, content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }] };
+  }
+}
+
+/** `localhost`, `127.x.x.x`, `::1` (brackets allowed). */
+function isLoopbackName(name: string): boolean {
+  const bare = name.toLowerCase().replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/** A Host header (`name[:port]`) that names a loopback address. */
+function isLoopbackHost(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  try {
+    return isLoopbackName(new URL(`http://${header}`).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** An Origin header of a page served from loopback. */
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    return isLoopbackName(new URL(origin).hostname);
+  } catch {
+    return false;
   }
 }
 
