@@ -160,7 +160,11 @@ export function parseTarget(args: TargetArgs): RestoreTarget {
 function stateOf(db: McpDatabase, status: SyncStatus | undefined): DatabaseState {
   const local = status?.localTXID ?? 0;
   const remote = status?.remoteTXID ?? 0;
+  // Whatever else core reports per database (such as the time of the last sync) is passed on, times as ISO text.
+  const { path: _path, localTXID: _local, remoteTXID: _remote, inSync: _inSync, healthy: _healthy, lastError: _error, corruptFiles: _corrupt, ...more } = status ?? ({} as Partial<SyncStatus>);
+  const extra = Object.fromEntries(Object.entries(more).map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value]));
   return {
+    ...extra,
     path: db.path,
     replica: db.replicaType,
     localTXID: formatTXID(local),
