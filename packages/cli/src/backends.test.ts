@@ -4,16 +4,17 @@ import { gcsBackend } from '@litestream-ts/backend-gcs';
 import { natsBackend } from '@litestream-ts/backend-nats';
 import { s3Backend } from '@litestream-ts/backend-s3';
 import { sftpBackend } from '@litestream-ts/backend-sftp';
+import { webdavBackend } from '@litestream-ts/backend-webdav';
 import type { BackendPlugin } from '@litestream-ts/core';
 import { describe, expect, it } from 'vitest';
 import { createBackendRegistry } from './backends.ts';
 
-const SHIPPED: readonly BackendPlugin[] = [absBackend, fileBackend, gcsBackend, natsBackend, s3Backend, sftpBackend];
+const SHIPPED: readonly BackendPlugin[] = [absBackend, fileBackend, gcsBackend, natsBackend, s3Backend, sftpBackend, webdavBackend];
 
 describe('createBackendRegistry: every backend installed beside the CLI (here: the monorepo\'s), registered lazily', () => {
   it('knows each backend by the same facts as its plugin, before loading any', async () => {
     const registry = await createBackendRegistry({ env: {} });
-    expect(registry.list().map((b) => b.type)).toEqual(['abs', 'file', 'gs', 'nats', 's3', 'sftp']);
+    expect(registry.list().map((b) => b.type)).toEqual(['abs', 'file', 'gs', 'nats', 's3', 'sftp', 'webdav']);
     for (const plugin of SHIPPED) {
       const info = registry.forType(plugin.type);
       expect({ schemes: info.schemes, configKeys: info.configKeys, description: info.description }).toEqual({
@@ -27,7 +28,7 @@ describe('createBackendRegistry: every backend installed beside the CLI (here: t
 
   it("checks each scheme's URLs with the backend's own rules without loading it", async () => {
     const registry = await createBackendRegistry({ env: {} });
-    const good = ['s3://bucket/db', 'abs://account@container/db', 'gs://bucket/db', 'nats://localhost:4222/bucket', 'sftp://user@host/db', 'file:///var/backups/db'];
+    const good = ['s3://bucket/db', 'oss://bucket/db', 'abs://account@container/db', 'gs://bucket/db', 'nats://localhost:4222/bucket', 'sftp://user@host/db', 'webdavs://host/db', 'file:///var/backups/db'];
     for (const url of good) expect(() => registry.resolve(url), url).not.toThrow();
     expect(() => registry.resolve('s3:///no-bucket')).toThrow(/bucket/);
     expect(() => registry.resolve('gs:///no-bucket')).toThrow(/bucket/);

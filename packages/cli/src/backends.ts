@@ -16,7 +16,7 @@ export const CLI_PACKAGE_DIR = resolve(import.meta.dirname, '..');
  * Each is registered lazily, from its package's `./plugin` module: the registry knows its type,
  * schemes, config keys and URL check, and imports the backend (and its SDK) only when a
  * replica of that scheme or type is built. A `file://` replica never loads the AWS, Azure,
- * Google, NATS or SSH libraries.
+ * Google, NATS, SSH or WebDAV libraries.
  */
 export function createBackendRegistry(options: DiscoverOptions = {}): Promise<BackendRegistry> {
   return discoverBackends({ ...options, beside: [...(options.beside ?? []), CLI_PACKAGE_DIR] });

@@ -71,9 +71,11 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   const extras = opts.once ? undefined : await import('./replicate-services.ts');
   let services: ReplicateServices | undefined;
   let directories: DirectoryReplication | undefined;
+  let mcp: { readonly url: string; close(): Promise<void> } | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
     await services?.close();
+    await mcp?.close();
     await server?.close();
     await closeClients([...clients, ...(directories?.clients() ?? [])], logger);
   };
@@ -115,6 +117,19 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     await store.start();
     if (config.dirs.length > 0) directories = await startDirectoryReplication(registry, config, store, logger);
     services?.serve({ store, databases, registry, clients, closeClients: (c) => closeClients(c, logger) });
+    if (config.mcpAddr && !opts.once) {
+      // The MCP SDK (and its HTTP stack) loads only for a config that asks for it.
+      const { startMcpServer } = await import('../mcp/index.ts');
+      const running = store;
+      const served = config.dbs.map((d, i) => ({ path: d.path, replicaType: d.replica.type, client: clients[i]! }));
+      // The store's databases as they are now (one removed at run time is no longer served).
+      const current = () => {
+        const paths = new Set(running.paths());
+        return served.filter((d) => paths.has(d.path));
+      };
+      mcp = await startMcpServer(config.mcpAddr, { databases: current, syncStatus: () => running.syncStatus() }, logger);
+      logger.info('serving MCP on', { url: mcp.url });
+    }
   } catch (err) {
     await directories?.close();
     await store?.stop({ timeout: 0 }).catch(() => {});

@@ -104,7 +104,6 @@ describe('warnings', () => {
   it('ignores harmless Litestream keys litestream-ts does not implement, saying so', () => {
     const config = parseConfig('socket:\n  enabled: true\nmcp-addr: ":3001"\nlogging:\n  source: true\n  type: pretty\n', { file: FILE, registry: fakeRegistry(), env: {} });
     expect(config.warnings).toEqual([
-      `${FILE}:3:1: mcp-addr: ignored: the MCP server is not implemented`,
       `${FILE}:5:3: logging.source: ignored: log lines do not carry source locations`,
       `${FILE}:6:9: logging.type: the "pretty" log type is written as "text" here`,
     ]);

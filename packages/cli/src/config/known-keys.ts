@@ -27,6 +27,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'socket',
   'heartbeat-url',
   'heartbeat-interval',
+  'mcp-addr',
 ];
 
 /** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */
@@ -41,7 +42,6 @@ export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
   validation: { action: 'warn', reason: 'set "validation-interval" on the replica instead' },
   'l0-retention-check-interval': { action: 'warn', reason: 'L0 retention is enforced after each compaction' },
   'verify-compaction': { action: 'warn', reason: 'compaction always checks the TXID chain it writes' },
-  'mcp-addr': { action: 'warn', reason: 'the MCP server is not implemented' },
 };
 
 export const SOCKET_KEYS: readonly string[] = ['enabled', 'path', 'permissions'];

@@ -134,6 +134,13 @@ dbs:
     });
   });
 
+  it('reads mcp-addr (the MCP server of replicate) like addr, and refuses one without a port', () => {
+    expect(parse('mcp-addr: ":3001"\n').mcpAddr).toBe(':3001');
+    expect(parse('mcp-addr: 127.0.0.1:3001\n')).toMatchObject({ mcpAddr: '127.0.0.1:3001', warnings: [] });
+    expect(parse('').mcpAddr).toBeUndefined();
+    expect(() => parse('mcp-addr: localhost\n')).toThrow(/mcp-addr: expected host:port/);
+  });
+
   it("fills in Litestream v0.5's defaults", () => {
     const config = parse(`dbs:\n  - path: ${dir}/app.db\n    replica:\n      path: /var/backups/app\n`);
     expect(config).toEqual({

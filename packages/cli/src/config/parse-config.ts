@@ -108,6 +108,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   const execEntry = get('exec');
   const exec = execEntry && readText(source, execEntry);
   const addr = readAddr(source, get('addr'));
+  const mcpAddr = readAddr(source, get('mcp-addr'));
   const logging = readLogging(source, get('logging'), env.LOG_LEVEL);
   const socket = readSocket(source, get('socket'), options.cwd ?? process.cwd());
   const heartbeat = readHeartbeat(source, get('heartbeat-url'), get('heartbeat-interval'));
@@ -122,6 +123,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     l0Retention: duration('l0-retention', 'non-negative') ?? CONFIG_DEFAULTS.l0Retention,
     logging,
     ...(addr ? { addr } : {}),
+    ...(mcpAddr ? { mcpAddr } : {}),
     shutdownSyncTimeout: duration('shutdown-sync-timeout', 'non-negative') ?? CONFIG_DEFAULTS.shutdownSyncTimeout,
     shutdownSyncInterval: duration('shutdown-sync-interval', 'positive') ?? CONFIG_DEFAULTS.shutdownSyncInterval,
     ...(exec ? { exec } : {}),

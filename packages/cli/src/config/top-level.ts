@@ -97,7 +97,7 @@ export function checkRetention(source: ConfigSource, entry: Entry | undefined): 
   }
 }
 
-/** `addr`: `host:port` or `:port` for the metrics server. */
+/** `addr` (metrics) or `mcp-addr` (MCP server): `host:port` or `:port`. */
 export function readAddr(source: ConfigSource, entry: Entry | undefined): string | undefined {
   const text = entry && readText(source, entry);
   if (!entry || !text) return undefined;

@@ -95,6 +95,8 @@ export interface LitestreamConfig {
   readonly logging: LoggingConfig;
   /** Address of the metrics HTTP server (`:9090`, `127.0.0.1:9090`), when set. */
   readonly addr?: string;
+  /** Address of the MCP server `replicate` runs (`mcp-addr`: `:3001`, `127.0.0.1:3001`), when set. */
+  readonly mcpAddr?: string;
   /** How long shutdown keeps trying to sync the last changes, in ms (0: no final sync). */
   readonly shutdownSyncTimeout: number;
   /** Milliseconds between those final sync attempts. */

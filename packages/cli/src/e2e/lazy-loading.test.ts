@@ -50,10 +50,10 @@ function traced(args: readonly string[], options: { block?: string } = {}): CliR
   return { ...r, modules: readFileSync(record, 'utf8').split('\n').filter(Boolean) };
 }
 
-/** The SDKs behind the s3, abs, gs, nats and sftp backends (and their own dependencies named after them). */
-const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client)\//;
+/** The SDKs behind the s3, abs, gs, nats, sftp and webdav backends (and their own dependencies named after them). */
+const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client|fast-xml-parser)\//;
 /** What `version` and help must not load: core, the backends, and the heavy dependencies of the commands. */
-const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
+const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi|@modelcontextprotocol|zod)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
 /** Each backend's own module (the one that imports its SDK), by type. */
 const BACKEND_MODULE = {
   file: /\/file\/dist\/file-backend\.js$/,
@@ -62,6 +62,7 @@ const BACKEND_MODULE = {
   gs: /\/gcs\/dist\/gcs-backend\.js$/,
   nats: /\/nats\/dist\/nats-backend\.js$/,
   sftp: /\/sftp\/dist\/sftp-backend\.js$/,
+  webdav: /\/webdav\/dist\/webdav-backend\.js$/,
 };
 const matching = (modules: readonly string[], pattern: RegExp) => modules.filter((m) => pattern.test(m));
 const loadedBackends = (modules: readonly string[]) => Object.entries(BACKEND_MODULE).filter(([, p]) => modules.some((m) => p.test(m))).map(([type]) => type);
@@ -102,6 +103,8 @@ describe('the litestream bin loads only what a command uses (module trace of the
     expect(replicate.status, replicate.stderr).toBe(0);
     expect(loadedBackends(replicate.modules)).toEqual(['file']);
     expect(matching(replicate.modules, SDKS)).toEqual([]);
+    // The MCP SDK loads only for a config with mcp-addr.
+    expect(matching(replicate.modules, /\/node_modules\/(@modelcontextprotocol|zod|hono|express)\//)).toEqual([]);
 
     const out = join(dir, 'restored.db');
     const restore = traced(['restore', '-o', out, replica]);
@@ -121,7 +124,7 @@ describe('the litestream bin loads only what a command uses (module trace of the
     expect(r.status, r.stderr).toBe(0);
     // Beside the CLI in this checkout: all six backends (the monorepo's dev dependencies).
     const plugins = matching(r.modules, /\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\/plugin\.js$/).map((m) => /\/(?:backends\/|backend-)([^/]+)\/dist\/plugin\.js$/.exec(m)![1]);
-    expect(plugins.sort()).toEqual(['abs', 'file', 'gcs', 'nats', 's3', 'sftp']);
+    expect(plugins.sort()).toEqual(['abs', 'file', 'gcs', 'nats', 's3', 'sftp', 'webdav']);
     expect(loadedBackends(r.modules)).toEqual([]);
     expect(matching(r.modules, SDKS)).toEqual([]);
   });

@@ -196,6 +196,19 @@ describe('BackendRegistry lazy entries', () => {
     expect(() => registry.register(eager)).not.toThrow();
     expect([loadsOf(url), importsOf(url)]).toEqual([0, 0]);
   });
+
+  it('answers further config types (aliases) with the same backend, listed once, and refuses an alias another backend owns', async () => {
+    const url = await backendModule('main');
+    const registry = new BackendRegistry().registerLazy(lazyEntry('main', url, { aliases: ['other'] }));
+    expect(registry.forType('other').type).toBe('main');
+    expect(registry.list().map((b: BackendInfo) => b.type)).toEqual(['main']);
+    expect([loadsOf(url), importsOf(url)]).toEqual([0, 0]);
+    const client = made(await registry.fromConfig({ type: 'other', bucket: 'b' }));
+    expect([client.made, client.type, client.config?.type]).toEqual(['config', 'main', 'other']);
+    const second = await backendModule('second');
+    expect(() => registry.registerLazy(lazyEntry('second', second, { aliases: ['other'] }))).toThrow(/backend type "other" is already registered/);
+    expect(() => registry.registerLazy(lazyEntry('other', second))).toThrow(/backend type "other" is already registered/);
+  });
 });
 
 describe('BackendRegistry: a scheme or type that a first-party package serves names the package', () => {

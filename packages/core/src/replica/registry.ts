@@ -29,6 +29,11 @@ export interface BackendInfo {
   readonly type: string;
   /** URL schemes, without `:` (for example `['s3']`). */
   readonly schemes: readonly string[];
+  /**
+   * Further config `type`s this backend answers (for example `oss` for the s3 backend, which
+   * serves Alibaba Cloud OSS through its S3 API). Optional; `fromConfig` sees the entry's `type`.
+   */
+  readonly aliases?: readonly string[];
   /** Config keys this backend accepts besides the common ones, so unknown keys can be reported. */
   readonly configKeys: readonly string[];
   /** One line for listings of installed backends. */
@@ -126,7 +131,7 @@ export class BackendRegistry {
 
   /** Installed backends (loaded or not), sorted by type. */
   list(): BackendInfo[] {
-    return [...this.byType.values()].map((e) => e.info).sort((a, b) => a.type.localeCompare(b.type));
+    return [...new Set(this.byType.values())].map((e) => e.info).sort((a, b) => a.type.localeCompare(b.type));
   }
 
   /** The facts of the backend for a config type, without loading it; throws naming the installed ones when absent. */
@@ -195,14 +200,18 @@ export class BackendRegistry {
 
   private add(entry: Entry): this {
     const { type, schemes } = entry.info;
+    const types = [type, ...(entry.info.aliases ?? [])];
     const existing = this.byType.get(type);
-    if (existing && existing.info !== entry.info) throw new UsageError(`backend type "${type}" is already registered`);
+    for (const name of types) {
+      const owner = this.byType.get(name);
+      if (owner && owner.info !== entry.info) throw new UsageError(`backend type "${name}" is already registered`);
+    }
     for (const scheme of schemes) {
       const owner = this.byScheme.get(scheme);
       if (owner && owner.info !== entry.info) throw new UsageError(`URL scheme "${scheme}:" is already registered by the ${owner.info.type} backend`);
     }
     if (existing) return this;
-    this.byType.set(type, entry);
+    for (const name of types) this.byType.set(name, entry);
     for (const scheme of schemes) this.byScheme.set(scheme, entry);
     return this;
   }
