@@ -80,7 +80,6 @@ describe('config errors name the file, line, column and key path', () => {
       `${FILE}:6:26: dbs[1].snapshot.interval: conflicts with dbs[0].snapshot.interval (2h0m0s here, 1h0m0s there); snapshots are scheduled for all databases at once, so set snapshot.interval at the top level`,
       { requireDatabases: false },
     ],
-    ['disabled retention', 'retention:\n  enabled: false\n', `${FILE}:2:12: retention.enabled: not supported: retention is always enforced here; use snapshot.retention to keep data longer`],
     ['age encryption', db('    replica:\n      url: s3://b/p\n      age:\n        recipients: [x]\n'), `${FILE}:5:7: dbs[0].replica.age: not supported: age encryption is not available in Litestream v0.5 either; remove the "age" section`],
   ])('%s', (_name, text, message, options) => {
     expect(errorOf(text, options).message).toBe(message);

@@ -11,7 +11,7 @@ import { SecretScrubber } from './redaction.ts';
 import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
 import type { ReplicaDefaults } from './replica-section.ts';
 import { readPlugins } from './plugins-section.ts';
-import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
+import { readRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
 import { readHeartbeat, readSocket } from './control-sections.ts';
 import type { DatabaseConfig, DirectoryConfig, LitestreamConfig } from './types.ts';
 import { checkDirectoryReplica } from './directory-section.ts';
@@ -99,7 +99,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     }
     checkReplicaOverlap(source, registry, placed);
   }
-  checkRetention(source, get('retention'));
+  const retention = readRetention(source, get('retention'));
 
   const duration = (key: string, bound: 'positive' | 'non-negative'): number | undefined => {
     const entry = get(key);
@@ -121,6 +121,7 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     },
     levels: readLevels(source, get('levels')),
     l0Retention: duration('l0-retention', 'non-negative') ?? CONFIG_DEFAULTS.l0Retention,
+    retention,
     logging,
     ...(addr ? { addr } : {}),
     ...(mcpAddr ? { mcpAddr } : {}),

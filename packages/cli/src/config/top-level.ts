@@ -86,15 +86,16 @@ export function readLogging(source: ConfigSource, entry: Entry | undefined, logL
   return { level, type, stderr };
 }
 
-/** `retention: {enabled}`: only the default (enabled) is supported. */
-export function checkRetention(source: ConfigSource, entry: Entry | undefined): void {
-  if (!entry || isEmptyValue(entry.value)) return;
+/**
+ * `retention: {enabled}` (default true). False keeps every file on the replica: nothing is
+ * deleted there, so the bucket's lifecycle rules must expire old files.
+ */
+export function readRetention(source: ConfigSource, entry: Entry | undefined): boolean {
+  if (!entry || isEmptyValue(entry.value)) return true;
   const mapping = readMapping(source, entry.value, entry.path);
   checkKeys(source, mapping, { known: RETENTION_KEYS, listKnown: true });
   const enabled = mapping.entries.get('enabled');
-  if (enabled && readBoolean(source, enabled) === false) {
-    throw source.error(enabled.value, enabled.path, 'not supported: retention is always enforced here; use snapshot.retention to keep data longer');
-  }
+  return (enabled && readBoolean(source, enabled)) ?? true;
 }
 
 /** `addr` (metrics) or `mcp-addr` (MCP server): `host:port` or `:port`. */

@@ -92,6 +92,8 @@ export interface LitestreamConfig {
   readonly levels: readonly CompactionLevel[];
   /** Milliseconds L0 files are kept after they were compacted (0: dropped at once). */
   readonly l0Retention: number;
+  /** `retention.enabled`: false when nothing may be deleted from the replicas (lifecycle rules expire files). */
+  readonly retention: boolean;
   readonly logging: LoggingConfig;
   /** Address of the metrics HTTP server (`:9090`, `127.0.0.1:9090`), when set. */
   readonly addr?: string;

@@ -30,6 +30,8 @@ export interface ReplicationSchedule {
   readonly snapshotInterval: number;
   readonly snapshotRetention: number;
   readonly l0Retention: number;
+  /** Delete what retention releases on the replica (absent: true). False leaves it to the store's lifecycle rules. */
+  readonly retention?: boolean;
   readonly maxBackoff: number;
   /** Sync as soon as the `-wal` file changes (debounced), not only on the monitor tick. */
   readonly watchWal?: boolean;
@@ -561,7 +563,10 @@ export class ReplicatedDatabase {
     }
     running('snapshot');
     if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger, signal }))) changed = true;
-    if (changed) {
+    if (changed && this.schedule.retention === false) {
+      this.logger.debug('retention disabled: no replica file deleted');
+      await this.pruneLocal();
+    } else if (changed) {
       const result = await enforceRetention(client, {
         snapshotRetention: this.schedule.snapshotRetention,
         l0Retention: this.schedule.l0Retention,

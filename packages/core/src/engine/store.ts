@@ -48,6 +48,13 @@ export interface StoreOptions {
   /** How long L0 files stay after compaction, ms (default 5 min). */
   readonly l0Retention?: number;
   /**
+   * Delete replica files that retention releases (default true). False keeps every file on the
+   * replica (snapshots past `snapshotRetention`, compacted files, L0 files past `l0Retention`),
+   * for stores whose own lifecycle rules expire old objects; staged files on the local disk are
+   * still pruned. As Litestream v0.5's `retention.enabled: false`.
+   */
+  readonly retention?: boolean;
+  /**
    * How often each replica is validated, ms (default 0: never). A validation re-reads and
    * verifies the replica files a restore of the latest state would use that no earlier
    * validation read (at most 256 MiB a run), and checks that they chain; a corrupt file is
@@ -125,6 +132,7 @@ export class Store {
       snapshotInterval: options.snapshotInterval ?? 24 * HOUR,
       snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
       l0Retention: options.l0Retention ?? 5 * 60_000,
+      retention: options.retention ?? true,
       maxBackoff: 5 * 60_000,
       validationInterval: options.validationInterval ?? 0,
       ...(options.repairBackoff ? { repairBackoff: options.repairBackoff } : {}),
