@@ -39,6 +39,8 @@ export interface ReplicationSchedule {
   readonly validationInterval?: number;
   /** Spacing of full-image repairs while replica corruption keeps recurring. */
   readonly repairBackoff?: RepairBackoff;
+  /** Most staged files one upload pass sends (absent: 256; 0: no limit); the next pass follows at once. */
+  readonly maxSyncLtxFiles?: number;
 }
 
 /** Replication status of one database: local versus replica. */
@@ -146,7 +148,13 @@ export class ReplicatedDatabase {
     },
   ) {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
-    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics, signal: this.storage.signal });
+    this.replica = new Replica(this.db, client, {
+      name: options.replicaName,
+      logger: options.logger,
+      metrics: options.metrics,
+      signal: this.storage.signal,
+      ...(options.schedule.maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles: options.schedule.maxSyncLtxFiles } : {}),
+    });
     this.schedule = options.schedule;
     this.watcher = options.schedule.watchWal
       ? new WalWatcher(this.db.walPath, () => {
@@ -364,6 +372,11 @@ export class ReplicatedDatabase {
     const target = this.db.position?.txid ?? 0;
     this.assertLease();
     await this.replica.sync();
+    // A long backlog goes up in passes of maxSyncLtxFiles files.
+    while (this.replica.backlog && (this.replica.position?.txid ?? 0) < target) {
+      this.assertLease();
+      await this.replica.sync();
+    }
     // Uploading may have found the chain broken (a damaged staged file, a replica that lost
     // files): the full image that repairs it holds everything up to now, so ship it too.
     if (this.db.fullImagePending) {
@@ -430,6 +443,8 @@ export class ReplicatedDatabase {
           this.syncErrors.succeed();
           this.retryAt = 0;
           this.startMaintenance();
+          // Files left by maxSyncLtxFiles go up in the next pass, without waiting for a tick.
+          if (this.replica.backlog) this.changedMeanwhile = true;
         },
         (err: unknown) => {
           // Stopping aborted it: the final sync says how things stand.

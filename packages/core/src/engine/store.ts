@@ -23,6 +23,12 @@ export interface StoreDatabase {
   readonly watchWal?: boolean;
   /** Validation interval of this database's replica, ms (default: the store's `validationInterval`). */
   readonly validationInterval?: number;
+  /**
+   * Most staged L0 files one upload pass sends to the replica (default 256, Litestream's
+   * `max-sync-ltx-files`; 0: no limit). A longer backlog (after an outage) goes up in several
+   * passes, one right after the other, so compaction and shutdown get a turn between them.
+   */
+  readonly maxSyncLtxFiles?: number;
 }
 
 /** Settings of a store; names and defaults follow Litestream v0.5. */
@@ -147,6 +153,7 @@ export class Store {
           ...schedule,
           ...(d.watchWal !== undefined ? { watchWal: d.watchWal } : {}),
           ...(d.validationInterval !== undefined ? { validationInterval: d.validationInterval } : {}),
+          ...(d.maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles: d.maxSyncLtxFiles } : {}),
         },
         logger,
         metrics,
@@ -300,6 +307,10 @@ function checkValidationIntervals(options: StoreOptions): void {
   const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
   for (const [name, value] of values) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new UsageError(`${name} must be a non-negative number of milliseconds (0: off), got ${value}`);
+  }
+  for (const d of options.databases) {
+    const limit = d.maxSyncLtxFiles;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new UsageError(`maxSyncLtxFiles of ${d.path} must be a whole number of 0 or more (0: no limit), got ${limit}`);
   }
   const backoff = options.repairBackoff;
   if (backoff && !(Number.isFinite(backoff.initial) && backoff.initial > 0 && Number.isFinite(backoff.max) && backoff.max >= backoff.initial)) {
