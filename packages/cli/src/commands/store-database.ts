@@ -14,5 +14,7 @@ export function storeDatabase(d: DatabaseConfig, client: ReplicaClient): StoreDa
     watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
     // Re-read and verify what the replica holds (0 or unset: off).
     ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
+    // Staged files one upload pass sends (Litestream's max-sync-ltx-files; unset: core's 256).
+    ...(d.replica.maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles: d.replica.maxSyncLtxFiles } : {}),
   };
 }

@@ -2,7 +2,7 @@
 import { MAX_COMPACTION_LEVEL, type CompactionLevel } from '@litestream-ts/core';
 import type { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
-import { LEVEL_KEYS, LOGGING_KEYS, LOGGING_UNSUPPORTED, RETENTION_KEYS, SNAPSHOT_KEYS } from './known-keys.ts';
+import { LEVEL_KEYS, LOGGING_KEYS, RETENTION_KEYS, SNAPSHOT_KEYS, VALIDATION_KEYS } from './known-keys.ts';
 import { quoteValue } from './redaction.ts';
 import type { LoggingConfig, LogLevel } from './types.ts';
 import { readBoolean, readDuration, readText } from './values.ts';
@@ -60,7 +60,7 @@ export function readLogging(source: ConfigSource, entry: Entry | undefined, logL
   let stderr = CONFIG_DEFAULTS.logging.stderr;
   if (entry && !isEmptyValue(entry.value)) {
     const mapping = readMapping(source, entry.value, entry.path);
-    checkKeys(source, mapping, { known: LOGGING_KEYS, unsupported: LOGGING_UNSUPPORTED, listKnown: true });
+    checkKeys(source, mapping, { known: LOGGING_KEYS, listKnown: true });
     const levelEntry = mapping.entries.get('level');
     const levelText = levelEntry && readText(source, levelEntry);
     if (levelEntry && levelText) {
@@ -96,6 +96,19 @@ export function readRetention(source: ConfigSource, entry: Entry | undefined): b
   checkKeys(source, mapping, { known: RETENTION_KEYS, listKnown: true });
   const enabled = mapping.entries.get('enabled');
   return (enabled && readBoolean(source, enabled)) ?? true;
+}
+
+/**
+ * `validation: {interval}`: Litestream's store-wide validation of every replica, the same as a
+ * top-level `validation-interval` here. Undefined when not set.
+ */
+export function readValidation(source: ConfigSource, entry: Entry | undefined): { interval: number; entry: Entry } | undefined {
+  if (!entry || isEmptyValue(entry.value)) return undefined;
+  const mapping = readMapping(source, entry.value, entry.path);
+  checkKeys(source, mapping, { known: VALIDATION_KEYS, listKnown: true });
+  const intervalEntry = mapping.entries.get('interval');
+  const interval = intervalEntry && readDuration(source, intervalEntry, 'non-negative');
+  return interval === undefined ? undefined : { interval, entry: intervalEntry! };
 }
 
 /** `addr` (metrics) or `mcp-addr` (MCP server): `host:port` or `:port`. */

@@ -24,6 +24,8 @@ export interface ReplicaConfig {
   readonly syncInterval: number;
   /** Milliseconds between validations of the replica, when set. */
   readonly validationInterval?: number;
+  /** `max-sync-ltx-files`: most staged files one upload pass sends (0: no limit), when set. */
+  readonly maxSyncLtxFiles?: number;
   /** `connect-timeout` in ms, when set (else the backend's default). */
   readonly connectTimeout?: number;
   /** `request-timeout` in ms, when set (else the default, 30 s). */
@@ -92,6 +94,11 @@ export interface LitestreamConfig {
   readonly levels: readonly CompactionLevel[];
   /** Milliseconds L0 files are kept after they were compacted (0: dropped at once). */
   readonly l0Retention: number;
+  /**
+   * `l0-retention-check-interval` in ms, when set: L0 retention is also checked this often while
+   * compacted L0 files wait to age out (without it, only after each compaction and snapshot).
+   */
+  readonly l0RetentionCheckInterval?: number;
   /** `retention.enabled`: false when nothing may be deleted from the replicas (lifecycle rules expire files). */
   readonly retention: boolean;
   readonly logging: LoggingConfig;
