@@ -54,6 +54,14 @@ export interface StoreOptions {
   /** How long L0 files stay after compaction, ms (default 5 min). */
   readonly l0Retention?: number;
   /**
+   * Also enforce L0 retention this often, ms, while compacted L0 files wait to age out
+   * (Litestream's `l0-retention-check-interval`). Default 0: L0 retention runs only after each
+   * compaction and snapshot, so on a database that went idle compacted L0 files may stay until
+   * the next compaction of a higher level. The check stops once nothing is left to age out, so
+   * an idle database still makes no storage requests.
+   */
+  readonly l0RetentionCheckInterval?: number;
+  /**
    * Delete replica files that retention releases (default true). False keeps every file on the
    * replica (snapshots past `snapshotRetention`, compacted files, L0 files past `l0Retention`),
    * for stores whose own lifecycle rules expire old objects; staged files on the local disk are
@@ -139,6 +147,7 @@ export class Store {
       snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
       l0Retention: options.l0Retention ?? 5 * 60_000,
       retention: options.retention ?? true,
+      l0RetentionCheckInterval: options.l0RetentionCheckInterval ?? 0,
       maxBackoff: 5 * 60_000,
       validationInterval: options.validationInterval ?? 0,
       ...(options.repairBackoff ? { repairBackoff: options.repairBackoff } : {}),
@@ -304,7 +313,7 @@ export class Store {
 }
 
 function checkValidationIntervals(options: StoreOptions): void {
-  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
+  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ['l0RetentionCheckInterval', options.l0RetentionCheckInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
   for (const [name, value] of values) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new UsageError(`${name} must be a non-negative number of milliseconds (0: off), got ${value}`);
   }
