@@ -108,6 +108,7 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       snapshotRetention: config.snapshot.retention,
       l0Retention: config.l0Retention,
       retention: config.retention,
+      ...(config.l0RetentionCheckInterval !== undefined ? { l0RetentionCheckInterval: config.l0RetentionCheckInterval } : {}),
       shutdownSyncTimeout: config.shutdownSyncTimeout,
       logger,
       ...(metrics ? { metrics } : {}),

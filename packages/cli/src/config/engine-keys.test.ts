@@ -78,3 +78,12 @@ describe('l0-retention-check-interval', () => {
     expect(() => parse('l0-retention-check-interval: 0s\n')).toThrow(`${FILE}:1:30: l0-retention-check-interval: must be greater than 0, got "0s"`);
   });
 });
+
+describe('logging.source', () => {
+  it('is read as a boolean, off by default', () => {
+    expect(parse('logging:\n  source: true\n')).toMatchObject({ logging: { source: true }, warnings: [] });
+    expect(parse('logging:\n  source: false\n').logging.source).toBeUndefined();
+    expect(parse('').logging.source).toBeUndefined();
+    expect(() => parse('logging: {source: file}\n')).toThrow(/logging\.source: expected true or false/);
+  });
+});

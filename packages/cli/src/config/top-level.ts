@@ -58,6 +58,7 @@ export function readLogging(source: ConfigSource, entry: Entry | undefined, logL
   let level: LogLevel = CONFIG_DEFAULTS.logging.level;
   let type: LoggingConfig['type'] = CONFIG_DEFAULTS.logging.type;
   let stderr = CONFIG_DEFAULTS.logging.stderr;
+  let addSource = false;
   if (entry && !isEmptyValue(entry.value)) {
     const mapping = readMapping(source, entry.value, entry.path);
     checkKeys(source, mapping, { known: LOGGING_KEYS, listKnown: true });
@@ -77,13 +78,15 @@ export function readLogging(source: ConfigSource, entry: Entry | undefined, logL
     }
     const stderrEntry = mapping.entries.get('stderr');
     stderr = (stderrEntry && readBoolean(source, stderrEntry)) ?? stderr;
+    const sourceEntry = mapping.entries.get('source');
+    addSource = (sourceEntry && readBoolean(source, sourceEntry)) ?? false;
   }
   if (logLevelEnv) {
     const fromEnv = LOG_LEVELS.get(logLevelEnv.toLowerCase());
     if (fromEnv) level = fromEnv;
     else source.warn(undefined, undefined, `LOG_LEVEL ${JSON.stringify(logLevelEnv)} is not a log level (trace, debug, info, warn, error); using ${level}`);
   }
-  return { level, type, stderr };
+  return { level, type, stderr, ...(addSource ? { source: true } : {}) };
 }
 
 /**

@@ -10,6 +10,8 @@ export interface LoggingConfig {
   readonly type: 'text' | 'json';
   /** Log to standard error instead of standard output. */
   readonly stderr: boolean;
+  /** Add where each line was logged from (`source=FILE:LINE`), when true. */
+  readonly source?: boolean;
 }
 
 /** The replica of one database. */
