@@ -87,3 +87,18 @@ describe('logging.source', () => {
     expect(() => parse('logging: {source: file}\n')).toThrow(/logging\.source: expected true or false/);
   });
 });
+
+describe('dbs[].max-sync-wal-bytes', () => {
+  it('is read as a byte size (a plain number as in Litestream, or with a unit), unset by default', () => {
+    const config = parse(`dbs:\n  - path: ${dir}/app.db\n    max-sync-wal-bytes: 67108864\n    replica: {path: /b1}\n  - path: ${dir}/queue.db\n    max-sync-wal-bytes: 16MiB\n    replica: {path: /b2}\n`);
+    expect(config.dbs.map((d) => d.maxSyncWalBytes)).toEqual([67_108_864, 16_777_216]);
+    expect(config.warnings).toEqual([]);
+    expect(parse(twoDbs('')).dbs[0]!.maxSyncWalBytes).toBeUndefined();
+    expect(() => parse(`dbs:\n  - path: ${dir}/app.db\n    max-sync-wal-bytes: lots\n    replica: {path: /b1}\n`)).toThrow(/dbs\[0\]\.max-sync-wal-bytes: /);
+  });
+
+  it('applies to every database of a dir entry', () => {
+    const config = parse(`dbs:\n  - dir: ${dir}\n    pattern: "*.db"\n    max-sync-wal-bytes: 1MB\n    replica: {path: /b1}\n`);
+    expect(config.dirs[0]!.maxSyncWalBytes).toBe(1_000_000);
+  });
+});

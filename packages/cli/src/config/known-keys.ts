@@ -66,6 +66,7 @@ export const DATABASE_KEYS: readonly string[] = [
   'busy-timeout',
   'min-checkpoint-page-count',
   'truncate-page-n',
+  'max-sync-wal-bytes',
   'restore-if-db-not-exists',
   'lease',
   'snapshot',
@@ -73,9 +74,7 @@ export const DATABASE_KEYS: readonly string[] = [
   'replicas',
 ];
 
-export const DATABASE_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
-  'max-sync-wal-bytes': { action: 'warn', reason: 'each sync ships every committed WAL frame' },
-};
+export const DATABASE_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {};
 
 export const REPLICA_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = REFUSED_REPLICA_KEYS;
 

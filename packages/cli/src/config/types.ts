@@ -56,6 +56,8 @@ export interface DatabaseConfig {
   readonly minCheckpointPageCount: number;
   /** WAL size in pages that forces a TRUNCATE checkpoint (0 disables). */
   readonly truncatePageN: number;
+  /** `max-sync-wal-bytes`: WAL bytes one L0 file covers at most, when set (0: no limit). */
+  readonly maxSyncWalBytes?: number;
   /** Restore from the replica at start-up when the database file is missing. */
   readonly restoreIfDbNotExists: boolean;
   /** Hold a lease on the replica while replicating (only one writer); `ttl` in ms. */
