@@ -16,8 +16,8 @@ export interface DBOptions {
   /**
    * WAL bytes one L0 file covers at most (Litestream's `max-sync-wal-bytes`; default 0: no
    * limit). A sync that finds more committed WAL writes several files, each ending at a commit,
-   * so a large backlog is replicated in bounded steps; a single transaction larger than this
-   * still goes into one file.
+   * so a large backlog is replicated in bounded steps; a transaction larger than this still
+   * goes whole into one file (which may take a few small ones after it along).
    */
   readonly maxSyncWalBytes?: number;
   readonly logger?: Logger;
