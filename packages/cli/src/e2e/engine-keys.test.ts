@@ -96,3 +96,35 @@ describe('replicate with Litestream engine keys (real bin)', () => {
     expect(await sha256(out)).toBe([...states].pop());
   }, 60_000);
 });
+
+describe('replicate -once -enforce-retention with retention.enabled: false (real bin)', () => {
+  it('deletes nothing, where the same config with retention on deletes expired snapshots', async () => {
+    const db = join(dir, 'once.db');
+    const app = new AppProcess(db);
+    await app.insert(5);
+    const configFor = async (enabled: boolean, replica: string) => {
+      const path = join(dir, `once-${enabled}-${replica.length}.yml`);
+      await writeFile(path, `retention:\n  enabled: ${enabled}\nsnapshot:\n  retention: 100ms\ndbs:\n  - path: ${db}\n    replica:\n      url: file://${replica}\n`);
+      return path;
+    };
+    const snapshotsAfter = async (enabled: boolean, replica: string) => {
+      const config = await configFor(enabled, replica);
+      // Two snapshots, both older than snapshot.retention when retention runs.
+      for (let i = 0; i < 2; i++) {
+        await app.insert(1);
+        const r = litestream(['replicate', '-once', '-force-snapshot', '-config', config]);
+        expect(r.status, r.stderr).toBe(0);
+        await sleep(150);
+      }
+      const r = litestream(['replicate', '-once', '-enforce-retention', '-config', config]);
+      expect(r.status, r.stderr).toBe(0);
+      return { snapshots: await list(new FileReplicaClient(replica), 9), output: r.stdout + r.stderr };
+    };
+    const kept = await snapshotsAfter(false, join(dir, 'once-kept'));
+    expect(kept.snapshots).toHaveLength(2);
+    expect(kept.output).toContain('retention.enabled is false: -enforce-retention deletes nothing');
+    const enforced = await snapshotsAfter(true, join(dir, 'once-enforced-replica'));
+    expect(enforced.snapshots).toHaveLength(1);
+    await app.close();
+  }, 60_000);
+});
