@@ -65,7 +65,8 @@ export interface StoreOptions {
    * Delete replica files that retention releases (default true). False keeps every file on the
    * replica (snapshots past `snapshotRetention`, compacted files, L0 files past `l0Retention`),
    * for stores whose own lifecycle rules expire old objects; staged files on the local disk are
-   * still pruned. As Litestream v0.5's `retention.enabled: false`.
+   * still pruned, and corrupt replica files a repair superseded are still deleted. As Litestream
+   * v0.5's `retention.enabled: false`.
    */
   readonly retention?: boolean;
   /**
