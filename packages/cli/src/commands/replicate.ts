@@ -107,6 +107,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
       snapshotInterval: config.snapshot.interval,
       snapshotRetention: config.snapshot.retention,
       l0Retention: config.l0Retention,
+      retention: config.retention,
+      ...(config.l0RetentionCheckInterval !== undefined ? { l0RetentionCheckInterval: config.l0RetentionCheckInterval } : {}),
       shutdownSyncTimeout: config.shutdownSyncTimeout,
       logger,
       ...(metrics ? { metrics } : {}),
@@ -115,6 +117,11 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
     // A replica that cannot be reached does not fail this: the store logs it and retries.
     await store.start();
+    if (!config.retention) {
+      logger.warn('retention disabled: nothing is deleted from the replicas, so their storage lifecycle rules must expire old files', {
+        hint: 'a database that stops receiving writes gets no new snapshot; a lifecycle rule shorter than its age can leave it without a restorable backup',
+      });
+    }
     if (config.dirs.length > 0) directories = await startDirectoryReplication(registry, config, store, logger);
     services?.serve({ store, databases, registry, clients, closeClients: (c) => closeClients(c, logger) });
     if (config.mcpAddr && !opts.once) {
@@ -247,9 +254,10 @@ async function replicateOnce(
 ): Promise<void> {
   try {
     await store.syncAndWait();
+    if (opts.enforceRetention && !config.retention) logger.warn('retention.enabled is false: -enforce-retention deletes nothing');
     for (const client of clients) {
       if (opts.forceSnapshot) await core.writeReplicaSnapshot(client, { logger });
-      if (opts.enforceRetention) {
+      if (opts.enforceRetention && config.retention) {
         await core.enforceRetention(client, { snapshotRetention: config.snapshot.retention, l0Retention: config.l0Retention, levels: config.levels.map((l) => l.level), logger });
       }
     }

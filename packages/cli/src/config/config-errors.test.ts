@@ -36,7 +36,7 @@ describe('config errors name the file, line, column and key path', () => {
     ['an unknown top-level key', 'foo: 1\n', `${FILE}:1:1: foo: unknown key "foo"`],
     ['a misspelt database key', db('    montor-interval: 1s\n    replica: {path: /b}\n'), `${FILE}:3:5: dbs[0].montor-interval: unknown key "montor-interval"; did you mean "monitor-interval"?`],
     ['a misspelt replica key', db('    replica:\n      url: s3://b/p\n      sync-intervall: 1s\n'), `${FILE}:5:7: dbs[0].replica.sync-intervall: unknown key "sync-intervall"; did you mean "sync-interval"?`],
-    ['an unknown replica key', db('    replica:\n      url: s3://b/p\n      colour: red\n'), `${FILE}:5:7: dbs[0].replica.colour: unknown key "colour" (accepted here: access-key-id, bucket, connect-timeout, endpoint, name, part-size, path, region, request-timeout, secret-access-key, sync-interval, type, url, validation-interval)`],
+    ['an unknown replica key', db('    replica:\n      url: s3://b/p\n      colour: red\n'), `${FILE}:5:7: dbs[0].replica.colour: unknown key "colour" (accepted here: access-key-id, auto-recover, bucket, connect-timeout, endpoint, max-sync-ltx-files, name, part-size, path, region, request-timeout, secret-access-key, sync-interval, type, url, validation-interval)`],
     ['a key of another backend', db('    replica:\n      path: /b\n      bucket: x\n'), `${FILE}:5:7: dbs[0].replica.bucket: unknown key "bucket": it is a setting of the s3 backend, not of file`],
     ['a key of a backend that is not installed', 'account-name: acct\n', `${FILE}:1:1: account-name: unknown key "account-name": it is a setting of @litestream-ts/backend-abs, which is not installed: npm install @litestream-ts/backend-abs (${INSTALLED})`],
     ['a key of several backends none of which is installed', db('    replica:\n      path: /b\n      password: p\n'), `${FILE}:5:7: dbs[0].replica.password: unknown key "password": it is a Litestream setting of a backend that is not installed (@litestream-ts/backend-nats, @litestream-ts/backend-sftp); ${INSTALLED}`],
@@ -80,7 +80,6 @@ describe('config errors name the file, line, column and key path', () => {
       `${FILE}:6:26: dbs[1].snapshot.interval: conflicts with dbs[0].snapshot.interval (2h0m0s here, 1h0m0s there); snapshots are scheduled for all databases at once, so set snapshot.interval at the top level`,
       { requireDatabases: false },
     ],
-    ['disabled retention', 'retention:\n  enabled: false\n', `${FILE}:2:12: retention.enabled: not supported: retention is always enforced here; use snapshot.retention to keep data longer`],
     ['age encryption', db('    replica:\n      url: s3://b/p\n      age:\n        recipients: [x]\n'), `${FILE}:5:7: dbs[0].replica.age: not supported: age encryption is not available in Litestream v0.5 either; remove the "age" section`],
   ])('%s', (_name, text, message, options) => {
     expect(errorOf(text, options).message).toBe(message);
@@ -101,10 +100,10 @@ describe('config errors name the file, line, column and key path', () => {
 });
 
 describe('warnings', () => {
-  it('ignores harmless Litestream keys litestream-ts does not implement, saying so', () => {
-    const config = parseConfig('socket:\n  enabled: true\nmcp-addr: ":3001"\nlogging:\n  source: true\n  type: pretty\n', { file: FILE, registry: fakeRegistry(), env: {} });
+  it('says where a Litestream setting is read differently', () => {
+    const config = parseConfig('socket:\n  enabled: true\nmcp-addr: ":3001"\nlogging:\n  source: true\n  type: pretty\nverify-compaction: false\n', { file: FILE, registry: fakeRegistry(), env: {} });
     expect(config.warnings).toEqual([
-      `${FILE}:5:3: logging.source: ignored: log lines do not carry source locations`,
+      `${FILE}:7:20: verify-compaction: compaction always checks the TXID chain it merges and warns about gaps; false does not turn that off`,
       `${FILE}:6:9: logging.type: the "pretty" log type is written as "text" here`,
     ]);
     expect(config.logging.type).toBe('text');

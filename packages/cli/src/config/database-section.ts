@@ -9,7 +9,7 @@ import { DATABASE_KEYS, DATABASE_UNSUPPORTED, LEASE_KEYS, SNAPSHOT_KEYS } from '
 import { readReplica, type ReplicaDefaults } from './replica-section.ts';
 import { checkDirectory, readDirectoryKeys } from './directory-section.ts';
 import type { DatabaseConfig, DirectoryConfig } from './types.ts';
-import { readBoolean, readCount, readDuration, readLocation } from './values.ts';
+import { readBoolean, readByteSize, readCount, readDuration, readLocation } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry } from './yaml-nodes.ts';
 
 /** What reading a database entry needs besides the entry. */
@@ -57,6 +57,8 @@ export function readDatabase(
     return entry && readCount(source, entry);
   };
   const restoreEntry = get('restore-if-db-not-exists');
+  const maxWalEntry = get('max-sync-wal-bytes');
+  const maxSyncWalBytes = maxWalEntry && readByteSize(source, maxWalEntry);
   const settings = {
     ...(metaWritten ? { metaPath: absolutePath(metaWritten, context.cwd) } : {}),
     monitorInterval: duration('monitor-interval') ?? CONFIG_DEFAULTS.monitorInterval,
@@ -64,6 +66,7 @@ export function readDatabase(
     busyTimeout: duration('busy-timeout') ?? CONFIG_DEFAULTS.busyTimeout,
     minCheckpointPageCount: count('min-checkpoint-page-count') ?? CONFIG_DEFAULTS.minCheckpointPageCount,
     truncatePageN: count('truncate-page-n') ?? CONFIG_DEFAULTS.truncatePageN,
+    ...(maxSyncWalBytes !== undefined ? { maxSyncWalBytes } : {}),
     restoreIfDbNotExists: (restoreEntry && readBoolean(source, restoreEntry)) ?? false,
     ...readLease(source, get('lease')),
     replica: readDatabaseReplica(source, mapping.node, path, get('replica'), get('replicas'), context),

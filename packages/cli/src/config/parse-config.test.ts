@@ -125,6 +125,7 @@ dbs:
         { level: 4, interval: 21_600_000 },
       ],
       l0Retention: 600_000,
+      retention: true,
       logging: { level: 'debug', type: 'json', stderr: true },
       addr: ':9090',
       shutdownSyncTimeout: 10_000,
@@ -132,6 +133,16 @@ dbs:
       exec: 'node server.js',
       warnings: [],
     });
+  });
+
+  it('reads retention.enabled: on unless set to false, which keeps every replica file for lifecycle rules to expire', () => {
+    expect(parse('').retention).toBe(true);
+    expect(parse('retention:\n').retention).toBe(true);
+    expect(parse('retention: {enabled: true}\n').retention).toBe(true);
+    expect(parse('retention:\n  enabled: false\n')).toMatchObject({ retention: false, warnings: [] });
+    expect(parse('retention: {enabled: no}\n').retention).toBe(false);
+    expect(() => parse('retention: {enabled: maybe}\n')).toThrow(/retention\.enabled: /);
+    expect(() => parse('retention: {enable: false}\n')).toThrow(/retention\.enable: unknown key "enable"; did you mean "enabled"\?/);
   });
 
   it('reads mcp-addr (the MCP server of replicate) like addr, and refuses one without a port', () => {
@@ -160,6 +171,7 @@ dbs:
       snapshot: { interval: 86_400_000, retention: 86_400_000 },
       levels: DEFAULT_COMPACTION_LEVELS,
       l0Retention: 300_000,
+      retention: true,
       logging: { level: 'info', type: 'text', stderr: false },
       shutdownSyncTimeout: 30_000,
       shutdownSyncInterval: 500,

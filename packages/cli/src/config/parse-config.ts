@@ -9,13 +9,13 @@ import { expandEnvTracked, type Environment } from './env-expansion.ts';
 import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
 import { SecretScrubber } from './redaction.ts';
 import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
-import type { ReplicaDefaults } from './replica-section.ts';
+import { checkAutoRecover, type ReplicaDefaults } from './replica-section.ts';
 import { readPlugins } from './plugins-section.ts';
-import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
+import { readRetention, readAddr, readLevels, readLogging, readSnapshot, readValidation } from './top-level.ts';
 import { readHeartbeat, readSocket } from './control-sections.ts';
 import type { DatabaseConfig, DirectoryConfig, LitestreamConfig } from './types.ts';
 import { checkDirectoryReplica } from './directory-section.ts';
-import { readDuration, readText } from './values.ts';
+import { readBoolean, readCount, readDuration, readText } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
 
 /** Options of `loadConfig` and `parseConfig`. */
@@ -99,7 +99,8 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     }
     checkReplicaOverlap(source, registry, placed);
   }
-  checkRetention(source, get('retention'));
+  const retention = readRetention(source, get('retention'));
+  checkVerifyCompaction(source, get('verify-compaction'));
 
   const duration = (key: string, bound: 'positive' | 'non-negative'): number | undefined => {
     const entry = get(key);
@@ -121,6 +122,8 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     },
     levels: readLevels(source, get('levels')),
     l0Retention: duration('l0-retention', 'non-negative') ?? CONFIG_DEFAULTS.l0Retention,
+    ...optional('l0RetentionCheckInterval', duration('l0-retention-check-interval', 'positive')),
+    retention,
     logging,
     ...(addr ? { addr } : {}),
     ...(mcpAddr ? { mcpAddr } : {}),
@@ -131,6 +134,21 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     ...(heartbeat ? { heartbeat } : {}),
     warnings: source.warnings,
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * `verify-compaction`: Litestream's opt-in check that a compacted level has no TXID gap or
+ * overlap. Compaction here always checks the chain it merges and warns about holes, so true
+ * is built in; false cannot turn those checks off, which a warning says.
+ */
+function checkVerifyCompaction(source: ConfigSource, entry: Entry | undefined): void {
+  if (entry && readBoolean(source, entry) === false) {
+    source.warn(entry.value, entry.path, 'compaction always checks the TXID chain it merges and warns about gaps; false does not turn that off');
+  }
 }
 
 /** Where a database's replica is written in the file, for messages about it. */
@@ -157,11 +175,18 @@ function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sh
   }
   const sync = root?.entries.get('sync-interval');
   const validation = root?.entries.get('validation-interval');
+  const validationSection = readValidation(source, root?.entries.get('validation'));
+  if (validation && !isEmptyValue(validation.value) && validationSection) {
+    throw source.error(validationSection.entry.value, validationSection.entry.path, 'validation-interval is set too; keep one of them (both set how often every replica is validated)');
+  }
+  const maxSync = root?.entries.get('max-sync-ltx-files');
+  checkAutoRecover(source, root?.entries.get('auto-recover'));
   const connect = root?.entries.get('connect-timeout');
   const request = root?.entries.get('request-timeout');
   return {
     syncInterval: sync && readDuration(source, sync, 'non-negative'),
-    validationInterval: validation && readDuration(source, validation, 'non-negative'),
+    validationInterval: (validation && readDuration(source, validation, 'non-negative')) ?? validationSection?.interval,
+    maxSyncLtxFiles: maxSync && readCount(source, maxSync),
     connectTimeout: connect && readDuration(source, connect, 'non-negative'),
     requestTimeout: request && readDuration(source, request, 'non-negative'),
     settings,

@@ -10,6 +10,8 @@ export interface LoggingConfig {
   readonly type: 'text' | 'json';
   /** Log to standard error instead of standard output. */
   readonly stderr: boolean;
+  /** Add where each line was logged from (`source=FILE:LINE`), when true. */
+  readonly source?: boolean;
 }
 
 /** The replica of one database. */
@@ -24,6 +26,8 @@ export interface ReplicaConfig {
   readonly syncInterval: number;
   /** Milliseconds between validations of the replica, when set. */
   readonly validationInterval?: number;
+  /** `max-sync-ltx-files`: most staged files one upload pass sends (0: no limit), when set. */
+  readonly maxSyncLtxFiles?: number;
   /** `connect-timeout` in ms, when set (else the backend's default). */
   readonly connectTimeout?: number;
   /** `request-timeout` in ms, when set (else the default, 30 s). */
@@ -52,6 +56,8 @@ export interface DatabaseConfig {
   readonly minCheckpointPageCount: number;
   /** WAL size in pages that forces a TRUNCATE checkpoint (0 disables). */
   readonly truncatePageN: number;
+  /** `max-sync-wal-bytes`: WAL bytes one L0 file covers at most, when set (0: no limit). */
+  readonly maxSyncWalBytes?: number;
   /** Restore from the replica at start-up when the database file is missing. */
   readonly restoreIfDbNotExists: boolean;
   /** Hold a lease on the replica while replicating (only one writer); `ttl` in ms. */
@@ -92,6 +98,13 @@ export interface LitestreamConfig {
   readonly levels: readonly CompactionLevel[];
   /** Milliseconds L0 files are kept after they were compacted (0: dropped at once). */
   readonly l0Retention: number;
+  /**
+   * `l0-retention-check-interval` in ms, when set: L0 retention is also checked this often while
+   * compacted L0 files wait to age out (without it, only after each compaction and snapshot).
+   */
+  readonly l0RetentionCheckInterval?: number;
+  /** `retention.enabled`: false when nothing may be deleted from the replicas (lifecycle rules expire files). */
+  readonly retention: boolean;
   readonly logging: LoggingConfig;
   /** Address of the metrics HTTP server (`:9090`, `127.0.0.1:9090`), when set. */
   readonly addr?: string;

@@ -23,6 +23,12 @@ export interface StoreDatabase {
   readonly watchWal?: boolean;
   /** Validation interval of this database's replica, ms (default: the store's `validationInterval`). */
   readonly validationInterval?: number;
+  /**
+   * Most staged L0 files one upload pass sends to the replica (default 256, Litestream's
+   * `max-sync-ltx-files`; 0: no limit). A longer backlog (after an outage) goes up in several
+   * passes, one right after the other, so compaction and shutdown get a turn between them.
+   */
+  readonly maxSyncLtxFiles?: number;
 }
 
 /** Settings of a store; names and defaults follow Litestream v0.5. */
@@ -47,6 +53,22 @@ export interface StoreOptions {
   readonly snapshotRetention?: number;
   /** How long L0 files stay after compaction, ms (default 5 min). */
   readonly l0Retention?: number;
+  /**
+   * Also enforce L0 retention this often, ms, while compacted L0 files wait to age out
+   * (Litestream's `l0-retention-check-interval`). Default 0: L0 retention runs only after each
+   * compaction and snapshot, so on a database that went idle compacted L0 files may stay until
+   * the next compaction of a higher level. The check stops once nothing is left to age out, so
+   * an idle database still makes no storage requests.
+   */
+  readonly l0RetentionCheckInterval?: number;
+  /**
+   * Delete replica files that retention releases (default true). False keeps every file on the
+   * replica (snapshots past `snapshotRetention`, compacted files, L0 files past `l0Retention`),
+   * for stores whose own lifecycle rules expire old objects; staged files on the local disk are
+   * still pruned, and corrupt replica files a repair superseded are still deleted. As Litestream
+   * v0.5's `retention.enabled: false`.
+   */
+  readonly retention?: boolean;
   /**
    * How often each replica is validated, ms (default 0: never). A validation re-reads and
    * verifies the replica files a restore of the latest state would use that no earlier
@@ -125,6 +147,8 @@ export class Store {
       snapshotInterval: options.snapshotInterval ?? 24 * HOUR,
       snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
       l0Retention: options.l0Retention ?? 5 * 60_000,
+      retention: options.retention ?? true,
+      l0RetentionCheckInterval: options.l0RetentionCheckInterval ?? 0,
       maxBackoff: 5 * 60_000,
       validationInterval: options.validationInterval ?? 0,
       ...(options.repairBackoff ? { repairBackoff: options.repairBackoff } : {}),
@@ -139,6 +163,7 @@ export class Store {
           ...schedule,
           ...(d.watchWal !== undefined ? { watchWal: d.watchWal } : {}),
           ...(d.validationInterval !== undefined ? { validationInterval: d.validationInterval } : {}),
+          ...(d.maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles: d.maxSyncLtxFiles } : {}),
         },
         logger,
         metrics,
@@ -289,9 +314,13 @@ export class Store {
 }
 
 function checkValidationIntervals(options: StoreOptions): void {
-  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
+  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ['l0RetentionCheckInterval', options.l0RetentionCheckInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
   for (const [name, value] of values) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new UsageError(`${name} must be a non-negative number of milliseconds (0: off), got ${value}`);
+  }
+  for (const d of options.databases) {
+    const limit = d.maxSyncLtxFiles;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new UsageError(`maxSyncLtxFiles of ${d.path} must be a whole number of 0 or more (0: no limit), got ${limit}`);
   }
   const backoff = options.repairBackoff;
   if (backoff && !(Number.isFinite(backoff.initial) && backoff.initial > 0 && Number.isFinite(backoff.max) && backoff.max >= backoff.initial)) {
