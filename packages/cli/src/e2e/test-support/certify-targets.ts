@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startAzurite, startGcs, startNatsServer, startS3, startS3rver, startSftp } from '@litestream-ts/testcontainers';
+import { startAzurite, startGcs, startNatsServer, startS3, startS3rver, startSftp, startWebdav } from '@litestream-ts/testcontainers';
 import { createContainer } from '../../../../../backends/abs/src/test-support/azurite-fixture.ts';
 
 /** A live store for the certification and doctor tests: its URL, the environment with its credentials, and a secret that must never be printed. */
@@ -17,8 +17,8 @@ export interface CertifyTarget {
 
 const ROOT = resolve(import.meta.dirname, '../../../../..');
 
-/** The six first-party backends' built plugin modules, as `LITESTREAM_PLUGINS` names them. */
-export const ALL_PLUGINS = ['file', 's3', 'abs', 'gcs', 'nats', 'sftp'].map((b) => join(ROOT, 'backends', b, 'dist', 'plugin.js')).join(',');
+/** The first-party backends' built plugin modules, as `LITESTREAM_PLUGINS` names them. */
+export const ALL_PLUGINS = ['file', 's3', 'abs', 'gcs', 'nats', 'sftp', 'webdav'].map((b) => join(ROOT, 'backends', b, 'dist', 'plugin.js')).join(',');
 
 /** The certification bin, run from its build. */
 export const CONFORMANCE_BIN = join(ROOT, 'conformance', 'bin', 'conformance.js');
@@ -83,5 +83,14 @@ export const CERTIFY_TARGETS: Record<string, () => Promise<CertifyTarget>> = {
     const bucket = `certify-${label()}`;
     await gcs.createBucket(bucket);
     return { url: `gs://${bucket}/app?endpoint=${gcs.endpoint}`, env: {}, secret: undefined, stop: () => gcs.stop() };
+  },
+  webdav: async () => {
+    const webdav = await startWebdav();
+    return {
+      url: `webdav://${webdav.username}:${encodeURIComponent(webdav.password)}@127.0.0.1:${webdav.port}/replica`,
+      env: {},
+      secret: webdav.password,
+      stop: () => webdav.stop(),
+    };
   },
 };
