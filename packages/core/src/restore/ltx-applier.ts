@@ -65,9 +65,11 @@ export class LtxApplier {
 
   /**
    * Starts from the database already at `path` (not a snapshot) at position `txid`.
-   * Reads it once to learn each page's checksum.
+   * Reads it once to learn each page's checksum. `options.page1` is page 1 as the replica's
+   * files hold it, for a file whose own page 1 was changed since (a follow output's header
+   * is rewritten for its readers): its checksum is taken from it instead of from the file.
    */
-  async openExisting(txid: number): Promise<void> {
+  async openExisting(txid: number, options: { page1?: Uint8Array } = {}): Promise<void> {
     await this.close({ sync: false });
     const fh = await open(this.path, 'r+');
     let header;
@@ -96,6 +98,10 @@ export class LtxApplier {
         const pgno = first + i;
         if (pgno !== lock) this.sums.set(pgno, pageChecksum(pgno, buf.subarray(i * pageSize, (i + 1) * pageSize)));
       }
+    }
+    if (options.page1 !== undefined) {
+      if (options.page1.byteLength !== pageSize) throw new UsageError(`page 1 given for ${this.target} has ${options.page1.byteLength} bytes, not the page size ${pageSize}`);
+      if (pageCount >= 1) this.sums.set(1, pageChecksum(1, options.page1));
     }
     this.txid = txid;
   }

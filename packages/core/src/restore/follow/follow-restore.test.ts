@@ -1,0 +1,382 @@
+import Database from 'better-sqlite3';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FileReplicaClient } from '@litestream-ts/backend-file';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Store } from '../../engine/store.ts';
+import { defaultMetaPath } from '../../engine/db.ts';
+import type { ListLtxOptions, LtxFileInfo } from '../../replica/replica-client.ts';
+import { PairReader } from '../../test-support/pair-reader.ts';
+import { RecordingLogger } from '../../test-support/recording-logger.ts';
+import { followRestore, type FollowRestoreOptions, type FollowResult, type FollowUpdate } from './follow-restore.ts';
+
+const scratch = await mkdtemp(join(tmpdir(), 'follow-restore-'));
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+let dirs = 0;
+async function newDir(): Promise<string> {
+  const dir = join(scratch, `case-${++dirs}`);
+  await mkdir(dir);
+  return dir;
+}
+
+/** A primary: a WAL database whose transactions each add one row to `a` and the same to `b`. */
+function openPrimary(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE IF NOT EXISTS a (id INTEGER PRIMARY KEY, v INTEGER, pad BLOB); CREATE TABLE IF NOT EXISTS b (id INTEGER PRIMARY KEY, v INTEGER, pad BLOB)');
+  return db;
+}
+function commit(db: Database.Database, v: number, padBytes = 200): void {
+  db.transaction(() => {
+    db.prepare('INSERT INTO a (v, pad) VALUES (?, randomblob(?))').run(v, padBytes);
+    db.prepare('INSERT INTO b (v, pad) VALUES (?, randomblob(?))').run(v, padBytes);
+  })();
+}
+
+/** What a reader sees in the follow output: the tables' counts and sums (equal in every committed state). */
+function readState(reader: Database.Database): { a: number; b: number; sumA: number; sumB: number } {
+  return reader.transaction(() => {
+    const a = reader.prepare('SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM a').get() as { n: number; s: number };
+    const b = reader.prepare('SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM b').get() as { n: number; s: number };
+    return { a: a.n, b: b.n, sumA: a.s, sumB: b.s };
+  })();
+}
+
+function startStore(path: string, client: FileReplicaClient, extra: Partial<ConstructorParameters<typeof Store>[0]> = {}): Store {
+  return new Store({ databases: [{ path, replica: client }], monitorInterval: 20, ...extra });
+}
+
+/**
+ * Waits for `check`. Readers in this process open the output with `timeout: 0`: a busy
+ * handler here would block the thread the follower writes from (while it holds the lock), so
+ * a busy read counts as "not yet". Readers that check consistency run in their own process.
+ */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const attempt = async () => {
+    try {
+      return await check();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+      throw error;
+    }
+  };
+  while (!(await attempt())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Runs a follower in the background; `stop()` aborts it and returns its result. */
+function follow(options: Omit<FollowRestoreOptions, 'signal'>): { updates: FollowUpdate[]; stop: () => Promise<FollowResult>; done: Promise<FollowResult> } {
+  const controller = new AbortController();
+  const updates: FollowUpdate[] = [];
+  const done = followRestore({
+    intervalMs: 30,
+    ...options,
+    signal: controller.signal,
+    onApply: (u) => {
+      updates.push(u);
+      options.onApply?.(u);
+    },
+  });
+  return {
+    updates,
+    done,
+    stop: async () => {
+      controller.abort();
+      return done;
+    },
+  };
+}
+
+describe('followRestore', () => {
+  it('keeps the output up to date while a reader holds it open, and the reader only ever sees whole transactions', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'out', 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const primary = openPrimary(source);
+    commit(primary, 1);
+    const store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+
+    const follower = follow({ client, outputPath: out });
+    await until('the first restore', () => follower.updates.length > 0);
+    // A reader in another process holds the output open across every update.
+    const pairReader = new PairReader(out, 1);
+    await sleep(100);
+    for (let i = 2; i <= 150; i++) {
+      commit(primary, i, i % 10 === 0 ? 20_000 : 200);
+      if (i % 5 === 0) await sleep(10);
+    }
+    await store.syncAndWait();
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    await until('the output to reach the last commit', () => readState(reader).a === 150);
+    await sleep(100);
+    const seen = await pairReader.stop();
+    const result = await follower.stop();
+    await store.stop();
+
+    expect(seen.errors).toEqual([]);
+    expect(seen.violations).toEqual([]);
+    expect(seen.reads).toBeGreaterThan(20);
+    // It saw the updates arrive one after another (not one jump at the end), never going back.
+    expect(seen.distinct).toBeGreaterThan(3);
+    expect(seen.backwards).toBe(0);
+    expect(seen.last).toEqual({ a: 150, b: 150, sumA: 11325, sumB: 11325 });
+    expect(result.applied).toBeGreaterThan(0);
+    expect(result.restores).toBe(1);
+    expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(reader.pragma('journal_mode', { simple: true })).toBe('delete');
+    reader.close();
+    primary.close();
+    // Nothing left beside the output: no work directory, no -wal/-shm/-journal.
+    expect(await readdir(dirname(out))).toEqual(['replica.db']);
+  });
+
+  it('continues from compacted files once level 0 was removed, and through snapshots', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const primary = openPrimary(source);
+    commit(primary, 1);
+    const store = startStore(source, client, { levels: [{ level: 1, interval: 150 }], snapshotInterval: 400, l0Retention: 1 });
+    await store.start();
+    await store.syncAndWait();
+    // A slow follower: level 0 is compacted and removed between its polls.
+    const follower = follow({ client, outputPath: out, intervalMs: 700 });
+    await until('the first restore', () => follower.updates.length > 0);
+    for (let i = 2; i <= 60; i++) {
+      commit(primary, i);
+      await sleep(25);
+    }
+    await store.syncAndWait();
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    await until('the output to reach the last commit', () => readState(reader).a === 60, 20_000);
+    const result = await follower.stop();
+    await store.stop();
+    expect(readState(reader)).toEqual({ a: 60, b: 60, sumA: 1830, sumB: 1830 });
+    expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
+    reader.close();
+    primary.close();
+    expect(result.applied).toBeGreaterThan(0);
+    // Level 0 was really removed behind the follower: it continued from higher levels (or restored again).
+    const level0 = [];
+    for await (const f of client.listLtxFiles(0)) level0.push(f);
+    expect(level0.length).toBeLessThan(60);
+  });
+
+  it('restores again when the primary restarts from a new snapshot, in place, for a reader holding the output open', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    let primary = openPrimary(source);
+    for (let i = 1; i <= 5; i++) commit(primary, i);
+    let store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    const follower = follow({ client, outputPath: out });
+    await until('the first restore', () => follower.updates.length > 0);
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    await until('five rows', () => readState(reader).a === 5);
+
+    // The primary loses its database and its local state, and starts again with other data.
+    await store.stop();
+    primary.close();
+    await rm(source, { force: true });
+    await rm(source + '-wal', { force: true });
+    await rm(source + '-shm', { force: true });
+    await rm(defaultMetaPath(source), { recursive: true, force: true });
+    primary = openPrimary(source);
+    commit(primary, 100);
+    commit(primary, 200);
+    store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+
+    await until('the new primary state', () => readState(reader).sumA === 300);
+    expect(readState(reader)).toEqual({ a: 2, b: 2, sumA: 300, sumB: 300 });
+    const restored = follower.updates.filter((u) => u.kind === 'restored');
+    expect(restored.length).toBe(2);
+    expect(restored[1]!.reason).toMatch(/new snapshot|does not follow|pre-apply/);
+    commit(primary, 300);
+    await store.syncAndWait();
+    await until('the commit after the restart', () => readState(reader).a === 3);
+    await follower.stop();
+    await store.stop();
+    expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
+    reader.close();
+    primary.close();
+  });
+
+  it('restores again when the replica was wiped and a new chain starts from TXID 1 (TXID regression)', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    let primary = openPrimary(source);
+    commit(primary, 1);
+    let store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    for (let i = 2; i <= 20; i++) {
+      commit(primary, i);
+      await sleep(5);
+    }
+    await store.syncAndWait();
+    const logger = new RecordingLogger();
+    const follower = follow({ client, outputPath: out, logger });
+    await until('the first restore', () => follower.updates.length > 0);
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    await until('twenty rows', () => readState(reader).a === 20);
+    const before = follower.updates.at(-1)!.txid;
+
+    await store.stop();
+    primary.close();
+    await client.deleteAll();
+    await rm(source, { force: true });
+    await rm(source + '-wal', { force: true });
+    await rm(source + '-shm', { force: true });
+    await rm(defaultMetaPath(source), { recursive: true, force: true });
+    // While the replica is empty the output keeps its state (and says so once).
+    await until('the empty replica to be noticed', () => logger.records.some((r) => r.message.includes('holds no LTX files')));
+    expect(readState(reader).a).toBe(20);
+    primary = openPrimary(source);
+    commit(primary, 7);
+    store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    await until('the new chain', () => readState(reader).a === 1);
+    expect(readState(reader)).toEqual({ a: 1, b: 1, sumA: 7, sumB: 7 });
+    const last = follower.updates.at(-1)!;
+    expect(last.kind).toBe('restored');
+    expect(last.txid).toBeLessThan(before);
+    await follower.stop();
+    await store.stop();
+    reader.close();
+    primary.close();
+  });
+
+  it('retries an unreachable replica with backoff, logging the outage once, and catches up when it is back', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const root = join(dir, 'replica');
+    const client = new FileReplicaClient(root);
+    const primary = openPrimary(source);
+    commit(primary, 1);
+    const store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    const flaky = new FlakyReplica(root);
+    const logger = new RecordingLogger();
+    const follower = follow({ client: flaky, outputPath: out, logger, intervalMs: 20, maxBackoffMs: 80 });
+    await until('the first restore', () => follower.updates.length > 0);
+    flaky.down = true;
+    for (let i = 2; i <= 10; i++) commit(primary, i);
+    await store.syncAndWait();
+    const listsAtOutage = flaky.lists;
+    // Long enough for many retries at the longest backoff.
+    await sleep(800);
+    const retries = flaky.lists - listsAtOutage;
+    expect(retries).toBeGreaterThan(3);
+    // Backoff: far fewer attempts than one per 20 ms interval.
+    expect(retries).toBeLessThan(800 / 20 / 2);
+    flaky.down = false;
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    await until('the commits made during the outage', () => readState(reader).a === 10);
+    await follower.stop();
+    await store.stop();
+    const errors = logger.records.filter((r) => r.message === 'follow error');
+    expect(errors).toHaveLength(1);
+    expect(logger.records.filter((r) => r.message === 'follow resumed')).toHaveLength(1);
+    reader.close();
+    primary.close();
+  });
+
+  it('stops on abort with the output consistent and nothing left beside it; refuses an existing output unless overwriting', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const primary = openPrimary(source);
+    commit(primary, 1);
+    const store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    const follower = follow({ client, outputPath: out });
+    await until('the first restore', () => follower.updates.length > 0);
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 2; writing; i++) {
+        commit(primary, i);
+        await sleep(5);
+      }
+    })();
+    await sleep(300);
+    const result = await follower.stop();
+    writing = false;
+    await writer;
+    await store.stop();
+    expect(await readdir(dir)).not.toContain(expect.stringMatching(/restore/));
+    expect((await readdir(dir)).filter((n) => n.startsWith('.replica.db'))).toEqual([]);
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    const s = readState(reader);
+    expect(s.a).toBe(s.b);
+    expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
+    reader.close();
+    expect(result.txid).toBeGreaterThan(1);
+
+    await expect(followRestore({ client, outputPath: out })).rejects.toThrow(/exists/);
+    // With overwrite, a follower's output is taken up in place and brought to the latest state.
+    const again = follow({ client, outputPath: out, overwrite: true });
+    await until('the restore over the old output', () => again.updates.length > 0);
+    await again.stop();
+    const fresh = new Database(out, { readonly: true, timeout: 0 });
+    expect(readState(fresh).a).toBe(primary.prepare('SELECT count(*) AS n FROM a').get() ? (primary.prepare('SELECT count(*) AS n FROM a').get() as { n: number }).n : -1);
+    fresh.close();
+    primary.close();
+  });
+
+  it('waits for the first snapshot of an empty replica', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const logger = new RecordingLogger();
+    const follower = follow({ client, outputPath: out, logger });
+    await until('the wait to be logged', () => logger.records.some((r) => r.message.includes('no backups yet')));
+    await sleep(200);
+    expect(logger.records.filter((r) => r.message.includes('no backups yet'))).toHaveLength(1);
+    const primary = openPrimary(source);
+    commit(primary, 5);
+    const store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    await until('the first restore', () => follower.updates.length > 0);
+    await follower.stop();
+    await store.stop();
+    const reader = new Database(out, { readonly: true, timeout: 0 });
+    expect(readState(reader)).toEqual({ a: 1, b: 1, sumA: 5, sumB: 5 });
+    reader.close();
+    primary.close();
+  });
+});
+
+/** A file replica whose listings fail while `down` is set, counting every listing. */
+class FlakyReplica extends FileReplicaClient {
+  down = false;
+  lists = 0;
+  protected override async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+    this.lists++;
+    if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    yield* super._listLtxFiles(level, options);
+  }
+}
+
