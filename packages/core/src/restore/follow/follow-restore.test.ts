@@ -45,7 +45,7 @@ function readState(reader: Database.Database): { a: number; b: number; sumA: num
 }
 
 function startStore(path: string, client: FileReplicaClient, extra: Partial<ConstructorParameters<typeof Store>[0]> = {}): Store {
-  return new Store({ databases: [{ path, replica: client }], monitorInterval: 20, ...extra });
+  return new Store({ databases: [{ path, replica: client }], monitorInterval: 20, syncInterval: 20, ...extra });
 }
 
 /**
