@@ -37,3 +37,34 @@ export class PairReader {
     return JSON.parse(this.output) as PairReaderReport;
   }
 }
+
+/** The pair tables' counts and sums in a follow output, read once (null before it exists). */
+export async function readPairState(dbPath: string): Promise<{ a: number; b: number; sumA: number; sumB: number } | null> {
+  const { default: Database } = await import('better-sqlite3');
+  let db;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  } catch {
+    return null;
+  }
+  try {
+    return db.transaction(() => {
+      const a = db.prepare('SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM a').get() as { n: number; s: number };
+      const b = db.prepare('SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM b').get() as { n: number; s: number };
+      return { a: a.n, b: b.n, sumA: a.s, sumB: b.s };
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/** `PRAGMA integrity_check` of a database, read-only. */
+export async function integrityOf(dbPath: string): Promise<string> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return String(db.pragma('integrity_check', { simple: true }));
+  } finally {
+    db.close();
+  }
+}

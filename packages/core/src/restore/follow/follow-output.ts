@@ -10,9 +10,12 @@ import { LtxApplier } from '../ltx-applier.ts';
 import { headerPageSize, HEADER_BYTES, writeReaderHeader } from './reader-header.ts';
 import { WriteLock } from './write-lock.ts';
 
-/** One LTX file ready to apply: read from a local path, named `<level>/<min>-<max>.ltx`. */
+/**
+ * One LTX file ready to apply, already open (a replica read in place may delete the file
+ * meanwhile; the open descriptor keeps it readable), named `<level>/<min>-<max>.ltx`.
+ */
 export interface LocalLtxFile {
-  readonly path: string;
+  readonly fh: FileHandle;
   readonly label: string;
 }
 
@@ -136,26 +139,25 @@ export class FollowOutput {
     let refused: Error | undefined;
     let repaired = false;
     await this.lock.hold(async () => {
-      for (const file of files) {
-        const fh = await open(file.path, 'r');
-        try {
-          refused = await this.refusal(fh, file.label);
+      try {
+        for (const file of files) {
+          refused = await this.refusal(file.fh, file.label);
           if (refused !== undefined) break;
           try {
-            await this.applier.apply(fh.createReadStream({ autoClose: false, start: 0 }), file.label);
+            await this.applier.apply(file.fh.createReadStream({ autoClose: false, start: 0 }), file.label);
           } catch (error) {
             // Pages may have been written: readers must not see the output until it is whole.
             await repair(error);
             repaired = true;
             return;
           }
-        } finally {
-          await fh.close();
+          applied++;
+          this.remember();
         }
-        applied++;
-        this.remember();
+      } finally {
+        // Whatever stopped the batch, what was applied is published before readers get in.
+        if (applied > 0 && !repaired) await this.publish();
       }
-      if (applied > 0) await this.publish();
     }, options);
     if (this.reopening) await this.reopen(this.reopening.txid, this.reopening.page1);
     return { applied, refused, repaired };

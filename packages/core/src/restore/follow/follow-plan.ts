@@ -59,7 +59,9 @@ export function planFollow(files: readonly LtxFileInfo[], position: TXID, known:
   }
   const beyond = files.filter((f) => f.maxTXID > position).reduce((a, b) => (b.minTXID < a.minTXID ? b : a));
   if (beyond.minTXID === 1) {
-    return { kind: 'restore', reason: `${ltxFileLabel(beyond)} is a full image past the output's TXID ${formatTXID(position)}: the primary restarted from a new snapshot` };
+    // A new snapshot after a restart of the primary, or a compaction from TXID 1 after the
+    // files that would continue the output were removed: a full image either way.
+    return { kind: 'restore', reason: `no file continues the output's TXID ${formatTXID(position)} but ${ltxFileLabel(beyond)}, a full image (the primary restarted from a new snapshot, or the files after the output's TXID were compacted away)` };
   }
   return { kind: 'restore', reason: `no file continues the output's TXID ${formatTXID(position)}; the next starts at ${formatTXID(beyond.minTXID)} (${ltxFileLabel(beyond)})` };
 }

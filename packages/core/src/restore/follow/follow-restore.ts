@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { asLocalWriteError } from '../../io/local-write-error.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +37,8 @@ export interface FollowUpdate {
   readonly txid: TXID;
   /** LTX files applied (or that the restore applied). */
   readonly files: number;
+  /** For `applied`: the files, as `<level>/<min>-<max>.ltx`, in the order applied. */
+  readonly names?: readonly string[];
   /** Why the output was restored again (a new chain, a gap, a failed apply), for `restored` after the first. */
   readonly reason?: string;
 }
@@ -234,40 +235,69 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
         },
         { signal, onWait: waiting },
       );
+      const names = locals.slice(0, result.applied).map((f) => f.label);
       if (result.refused) {
-        if (result.applied > 0) report(from, result.applied);
+        if (result.applied > 0) report(from, names);
         await restoreAgain(result.refused.message);
         return false;
       }
-      if (result.applied > 0 && !result.repaired) report(from, result.applied);
+      if (result.applied > 0 && !result.repaired) report(from, names);
     } finally {
-      await Promise.all(locals.filter((f) => f.downloaded).map((f) => rm(f.path, { force: true })));
+      await release(locals);
     }
     return files.length > batch.length;
   }
 
-  function report(from: TXID, count: number): void {
-    applied += count;
-    logger.debug('follow: applied', { output, fromTXID: formatTXID(from), txid: formatTXID(target!.txid), files: count });
-    options.onApply?.({ kind: 'applied', fromTXID: from, txid: target!.txid, files: count });
+  function report(from: TXID, names: readonly string[]): void {
+    applied += names.length;
+    logger.debug('follow: applied', { output, fromTXID: formatTXID(from), txid: formatTXID(target!.txid), files: names.join(' ') });
+    options.onApply?.({ kind: 'applied', fromTXID: from, txid: target!.txid, files: names.length, names });
   }
 
-  /** Each file as a local path: in place on a replica read locally, else downloaded; every one verified. */
-  async function fetchAll(files: readonly LtxFileInfo[]): Promise<(LocalLtxFile & { downloaded: boolean })[]> {
-    const locals = await Promise.all(
-      files.map(async (info, i) => {
-        const label = ltxFileLabel(info);
-        const local = client.localLtxPath(info);
-        if (local !== undefined) return { path: local, label, downloaded: false };
-        const path = join(work.path, `follow-${i}-${info.level}-${info.minTXID}-${info.maxTXID}.ltx`);
-        await downloadLtxFile(client, info, path, { signal, stagingFor: output });
-        return { path, label, downloaded: true };
-      }),
-    );
-    // Checked whole before the lock is taken: a damaged file never starts writing the output.
-    for (const f of locals) await verifyLtx(createReadStream(f.path), { file: f.label });
-    return locals;
+  /**
+   * Each file opened locally: in place on a replica read locally, else downloaded into the
+   * work directory; every one verified whole before the lock is taken, so a damaged file never
+   * starts writing the output. The caller closes them (and removes the downloads).
+   */
+  async function fetchAll(files: readonly LtxFileInfo[]): Promise<FetchedFile[]> {
+    const fetched: FetchedFile[] = [];
+    try {
+      await Promise.all(
+        files.map(async (info, i) => {
+          const label = ltxFileLabel(info);
+          let path = client.localLtxPath(info);
+          const downloaded = path === undefined;
+          if (path === undefined) {
+            path = join(work.path, `follow-${i}-${info.level}-${info.minTXID}-${info.maxTXID}.ltx`);
+            await downloadLtxFile(client, info, path, { signal, stagingFor: output });
+          }
+          const fh = await open(path, 'r');
+          fetched[i] = { fh, label, path, downloaded };
+        }),
+      );
+      for (const f of fetched) await verifyLtx(f.fh.createReadStream({ autoClose: false, start: 0 }), { file: f.label });
+      return fetched;
+    } catch (error) {
+      await release(fetched);
+      throw error;
+    }
   }
+}
+
+/** A file `fetchAll` opened, and where it came from. */
+interface FetchedFile extends LocalLtxFile {
+  readonly path: string;
+  readonly downloaded: boolean;
+}
+
+async function release(files: readonly (FetchedFile | undefined)[]): Promise<void> {
+  await Promise.all(
+    files.map(async (f) => {
+      if (!f) return;
+      await f.fh.close().catch(() => {});
+      if (f.downloaded) await rm(f.path, { force: true });
+    }),
+  );
 }
 
 /** Waits `ms`; false when `signal` aborted first. */
