@@ -209,6 +209,8 @@ describe('followRestore', () => {
 
     await until('the new primary state', () => readState(reader).sumA === 300);
     expect(readState(reader)).toEqual({ a: 2, b: 2, sumA: 300, sumB: 300 });
+    // Reported once the output is reopened, just after readers can see the new state.
+    await until('the restore to be reported', () => follower.updates.filter((u) => u.kind === 'restored').length >= 2);
     const restored = follower.updates.filter((u) => u.kind === 'restored');
     expect(restored.length).toBe(2);
     expect(restored[1]!.reason).toMatch(/new snapshot|does not follow|pre-apply/);
