@@ -4,7 +4,7 @@
  * of the medians, the target of issue 9 and whether it is met) and two SVG plots beside it:
  * the lag CDF and restore time against the number of files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fmt, repoRoot, table } from '../common.ts';
 import { summarize, valuesOf, verdict, type FigureDef, type ScenarioResult, type SeriesId, type Summary } from './scenario.ts';
@@ -239,6 +239,23 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   md.push('Every run, with per-round details (file counts, log excerpts, raw lags), is in `.bench-data/results-peer.json`.');
   md.push('');
   const file = join(docs, 'BENCHMARKS.md');
-  writeFileSync(file, md.join('\n'));
+  writeFileSync(file, keepFollowLag(file, md.join('\n')));
   return relative(process.cwd(), file) || file;
+}
+
+/** Keeps the section `pnpm bench:follow` writes (between its markers) when regenerating the file. */
+function keepFollowLag(file: string, next: string): string {
+  let old: string;
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    return next;
+  }
+  const a = old.indexOf('<!-- follow-lag:start');
+  const end = '<!-- follow-lag:end -->';
+  const b = old.indexOf(end);
+  if (a < 0 || b < a) return next;
+  const kept = old.slice(a, b + end.length);
+  const at = next.indexOf('\n## Reproducing');
+  return at < 0 ? `${next.trimEnd()}\n\n${kept}\n` : `${next.slice(0, at)}\n${kept}\n${next.slice(at)}`;
 }
