@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { pageChecksum } from '../checksum/index.ts';
 import { asLocalWriteError } from '../io/local-write-error.ts';
 import { PageChecksums } from '../engine/page-checksums.ts';
-import { lockPgno } from '../ltx/constants.ts';
+import { CHECKSUM_FLAG, lockPgno } from '../ltx/constants.ts';
 import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
 import type { PagePool } from '../ltx/page-batch.ts';
 import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/errors.ts';
@@ -129,6 +129,33 @@ export class LtxApplier {
       return result;
     } catch (error) {
       throw typeof error === 'object' && error !== null && sourceErrors.has(error) ? error : asLocalWriteError(error, this.path, this.writing);
+    } finally {
+      await decoder.cancel();
+    }
+  }
+
+  /**
+   * The database checksum that applying the LTX file read from `source` would produce, with
+   * the one the file records, worked out from the page checksums alone: nothing is written.
+   * Lets a caller refuse a file that would not yield the state it records (a compacted file of
+   * another chain overlapping the position) before touching the database. Reads the whole file.
+   */
+  async predict(source: AsyncIterable<Uint8Array>, name: string): Promise<{ readonly predicted: bigint; readonly recorded: bigint; readonly checksummed: boolean }> {
+    const decoder = new LtxDecoder(source, { file: name });
+    try {
+      const header = await decoder.readHeader();
+      const sums = this.sums;
+      let xor = sums.checksum ^ CHECKSUM_FLAG;
+      for await (const batch of decoder.batches()) {
+        for (let i = 0; i < batch.count; i++) {
+          const pgno = batch.pgno(i);
+          xor ^= sums.get(pgno) ^ batch.checksum(i);
+        }
+      }
+      // Pages past the file's commit leave the database.
+      for (let pgno = header.commit + 1; pgno <= sums.commit; pgno++) xor ^= sums.get(pgno);
+      const result = await decoder.finish();
+      return { predicted: CHECKSUM_FLAG | xor, recorded: result.postApplyChecksum, checksummed: !hasNoChecksum(header) };
     } finally {
       await decoder.cancel();
     }

@@ -50,6 +50,8 @@ export class FollowOutput {
   private applier: LtxApplier;
   private counter: number | undefined;
   private pageSize: number;
+  /** True after a failed update could not be repaired: the output was emptied, and needs `replace`. */
+  broken = false;
   /** Set by a `replace` under `apply`'s hold: the state to reopen once the lock is released. */
   private reopening: { txid: TXID; page1: Buffer } | undefined;
   private readonly known = new Map<TXID, bigint>();
@@ -147,8 +149,17 @@ export class FollowOutput {
             await this.applier.apply(file.fh.createReadStream({ autoClose: false, start: 0 }), file.label);
           } catch (error) {
             // Pages may have been written: readers must not see the output until it is whole.
-            await repair(error);
             repaired = true;
+            try {
+              await repair(error);
+            } catch (repairError) {
+              // Still torn, and the lock cannot be held forever: readers get an empty database
+              // (their queries fail) rather than a mix of two states, until a restore succeeds.
+              await this.fh.truncate(0);
+              await this.fh.sync();
+              this.broken = true;
+              throw repairError;
+            }
             return;
           }
           applied++;
@@ -188,15 +199,17 @@ export class FollowOutput {
     await applier.openExisting(txid, { page1 });
     this.applier = applier;
     this.pageSize = page1.byteLength;
+    this.broken = false;
     this.known.clear();
     this.remember();
   }
 
   /**
    * Why the LTX file open at `fh` cannot be applied to the output now, checked before a page
-   * is written: another page size, a TXID range that does not continue the position, or a
+   * is written: another page size, a TXID range that does not continue the position, a
    * pre-apply checksum that is not the output's (at the position, or remembered for the TXID
-   * before an overlapping compacted file). Undefined when it can.
+   * before an overlapping compacted file), or, for an overlapping file whose starting state is
+   * not remembered, a result that would not be the state it records. Undefined when it can.
    */
   private async refusal(fh: FileHandle, label: string): Promise<Error | undefined> {
     const buf = Buffer.alloc(HEADER_SIZE);
@@ -209,8 +222,12 @@ export class FollowOutput {
     }
     if (hasNoChecksum(header)) return undefined;
     const expected = header.minTXID === txid + 1 ? this.applier.databaseChecksum : this.known.get(header.minTXID - 1);
-    // An overlapping file from a state not remembered: only its post-apply checksum can tell.
-    if (expected === undefined) return undefined;
+    if (expected === undefined) {
+      // An overlapping file from a state not remembered: its result must be the state it records.
+      const { predicted, recorded } = await this.applier.predict(fh.createReadStream({ autoClose: false, start: 0 }), label);
+      if (predicted === recorded) return undefined;
+      return new ChecksumMismatchError('post-apply', recorded, predicted, { file: label, detail: `applied over the follow output at TXID ${formatTXID(txid)} it would not give the state it records: it belongs to another chain` });
+    }
     if (header.preApplyChecksum !== expected) {
       return new ChecksumMismatchError('pre-apply', header.preApplyChecksum, expected, { file: label, detail: `the follow output at TXID ${formatTXID(header.minTXID - 1)} is not the state this file was made from` });
     }

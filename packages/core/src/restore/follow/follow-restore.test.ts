@@ -9,6 +9,10 @@ import { Store } from '../../engine/store.ts';
 import { defaultMetaPath } from '../../engine/db.ts';
 import type { ListLtxOptions, LtxFileInfo } from '../../replica/replica-client.ts';
 import { PairReader } from '../../test-support/pair-reader.ts';
+import { Readable } from 'node:stream';
+import { compactLtx } from '../../ltx/compactor.ts';
+import { MemorySink } from '../../test-support/streams.ts';
+import { buildReplicaFixture, ref } from '../test-support/replica-fixture.ts';
 import { RecordingLogger } from '../../test-support/recording-logger.ts';
 import { followRestore, type FollowRestoreOptions, type FollowResult, type FollowUpdate } from './follow-restore.ts';
 
@@ -389,3 +393,68 @@ class FlakyReplica extends FileReplicaClient {
   }
 }
 
+
+describe('followRestore with files of another chain', () => {
+  it('never writes a compacted file that would not give the state it records: the output keeps its state', async () => {
+    const dir = await newDir();
+    const [a, b] = await Promise.all([buildReplicaFixture(join(dir, 'a')), buildReplicaFixture(join(dir, 'b'))]);
+    const aClient = new FileReplicaClient(a.root);
+    const bClient = new FileReplicaClient(b.root);
+    // The follower's replica: A's snapshot of state 3 and A's TXID 4, so it starts at 4 knowing no earlier state.
+    const root = join(dir, 'replica');
+    const client = new FileReplicaClient(root);
+    await client.writeLtxFile(ref(9, 1, 3), await readAll(aClient, ref(9, 1, 3)));
+    await client.writeLtxFile(ref(0, 4, 4), await readAll(aClient, ref(0, 4, 4)));
+    const out = join(dir, 'out.db');
+    const logger = new RecordingLogger();
+    const follower = follow({ client, outputPath: out, logger, maxBackoffMs: 60 });
+    await until('the first restore', () => follower.updates.length > 0);
+    expect(follower.updates[0]!.txid).toBe(4);
+    const before = await rowsOf(out);
+    expect(before).toEqual(await rowsOf(a.states[4]!));
+
+    // B's compaction of TXIDs 4..5 overlaps the output's position: same TXIDs, another database.
+    const foreign = new MemorySink();
+    const inputs = [];
+    for (const txid of [4, 5]) inputs.push({ source: Readable.from([await readAll(bClient, ref(0, txid, txid))]), name: `0/${txid}` });
+    await compactLtx(inputs, foreign);
+    await client.writeLtxFile(ref(1, 4, 5), foreign.bytes);
+    // Long enough for many polls and retries (30–60 ms apart).
+    await sleep(800);
+    expect(await rowsOf(out)).toEqual(before);
+    expect(follower.updates.filter((u) => u.kind === 'applied')).toEqual([]);
+    expect(logger.records.some((r) => /another chain/.test(String(r.fields.reason ?? '')))).toBe(true);
+
+    // Once the replica holds A's own files instead, the follower goes on.
+    await client.deleteLtxFiles([ref(1, 4, 5)]);
+    for (const txid of [5, 6]) await client.writeLtxFile(ref(0, txid, txid), await readAll(aClient, ref(0, txid, txid)));
+    await until('state 6', async () => JSON.stringify(await rowsOf(out)) === JSON.stringify(await rowsOf(a.states[6]!)));
+    await follower.stop();
+    expect(await integrity(out)).toBe('ok');
+  });
+});
+
+async function readAll(client: FileReplicaClient, r: { level: number; minTXID: number; maxTXID: number }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await client.openLtxFile(r)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The fixture table's rows, read from another thread's point of view (timeout 0: see `until`). */
+async function rowsOf(path: string): Promise<unknown[]> {
+  const db = new Database(path, { readonly: true, timeout: 0 });
+  try {
+    return db.prepare('SELECT id, name, hex(body) AS body FROM t ORDER BY id').all();
+  } finally {
+    db.close();
+  }
+}
+
+async function integrity(path: string): Promise<string> {
+  const db = new Database(path, { readonly: true });
+  try {
+    return String(db.pragma('integrity_check', { simple: true }));
+  } finally {
+    db.close();
+  }
+}

@@ -170,6 +170,8 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
           restores++;
           logger.info('following', { output, txid: formatTXID(target.txid), intervalMs: interval });
           options.onApply?.({ kind: 'restored', fromTXID: undefined, txid: target.txid, files: staged.files });
+        } else if (target.broken) {
+          await restoreAgain('an update failed while being written and could not be repaired; the output was emptied');
         } else {
           const pos = target.txid;
           const level0 = await list(client, 0, pos + 1, signal);
