@@ -13,7 +13,7 @@
  * and, with `BENCH_WRITE_DOCS=1` (the default), into the "Follow-mode restore lag" section of
  * `docs/BENCHMARKS.md` (between its markers, which `pnpm bench:peer` keeps).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,10 +150,7 @@ async function run(followInterval: string, round: number): Promise<Run> {
 
 function commitOf(): string {
   try {
-    const head = readFileSync(join(repoRoot, '.git'), 'utf8');
-    const gitdir = head.startsWith('gitdir:') ? head.slice(7).trim() : join(repoRoot, '.git');
-    const ref = readFileSync(join(gitdir, 'HEAD'), 'utf8').trim();
-    return ref.startsWith('ref:') ? ref.slice(4).trim() : ref.slice(0, 7);
+    return execFileSync('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   } catch {
     return 'unknown';
   }
@@ -168,7 +165,7 @@ function section(runs: readonly Run[], loadBefore: readonly number[], loadAfter:
     MARK_START,
     '## Follow-mode restore lag (`restore -f`)',
     '',
-    `Commit on the primary → visible to a reader of the \`litestream restore -f\` output. A real \`litestream replicate\` (sync-interval 1 s, monitor-interval 1 s) ships the primary to a local file replica; a real \`litestream restore -f -follow-interval X\` follows it. The bench process makes ${COMMITS} isolated commits spaced ${MIN_GAP_MS}–${MAX_GAP_MS} ms at random and polls the output every ${POLL_MS} ms through a read-only connection; a commit's lag runs from its return to the first read that sees it (one monotonic clock). Nearest-rank percentiles. Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, branch ${commitOf()}; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
+    `Commit on the primary → visible to a reader of the \`litestream restore -f\` output. A real \`litestream replicate\` (sync-interval 1 s, monitor-interval 1 s) ships the primary to a local file replica; a real \`litestream restore -f -follow-interval X\` follows it. The bench process makes ${COMMITS} isolated commits spaced ${MIN_GAP_MS}–${MAX_GAP_MS} ms at random and polls the output every ${POLL_MS} ms through a read-only connection; a commit's lag runs from its return to the first read that sees it (one monotonic clock). Nearest-rank percentiles. Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, commit ${commitOf()} (\`dist/\` built from it); load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,
     '',
     '| -follow-interval | round | commits | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | mean (ms) |',
     '|---|---|---|---|---|---|---|---|',

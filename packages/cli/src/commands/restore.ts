@@ -50,7 +50,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .option('--if-replica-exists', 'do nothing (exit 0) if the replica holds no backup')
     .option('--parallelism <n>', 'files (or v0.3 objects) downloaded at once', parsePositive, 8)
     .option('--dry-run', 'print the plan (files, sizes, resulting TXID) and restore nothing')
-    .option('--force', 'replace an existing output database')
+    .option('--force', 'replace an existing output database (with -f, an output a follower wrote is brought up to date in place)')
     .option('--integrity-check <mode>', 'none, quick or full PRAGMA check of the result', parseCheck, 'none')
     .option('-f', 'follow: after restoring, keep applying new changes to the output (a read replica); not with -txid, -timestamp or -dry-run')
     .option('--follow-interval <duration>', 'with -f, how often the replica is polled (Go duration, e.g. 500ms, 1s)', '1s')

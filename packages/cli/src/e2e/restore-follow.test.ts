@@ -115,7 +115,7 @@ describe('litestream restore -f (real bin)', () => {
     expect(await readdir(join(dir, 'follower'))).toEqual(['replica.db']);
   });
 
-  it('follows an S3 replica (fauxqs)', async () => {
+  it('follows an S3 replica (fauxqs) of a configured database; SIGINT exits 0 with a -json summary', async () => {
     const s3 = await startS3({ kind: 'fauxqs' });
     stops.push(() => s3.stop());
     await s3.createBucket('follow');
@@ -130,7 +130,8 @@ describe('litestream restore -f (real bin)', () => {
     await commitPair(app, 1);
     const primary = running(['replicate', '-config', config], env);
     await primary.waitFor('snapshot written');
-    const follower = running(['restore', '-f', '-follow-interval', '100ms', '-o', out, url], env);
+    // The source is the configured database this time (the replica comes from the config).
+    const follower = running(['restore', '-f', '-follow-interval', '100ms', '-json', '-config', config, '-o', out, db], env);
     await follower.waitFor('msg=following');
     const reader = new PairReader(out, 2);
     for (let v = 2; v <= 60; v++) {
@@ -142,6 +143,10 @@ describe('litestream restore -f (real bin)', () => {
     const seen = await reader.stop();
     follower.child.kill('SIGINT');
     expect((await follower.exited).code, follower.stderr).toBe(0);
+    const summary = JSON.parse(follower.stdout) as { output: string; follow: boolean; txid: string; applied: number; restores: number };
+    expect(summary).toMatchObject({ output: out, follow: true, restores: 1 });
+    expect(summary.txid).toMatch(/^[0-9a-f]{16}$/);
+    expect(summary.applied).toBeGreaterThan(0);
     primary.child.kill('SIGTERM');
     await primary.exited;
     expect(seen.violations).toEqual([]);

@@ -7,6 +7,7 @@ import { decodeHeader, hasNoChecksum, isSnapshot } from '../../ltx/header.ts';
 import { formatTXID, type TXID } from '../../ltx/txid.ts';
 import { ChecksumMismatchError, LitestreamError } from '../../ltx/errors.ts';
 import { LtxApplier } from '../ltx-applier.ts';
+import type { KnownStates } from './follow-plan.ts';
 import { headerPageSize, HEADER_BYTES, writeReaderHeader } from './reader-header.ts';
 import { WriteLock } from './write-lock.ts';
 
@@ -125,8 +126,8 @@ export class FollowOutput {
   }
 
   /** TXIDs whose database checksum is remembered (for `planFollow`). */
-  get knownTXIDs(): ReadonlySet<TXID> {
-    return new Set(this.known.keys());
+  get knownTXIDs(): KnownStates {
+    return this.known;
   }
 
   /**

@@ -2,6 +2,11 @@ import { formatTXID, type TXID } from '../../ltx/txid.ts';
 import type { LtxFileInfo } from '../../replica/replica-client.ts';
 import { ltxFileLabel } from '../restore-plan.ts';
 
+/** The TXIDs whose database checksum the follower remembers (a `Set` or a `Map` will do). */
+export interface KnownStates {
+  has(txid: TXID): boolean;
+}
+
 /** What a follower does next with the files a listing showed. */
 export type FollowStep =
   /** Apply these files, in order, to the output (each one continues the one before). */
@@ -30,7 +35,7 @@ export type FollowStep =
  * for a new restore. A partial listing (level 0 only) yields `apply` or `idle`; the caller
  * lists every level when it shows files past the position that it cannot apply.
  */
-export function planFollow(files: readonly LtxFileInfo[], position: TXID, known: ReadonlySet<TXID>, options: { complete: boolean }): FollowStep {
+export function planFollow(files: readonly LtxFileInfo[], position: TXID, known: KnownStates, options: { complete: boolean }): FollowStep {
   const chain: LtxFileInfo[] = [];
   let pos = position;
   for (;;) {
@@ -67,7 +72,7 @@ export function planFollow(files: readonly LtxFileInfo[], position: TXID, known:
 }
 
 /** Among files overlapping the position: one whose starting state is known (checkable) first, then the furthest. */
-function overlapsBetter(a: LtxFileInfo, b: LtxFileInfo, known: ReadonlySet<TXID>): boolean {
+function overlapsBetter(a: LtxFileInfo, b: LtxFileInfo, known: KnownStates): boolean {
   const ka = known.has(a.minTXID - 1);
   if (ka !== known.has(b.minTXID - 1)) return ka;
   return reachesFurther(a, b);

@@ -136,11 +136,19 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
     const result = await restore({ client, outputPath: path, plan, parallelism, workers: options.workers, integrityCheck: options.integrityCheck, logger: logger.child({ phase: 'follow restore' }), signal: abortable ? signal : undefined });
     return { path, txid: result.txid, files: result.files };
   };
+  let lastReason: string | undefined;
   const restoreAgain = async (reason: string): Promise<void> => {
-    logger.info('follow: restoring the latest state again', { output, reason, txid: formatTXID(target!.txid) });
+    // Once per reason: a restore that keeps failing is reported by the error streak.
+    if (reason !== lastReason) logger.info('follow: restoring the latest state again', { output, reason, txid: formatTXID(target!.txid) });
+    lastReason = reason;
     const from = target!.txid;
     const staged = await stage(true);
-    await target!.replace(staged.path, staged.txid, { signal, onWait: waiting });
+    try {
+      await target!.replace(staged.path, staged.txid, { signal, onWait: waiting });
+    } finally {
+      await rm(staged.path, { force: true });
+    }
+    lastReason = undefined;
     restores++;
     options.onApply?.({ kind: 'restored', fromTXID: from, txid: staged.txid, files: staged.files, reason });
   };
@@ -166,7 +174,11 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
             delay = interval;
             continue;
           }
-          target = await FollowOutput.create(output, staged.path, staged.txid);
+          try {
+            target = await FollowOutput.create(output, staged.path, staged.txid);
+          } finally {
+            await rm(staged.path, { force: true });
+          }
           restores++;
           logger.info('following', { output, txid: formatTXID(target.txid), intervalMs: interval });
           options.onApply?.({ kind: 'restored', fromTXID: undefined, txid: target.txid, files: staged.files });
@@ -231,7 +243,11 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
           logger.error('follow: applying a file failed after writing began; restoring the latest state while readers wait', { output, error: (error as Error).message });
           // Not abortable: the output must be whole before the lock is released.
           const staged = await stage(false);
-          await target!.replace(staged.path, staged.txid, { lockHeld: true });
+          try {
+            await target!.replace(staged.path, staged.txid, { lockHeld: true });
+          } finally {
+            await rm(staged.path, { force: true });
+          }
           restores++;
           options.onApply?.({ kind: 'restored', fromTXID: from, txid: staged.txid, files: staged.files, reason: (error as Error).message });
         },
