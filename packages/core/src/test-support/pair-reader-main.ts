@@ -2,7 +2,9 @@
 // follow output whose every transaction adds one row with the same `v` to tables `a` and
 // `b`, and reads both in one transaction every few milliseconds. A half-applied update would
 // show different counts or sums. Prints one JSON line when stdin closes or says "stop":
-// { reads, violations, distinct, last, backwards, errors }.
+// { reads, violations, distinct, last, backwards, errors }. On "hold MS" it keeps one read
+// transaction open for MS ms, printing "holding {state}" when it began and
+// "released {before, after}" (the state read at its start and at its end) when it ended.
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,8 +21,11 @@ const read = db.transaction(() => {
 });
 
 let stop = false;
+let holdMs = 0;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'stop') stop = true;
+  const hold = /^hold (\d+)$/.exec(line.trim());
+  if (hold) holdMs = Number(hold[1]);
 }).on('close', () => (stop = true));
 
 let reads = 0;
@@ -29,7 +34,23 @@ const violations: unknown[] = [];
 const errors: string[] = [];
 const distinct = new Set<number>();
 let last: { a: number; b: number; sumA: number; sumB: number } | undefined;
+const readOne = () => {
+  const a = db.prepare('SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM a').get() as { n: number; s: number };
+  const b = db.prepare('SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM b').get() as { n: number; s: number };
+  return { a: a.n, b: b.n, sumA: a.s, sumB: b.s };
+};
 while (!stop) {
+  if (holdMs > 0) {
+    const ms = holdMs;
+    holdMs = 0;
+    db.exec('BEGIN');
+    const before = readOne();
+    process.stdout.write(`holding ${JSON.stringify(before)}\n`);
+    await sleep(ms);
+    const after = readOne();
+    db.exec('COMMIT');
+    process.stdout.write(`released ${JSON.stringify({ before, after })}\n`);
+  }
   try {
     const s = read();
     reads++;

@@ -29,12 +29,34 @@ export class PairReader {
     this.child.stderr.on('data', (d: Buffer) => process.stderr.write(`[reader] ${d.toString()}`));
   }
 
+  /**
+   * Keeps one read transaction open for `ms`: resolves `holding` once it began, and `released`
+   * with the states read at its start and end once it ended.
+   */
+  hold(ms: number): { holding: Promise<void>; released: Promise<{ before: unknown; after: unknown }> } {
+    const seen = this.lines().length;
+    this.child.stdin.write(`hold ${ms}\n`);
+    const line = async (prefix: string) => {
+      for (;;) {
+        const found = this.lines().slice(seen).find((l) => l.startsWith(prefix));
+        if (found) return found.slice(prefix.length);
+        if (this.child.exitCode !== null) throw new Error('the reader exited');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    return { holding: line('holding ').then(() => {}), released: line('released ').then((json) => JSON.parse(json) as { before: unknown; after: unknown }) };
+  }
+
   /** Stops the reader and returns what it saw. */
   async stop(): Promise<PairReaderReport> {
     const exited = once(this.child, 'exit');
     this.child.stdin.end('stop\n');
     await exited;
-    return JSON.parse(this.output) as PairReaderReport;
+    return JSON.parse(this.lines().at(-1)!) as PairReaderReport;
+  }
+
+  private lines(): string[] {
+    return this.output.split('\n').filter((l) => l !== '');
   }
 }
 

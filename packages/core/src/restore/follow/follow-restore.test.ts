@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -140,6 +140,40 @@ describe('followRestore', () => {
     primary.close();
     // Nothing left beside the output: no work directory, no -wal/-shm/-journal.
     expect(await readdir(dirname(out))).toEqual(['replica.db']);
+  });
+
+  it('waits for the open read transaction of a reader before writing: the file does not change under it', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const primary = openPrimary(source);
+    commit(primary, 1);
+    const store = startStore(source, client);
+    await store.start();
+    await store.syncAndWait();
+    const logger = new RecordingLogger();
+    const follower = follow({ client, outputPath: out, logger });
+    await until('the first restore', () => follower.updates.length > 0);
+    const pairReader = new PairReader(out, 5);
+    const hold = pairReader.hold(1500);
+    await hold.holding;
+    const bytesAtHold = await readFile(out);
+    commit(primary, 2);
+    await store.syncAndWait();
+    // Twenty polls (30 ms apart) later the follower has the new file and waits for the lock.
+    await sleep(600);
+    expect((await readFile(out)).equals(bytesAtHold)).toBe(true);
+    const { before, after } = await hold.released;
+    expect(after).toEqual(before);
+    // It said so once it had waited for more than a second.
+    expect(logger.records.some((r) => r.message.includes('readers keep the output locked'))).toBe(true);
+    await until('the update once the reader let go', async () => follower.updates.some((u) => u.kind === 'applied'));
+    const seen = await pairReader.stop();
+    expect(seen.last).toEqual({ a: 2, b: 2, sumA: 3, sumB: 3 });
+    await follower.stop();
+    await store.stop();
+    primary.close();
   });
 
   it('continues from compacted files once level 0 was removed, and through snapshots', async () => {
