@@ -100,7 +100,12 @@ describe('litestream restore -f (real bin)', () => {
     follower.child.kill('SIGTERM');
     const exit = await follower.exited;
     expect(exit.code, follower.stderr).toBe(0);
-    expect(follower.stdout).toMatch(/^stopped following .*replica\.db at TXID [0-9a-f]{16}: \d+ file\(s\) applied, 2 restore\(s\)\n$/);
+    const stopped = /^stopped following .*replica\.db at TXID [0-9a-f]{16}: (\d+) file\(s\) applied, (\d+) restore\(s\)\n$/.exec(follower.stdout);
+    expect(stopped, follower.stdout).not.toBeNull();
+    expect(Number(stopped![1])).toBeGreaterThan(20);
+    // The first restore and the one after the restart; one more when the follower's next files
+    // were compacted (into a file from TXID 1, a full image) and removed before it read them.
+    expect(Number(stopped![2])).toBeGreaterThanOrEqual(2);
     expect(follower.stderr).toContain('msg="follow: restoring the latest state again"');
     primary.child.kill('SIGTERM');
     await primary.exited;
