@@ -194,7 +194,8 @@ describe('followRestore', () => {
     // Past the first compaction: the chain continues with files that do not start at TXID 1.
     await sleep(300);
     // A slow follower: level 0 is compacted and removed between its polls.
-    const follower = follow({ client, outputPath: out, intervalMs: 700 });
+    const logger = new RecordingLogger();
+    const follower = follow({ client, outputPath: out, intervalMs: 700, logger });
     await until('the first restore', () => follower.updates.length > 0);
     for (let i = 11; i <= 60; i++) {
       commit(primary, i);
@@ -214,6 +215,8 @@ describe('followRestore', () => {
     const appliedNames = follower.updates.flatMap((u) => u.names ?? []);
     expect(appliedNames.some((n) => /^[1-8]\//.test(n)), appliedNames.join(' ')).toBe(true);
     expect(result.restores, JSON.stringify(follower.updates.filter((u) => u.kind === 'restored'))).toBe(1);
+    // Files removed between a listing and their read are no error, only a reason to list again.
+    expect(logger.at('error')).toEqual([]);
   });
 
   it('restores again when the primary restarts from a new snapshot, in place, for a reader holding the output open', async () => {

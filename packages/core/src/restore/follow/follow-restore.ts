@@ -6,14 +6,15 @@ import { ErrorStreak } from '../../engine/error-streak.ts';
 import { silentLogger, type Logger } from '../../engine/logger.ts';
 import { MAX_LEVEL } from '../../ltx/constants.ts';
 import { verifyLtx } from '../../ltx/decoder.ts';
-import { UsageError } from '../../ltx/errors.ts';
+import { NotFoundError, UsageError } from '../../ltx/errors.ts';
+import { errorCode } from '../../io/durable.ts';
 import { formatTXID, type TXID } from '../../ltx/txid.ts';
 import type { LtxFileInfo, ReplicaClient } from '../../replica/replica-client.ts';
 import { downloadLtxFile } from '../download.ts';
 import type { IntegrityCheckMode } from '../integrity-check.ts';
 import { removeRestoreLeftovers } from '../leftovers.ts';
 import { checkOutputFree } from '../output-file.ts';
-import { NoBackupsError } from '../restore-errors.ts';
+import { DownloadError, NoBackupsError } from '../restore-errors.ts';
 import { ltxFileLabel, planRestore } from '../restore-plan.ts';
 import { restore } from '../restore.ts';
 import { RestoreWorkDir } from '../work-dir.ts';
@@ -234,7 +235,17 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
    */
   async function applyStep(files: readonly LtxFileInfo[]): Promise<boolean> {
     const batch = files.slice(0, parallelism);
-    const locals = await fetchAll(batch);
+    let locals: FetchedFile[];
+    try {
+      locals = await fetchAll(batch);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      // Compaction or retention removed a file between the listing and the read: not an
+      // error. The next poll lists every level (level 0 then shows a gap) and goes on from there.
+      logger.debug('follow: a listed file is gone; listing again', { output, error: (error as Error).message });
+      sinceFullListing = FULL_LISTING_EVERY;
+      return false;
+    }
     const from = target!.txid;
     try {
       const result = await target!.apply(
@@ -300,6 +311,12 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
       throw error;
     }
   }
+}
+
+/** True for a listed file that no longer exists (removed by compaction or retention since). */
+function isGone(error: unknown): boolean {
+  if (errorCode(error) === 'ENOENT') return true;
+  return error instanceof DownloadError && error.cause instanceof NotFoundError;
 }
 
 /** A file `fetchAll` opened, and where it came from. */
