@@ -350,6 +350,36 @@ describe('followRestore', () => {
     primary.close();
   });
 
+  it('takes a listed file that is gone before it is read (compaction, retention) as a reason to list again, not as an error', async () => {
+    const dir = await newDir();
+    const source = join(dir, 'primary.db');
+    const out = join(dir, 'replica.db');
+    const root = join(dir, 'replica');
+    const primary = openPrimary(source);
+    commit(primary, 1);
+    const store = startStore(source, new FileReplicaClient(root));
+    await store.start();
+    await store.syncAndWait();
+    const client = new GhostReplica(root);
+    const logger = new RecordingLogger();
+    const follower = follow({ client, outputPath: out, logger });
+    await until('the first restore', () => follower.updates.length > 0);
+    const pos = follower.updates[0]!.txid;
+    client.ghost = { level: 0, minTXID: pos + 1, maxTXID: pos + 1, size: 200, createdAt: new Date() };
+    // Ten polls (30 ms apart) while the listing shows it.
+    await sleep(300);
+    expect(logger.at('error')).toEqual([]);
+    expect(logger.records.some((r) => r.message.includes('a listed file is gone'))).toBe(true);
+    client.ghost = undefined;
+    commit(primary, 2);
+    await store.syncAndWait();
+    await until('the next commit', () => follower.updates.some((u) => u.kind === 'applied'));
+    await follower.stop();
+    await store.stop();
+    primary.close();
+    expect(logger.at('error')).toEqual([]);
+  });
+
   it('stops on abort with the output consistent and nothing left beside it; refuses an existing output unless overwriting', async () => {
     const dir = await newDir();
     const source = join(dir, 'primary.db');
@@ -418,6 +448,17 @@ describe('followRestore', () => {
     primary.close();
   });
 });
+
+/** A file replica whose level-0 listing also shows `ghost`, a file that does not exist. */
+class GhostReplica extends FileReplicaClient {
+  ghost: LtxFileInfo | undefined;
+  protected override async *_listLtxFiles(level: number, options: ListLtxOptions): AsyncIterable<LtxFileInfo> {
+    const files: LtxFileInfo[] = [];
+    for await (const f of super._listLtxFiles(level, options)) files.push(f);
+    if (level === 0 && this.ghost && this.ghost.minTXID >= (options.seek ?? 0)) files.push(this.ghost);
+    yield* files.sort((a, b) => a.minTXID - b.minTXID || a.maxTXID - b.maxTXID);
+  }
+}
 
 /** A file replica whose listings fail while `down` is set, counting every listing. */
 class FlakyReplica extends FileReplicaClient {
