@@ -71,8 +71,8 @@ export class FollowOutput {
    * Makes `output` hold the restored database at `staged` (a file beside it that the caller
    * built at TXID `txid`), and opens it for following. An output a follower wrote before (a
    * rollback-journal database) is updated in place, so its readers stay on it; anything else
-   * (no output, or a WAL database from elsewhere, with its `-wal`/`-shm`) is replaced by a
-   * rename. `staged` is consumed.
+   * (no output, a WAL database from elsewhere, with its `-wal`/`-shm`, or one SQLite cannot
+   * read) is replaced by a rename. `staged` is consumed.
    */
   static async create(output: string, staged: string, txid: TXID): Promise<FollowOutput> {
     const page1 = await readPage1(staged);
@@ -89,7 +89,8 @@ export class FollowOutput {
       } catch (error) {
         lock.close();
         await fh?.close();
-        throw error;
+        // SQLite cannot read it (a follower killed while writing left it torn): replace it.
+        if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_')) throw error;
       }
     }
     const sfh = await open(staged, 'r+');
@@ -133,9 +134,10 @@ export class FollowOutput {
   /**
    * Applies `files` in order under one hold of the lock. A file that does not continue the
    * output (see `refusal`, checked before any page is written) stops the batch: the files
-   * before it stay applied and the reason is returned as `refused`. A file that fails once its pages are being written leaves the
-   * output torn: `repair` is then called while the lock is still held (readers keep waiting)
-   * and must make the output whole again (`replace` with `lockHeld`).
+   * before it stay applied and the reason is returned as `refused`. A file that fails once its
+   * pages are being written leaves the output torn: `repair` is then called while the lock is
+   * still held (readers keep waiting) and must make the output whole again (`replace` with
+   * `lockHeld`); if it cannot, the output is emptied before the lock is released.
    */
   async apply(files: readonly LocalLtxFile[], repair: (error: unknown) => Promise<void>, options: { signal?: AbortSignal; onWait?: () => void } = {}): Promise<ApplyOutcome> {
     let applied = 0;

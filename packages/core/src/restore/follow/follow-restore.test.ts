@@ -12,7 +12,7 @@ import { PairReader } from '../../test-support/pair-reader.ts';
 import { Readable } from 'node:stream';
 import { compactLtx } from '../../ltx/compactor.ts';
 import { MemorySink } from '../../test-support/streams.ts';
-import { buildReplicaFixture, ref } from '../test-support/replica-fixture.ts';
+import { buildReplicaFixture, flipByte, ref } from '../test-support/replica-fixture.ts';
 import { RecordingLogger } from '../../test-support/recording-logger.ts';
 import { followRestore, type FollowRestoreOptions, type FollowResult, type FollowUpdate } from './follow-restore.ts';
 
@@ -418,9 +418,20 @@ describe('followRestore', () => {
     const again = follow({ client, outputPath: out, overwrite: true });
     await until('the restore over the old output', () => again.updates.length > 0);
     await again.stop();
+    const rows = (primary.prepare('SELECT count(*) AS n FROM a').get() as { n: number }).n;
     const fresh = new Database(out, { readonly: true, timeout: 0 });
-    expect(readState(fresh).a).toBe(primary.prepare('SELECT count(*) AS n FROM a').get() ? (primary.prepare('SELECT count(*) AS n FROM a').get() as { n: number }).n : -1);
+    expect(readState(fresh).a).toBe(rows);
     fresh.close();
+
+    // An output SQLite cannot read (a follower killed while writing its header) is replaced.
+    await flipByte(out, 21);
+    const third = follow({ client, outputPath: out, overwrite: true });
+    await until('the restore over the torn output', () => third.updates.length > 0);
+    await third.stop();
+    const repaired = new Database(out, { readonly: true, timeout: 0 });
+    expect(readState(repaired).a).toBe(rows);
+    expect(repaired.pragma('integrity_check', { simple: true })).toBe('ok');
+    repaired.close();
     primary.close();
   });
 
