@@ -25,7 +25,7 @@ const alias = packageDirs
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['{packages,backends}/*/src/**/*.test.ts', '{packages,backends}/*/test/**/*.test.ts', '{conformance,testcontainers}/{src,test}/**/*.test.ts'],
+    include: ['{packages,backends}/*/src/**/*.test.ts', '{packages,backends}/*/test/**/*.test.ts', '{conformance,testcontainers}/{src,test}/**/*.test.ts', 'scripts/**/*.test.ts', 'examples/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['scripts/vitest-global-setup.ts'],
     testTimeout: 60_000,

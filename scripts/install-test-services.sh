@@ -5,9 +5,10 @@ need=()
 if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v lz4 >/dev/null || need+=(lz4)
-# Real services for the backend tests: NATS JetStream and OpenSSH's sftp (Azurite, the S3
-# servers and our GCS emulator come from npm; see testcontainers/README.md).
+# Real services for the backend tests: NATS JetStream, OpenSSH's sftp and rclone's WebDAV server
+# (Azurite, the S3 servers and our GCS emulator come from npm; see testcontainers/README.md).
 command -v nats-server >/dev/null || need+=(nats-server)
+command -v rclone >/dev/null || need+=(rclone)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-services: installing ${need[*]} from Debian packages"

@@ -5,10 +5,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$LTS_ROOT"
 mkdir -p "$LTS_TOOLS"
 
-if [ "$(node_major)" -lt 22 ]; then
+if ! node_supported; then
   platform=$(node -p process.platform 2>/dev/null || uname -s | tr A-Z a-z)
   arch=$(node -p process.arch 2>/dev/null || echo x64)
-  echo "setup: system Node $(node --version 2>/dev/null || echo none) is older than 22; installing Node $NODE_MAJOR from the npm registry into .tools/node"
+  echo "setup: system Node $(node --version 2>/dev/null || echo none) is older than 22.12; installing Node $NODE_MAJOR from the npm registry into .tools/node"
   tmp=$(mktemp -d)
   (cd "$tmp" && npm pack --silent "node-$platform-$arch@$NODE_MAJOR" >/dev/null)
   rm -rf "$LTS_TOOLS/node" && mkdir -p "$LTS_TOOLS/node"

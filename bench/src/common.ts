@@ -52,11 +52,11 @@ export interface ProcResult {
  * Runs a command to completion and times it (wall clock, spawn to exit).
  * `stdoutTo` sends stdout to a file (e.g. /dev/null) instead of capturing it.
  */
-export function runTimed(cmd: string, args: readonly string[], options: { stdoutTo?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ProcResult> {
+export function runTimed(cmd: string, args: readonly string[], options: { stdoutTo?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcResult> {
   return new Promise((resolve, reject) => {
     const outFd = options.stdoutTo !== undefined ? openSync(options.stdoutTo, 'w') : undefined;
     const start = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['ignore', outFd ?? 'pipe', 'pipe'], env: options.env ?? process.env });
+    const child = spawn(cmd, args, { stdio: ['ignore', outFd ?? 'pipe', 'pipe'], env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -156,13 +156,14 @@ function commitOf(): string {
   }
 }
 
-const MARK_START = '<!-- follow-lag:start (written by `pnpm bench:follow`, bench/src/follow-lag.ts; kept by `pnpm bench:peer`) -->';
+const MARK_START = '<!-- follow-lag:begin -->';
 const MARK_END = '<!-- follow-lag:end -->';
 
 function section(runs: readonly Run[], loadBefore: readonly number[], loadAfter: readonly number[]): string {
   const ms = (n: number) => `${Math.round(n).toLocaleString('en-US')}`;
   const lines = [
     MARK_START,
+    '<!-- Written by `pnpm bench:follow` (bench/src/follow-lag.ts); `pnpm bench:peer` keeps it. -->',
     '## Follow-mode restore lag (`restore -f`)',
     '',
     `Commit on the primary → visible to a reader of the \`litestream restore -f\` output. A real \`litestream replicate\` (sync-interval 1 s, monitor-interval 1 s) ships the primary to a local file replica; a real \`litestream restore -f -follow-interval X\` follows it. The bench process makes ${COMMITS} isolated commits spaced ${MIN_GAP_MS}–${MAX_GAP_MS} ms at random and polls the output every ${POLL_MS} ms through a read-only connection; a commit's lag runs from its return to the first read that sees it (one monotonic clock). Nearest-rank percentiles. Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, commit ${commitOf()} (\`dist/\` built from it); load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}.`,

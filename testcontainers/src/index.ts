@@ -31,3 +31,4 @@ export { findNatsServer, startNatsServer, type NatsServerOptions, type NatsServi
 export { startGcs, DEFAULT_FAKE_GCS_IMAGE, type GcsService, type StartGcsOptions } from './gcs.ts';
 export { startGcsEmulator, type GcsEmulator, type GcsEmulatorOptions, type GcsRecordedRequest } from './gcs-emulator/server.ts';
 export { startSftp, type SftpOptions, type SftpService } from './sftp.ts';
+export { findRclone, startWebdav, type WebdavOptions, type WebdavService } from './webdav.ts';

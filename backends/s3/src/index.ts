@@ -13,3 +13,4 @@ export { TIMESTAMP_METADATA_KEY, formatLtxTimestamp, parseLtxTimestamp } from '.
 export { MAX_KEYS_PER_DELETE } from './s3-deletes.ts';
 export { PROVIDER_PRESETS, detectProvider, splitBucketHost, type DetectedProvider, type BucketHost } from './providers/provider-table.ts';
 export type { ProviderPreset } from './providers/provider-preset.ts';
+export { S3_PROVIDER_PROBES, addressingStyleProbe, awsChunkedProbe, multipartMinPartProbe, payloadSigningProbe } from './provider-probes.ts';

@@ -17,9 +17,10 @@ import { checkS3Config, checkS3Url, locateS3Replica } from './s3-location.ts';
 /** The static facts of the s3 backend (`s3Backend` is these plus its factories). */
 export const s3BackendInfo: BackendInfo = {
   type: 's3',
-  schemes: ['s3'],
+  schemes: ['s3', 'oss'],
+  aliases: ['oss'],
   configKeys: Object.keys(S3_CONFIG_KEYS),
-  description: 'Amazon S3 and S3-compatible stores (s3://bucket/path; B2, R2, MinIO, Tigris, Spaces, …)',
+  description: 'Amazon S3 and S3-compatible stores (s3://bucket/path; B2, R2, MinIO, Tigris, Spaces, …; Alibaba Cloud OSS as oss://bucket/path)',
   checkURL: checkS3Url,
   checkConfig: checkS3Config,
   locate: locateS3Replica,

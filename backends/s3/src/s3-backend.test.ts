@@ -84,7 +84,7 @@ describe('s3Backend plugin', () => {
 
   it('registers type s3 for s3:// URLs and declares Litestream’s S3 keys', () => {
     expect(registry.forType('s3')).toBe(s3Backend);
-    expect(s3Backend.schemes).toEqual(['s3']);
+    expect(s3Backend.schemes).toEqual(['s3', 'oss']);
     for (const key of ['bucket', 'path', 'region', 'endpoint', 'access-key-id', 'secret-access-key', 'force-path-style', 'skip-verify', 'sign-payload', 'require-content-md5', 'part-size', 'concurrency', 'storage-class', 'sse-customer-algorithm', 'sse-customer-key', 'sse-customer-key-path', 'sse-kms-key-id']) {
       expect(s3Backend.configKeys).toContain(key);
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { UsageError } from '@litestream-ts/core';
-import { parseBoolean, parseS3Url } from './s3-url.ts';
+import { parseBoolean, parseS3Url, type ParsedS3Url } from './s3-url.ts';
 import type { S3ReplicaClientOptions } from './s3-settings.ts';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -44,11 +44,11 @@ const BOOLEAN_KEYS = new Set<ConfigKey>(['force-path-style', 'sign-payload', 're
  * settings). Entry settings win over the URL's; globals fill only what the entry leaves unset.
  * `url` together with `bucket` or `path` is refused, as Litestream does.
  */
-export function s3OptionsFromConfig(config: Config, globals: Config = {}): { options: S3ReplicaClientOptions; ignored: readonly string[] } {
+export function s3OptionsFromConfig(config: Config, globals: Config = {}, parseUrl: (url: string) => ParsedS3Url = parseS3Url): { options: S3ReplicaClientOptions; ignored: readonly string[] } {
   const url = stringValue(config, 'url');
   if (url !== undefined && stringValue(config, 'bucket') !== undefined) throw new UsageError('s3 replica has both "url" and "bucket"; set the bucket in one place');
   if (url !== undefined && stringValue(config, 'path') !== undefined) throw new UsageError('s3 replica has both "url" and "path"; set the path in one place');
-  const fromUrl = url === undefined ? undefined : parseS3Url(url);
+  const fromUrl = url === undefined ? undefined : parseUrl(url);
   const options: Writable<S3ReplicaClientOptions> = { ...fromUrl?.options, bucket: fromUrl?.options.bucket ?? '' };
 
   const merged: Record<string, unknown> = {};

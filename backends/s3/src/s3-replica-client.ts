@@ -36,7 +36,7 @@ import { uploadLtx } from './s3-upload.ts';
  * written with `If-None-Match`/`If-Match`.
  */
 export class S3ReplicaClient extends ReplicaClient {
-  readonly type = 's3';
+  readonly type: 's3' | 'oss';
   readonly capabilities: ReplicaCapabilities = Object.freeze({
     conditionalWrite: true,
     metadataTimestamps: true,
@@ -56,6 +56,7 @@ export class S3ReplicaClient extends ReplicaClient {
 
   constructor(options: S3ReplicaClientOptions) {
     super(options);
+    this.type = options.type ?? 's3';
     this.settings = resolveS3Settings(options);
     const choice = chooseCredentials(options, options.env ?? process.env);
     this.credentialSource = choice.source;
@@ -79,7 +80,7 @@ export class S3ReplicaClient extends ReplicaClient {
 
   /** `s3://bucket/path` (endpoint and provider in brackets), for logs. */
   describe(): string {
-    const where = `s3://${this.settings.bucket}/${this.settings.path}`;
+    const where = `${this.type}://${this.settings.bucket}/${this.settings.path}`;
     const via = this.settings.endpoint ? ` (${this.settings.provider?.name ?? 'endpoint'} ${this.settings.endpoint})` : '';
     return where + via;
   }

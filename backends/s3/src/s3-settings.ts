@@ -18,6 +18,8 @@ export type OperationHook = (operation: S3Operation, bytes: number, error: boole
  * made no progress for that long (and is each attempt's socket inactivity timeout).
  */
 export interface S3ReplicaClientOptions extends StorageTimeouts {
+  /** The config type the client answers to, for messages and metrics: `s3` (default), or `oss` for Alibaba Cloud OSS. */
+  readonly type?: 's3' | 'oss' | undefined;
   /** Bucket name, or an access point ARN (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`). */
   readonly bucket: string;
   /** Prefix inside the bucket; empty for the bucket root. */

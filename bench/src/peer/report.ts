@@ -4,7 +4,7 @@
  * of the medians, the target of issue 9 and whether it is met) and two SVG plots beside it:
  * the lag CDF and restore time against the number of files.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fmt, repoRoot, table } from '../common.ts';
 import { summarize, valuesOf, verdict, type FigureDef, type ScenarioResult, type SeriesId, type Summary } from './scenario.ts';
@@ -229,6 +229,12 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
       }
     }
   }
+  md.push('## 8. The packages as installed from npm');
+  md.push('');
+  md.push('Install sizes (`@litestream-ts/cli` alone, with `@litestream-ts/backend-s3`, the `litestream-ts` meta-package) and the start-up of the installed command: [benchmarks/packages.md](benchmarks/packages.md), made by `BENCH_WRITE=1 node bench/src/packages.ts`.');
+  md.push('');
+  // The sections `pnpm bench:dirs` (directories.ts) and `pnpm bench:follow` (follow-lag.ts) write are kept as they are.
+  for (const kept of keptSections(join(docs, 'BENCHMARKS.md'))) md.push(kept, '');
   md.push('## Reproducing');
   md.push('');
   md.push('```sh');
@@ -239,23 +245,22 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   md.push('Every run, with per-round details (file counts, log excerpts, raw lags), is in `.bench-data/results-peer.json`.');
   md.push('');
   const file = join(docs, 'BENCHMARKS.md');
-  writeFileSync(file, keepFollowLag(file, md.join('\n')));
+  writeFileSync(file, md.join('\n'));
   return relative(process.cwd(), file) || file;
 }
 
-/** Keeps the section `pnpm bench:follow` writes (between its markers) when regenerating the file. */
-function keepFollowLag(file: string, next: string): string {
-  let old: string;
-  try {
-    old = readFileSync(file, 'utf8');
-  } catch {
-    return next;
+/** Sections other benches write, each between `<!-- NAME:begin -->` and `<!-- NAME:end -->`. */
+const KEPT = ['directories', 'follow-lag'] as const;
+
+/** The kept sections (see `KEPT`) of the current file, in that order. */
+function keptSections(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const sections: string[] = [];
+  for (const name of KEPT) {
+    const start = text.indexOf(`<!-- ${name}:begin -->`);
+    const end = text.indexOf(`<!-- ${name}:end -->`);
+    if (start !== -1 && end > start) sections.push(text.slice(start, end + `<!-- ${name}:end -->`.length));
   }
-  const a = old.indexOf('<!-- follow-lag:start');
-  const end = '<!-- follow-lag:end -->';
-  const b = old.indexOf(end);
-  if (a < 0 || b < a) return next;
-  const kept = old.slice(a, b + end.length);
-  const at = next.indexOf('\n## Reproducing');
-  return at < 0 ? `${next.trimEnd()}\n\n${kept}\n` : `${next.slice(0, at)}\n${kept}\n${next.slice(at)}`;
+  return sections;
 }

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { PreconditionFailedError, UsageError, type ReplicaClient } from '@litestream-ts/core';
+import { isLitestreamError, PreconditionFailedError, UsageError, type ReplicaClient } from '@litestream-ts/core';
 import type { CaseContext } from '../case-context.ts';
 import { listAll } from '../support/replica.ts';
 import { asBuffer } from '../support/streams.ts';
@@ -21,7 +21,7 @@ export async function probeConditionalWrites(client: ReplicaClient): Promise<str
     await client.writeObject(name, bytes('second'), { ifNoneMatch: '*' });
     return 'the server ignores conditional headers (If-None-Match: * was accepted twice)';
   } catch (error) {
-    if (error instanceof PreconditionFailedError) return undefined;
+    if (isLitestreamError(error, PreconditionFailedError.errorCode)) return undefined;
     throw error;
   } finally {
     await client.deleteObject(name).catch(() => {});

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { expectTyped, fuzzParameters, urlLike, withinHangBound } from '../../core/src/test-support/fuzz.ts';
 import { createBackendRegistry } from './backends.ts';
 
-const registry = createBackendRegistry();
+const registry = await createBackendRegistry({ env: {} });
 const schemes = registry.list().flatMap((b) => b.schemes);
 
 describe('fuzz: replica URLs of every installed backend', () => {

@@ -1,26 +1,23 @@
-import { BackendRegistry } from '@litestream-ts/core';
-import lazyAbsBackend from '@litestream-ts/backend-abs/plugin';
-import lazyFileBackend from '@litestream-ts/backend-file/plugin';
-import lazyGcsBackend from '@litestream-ts/backend-gcs/plugin';
-import lazyNatsBackend from '@litestream-ts/backend-nats/plugin';
-import lazyS3Backend from '@litestream-ts/backend-s3/plugin';
-import lazySftpBackend from '@litestream-ts/backend-sftp/plugin';
+import { resolve } from 'node:path';
+import type { BackendRegistry } from '@litestream-ts/core';
+import { discoverBackends, type DiscoverOptions } from '@litestream-ts/core/plugins';
+
+/** The directory of the `@litestream-ts/cli` package: backends installed beside it are found. */
+export const CLI_PACKAGE_DIR = resolve(import.meta.dirname, '..');
 
 /**
- * Every backend the `litestream` command ships. The CLI is the only place that knows them
- * all; core and the backends never import one another.
+ * The backends a `litestream` run can use, found at run time (see `discoverBackends` in
+ * `@litestream-ts/core/plugins`): the installed `@litestream-ts/backend-*`,
+ * `litestream-backend-*` and `@scope/litestream-backend-*` packages resolvable from the
+ * working directory or beside the CLI (and beside each `options.beside` directory, e.g. the
+ * `litestream-ts` meta-package's), plus the modules named by the config's `plugins:` and by
+ * `LITESTREAM_PLUGINS`.
  *
- * Each is registered lazily, from its package's `/plugin` module: the registry knows its type,
+ * Each is registered lazily, from its package's `./plugin` module: the registry knows its type,
  * schemes, config keys and URL check, and imports the backend (and its SDK) only when a
  * replica of that scheme or type is built. A `file://` replica never loads the AWS, Azure,
- * Google, NATS or SSH libraries.
+ * Google, NATS, SSH or WebDAV libraries.
  */
-export function createBackendRegistry(): BackendRegistry {
-  return new BackendRegistry()
-    .registerLazy(lazyFileBackend)
-    .registerLazy(lazyS3Backend)
-    .registerLazy(lazyAbsBackend)
-    .registerLazy(lazyNatsBackend)
-    .registerLazy(lazyGcsBackend)
-    .registerLazy(lazySftpBackend);
+export function createBackendRegistry(options: DiscoverOptions = {}): Promise<BackendRegistry> {
+  return discoverBackends({ ...options, beside: [...(options.beside ?? []), CLI_PACKAGE_DIR] });
 }

@@ -17,7 +17,7 @@ export interface ConfigOptions {
 export async function readConfig(registry: DeferredRegistry, options: ConfigOptions, extra: { requireDatabases?: boolean } = {}): Promise<LitestreamConfig> {
   const { defaultConfigPath, loadConfig } = await import('./config/index.ts');
   const path = options.config ?? defaultConfigPath(process.env);
-  return loadConfig(path, { registry: await registry.get(), noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
+  return loadConfig(path, { registry: (plugins) => registry.get(plugins), noExpandEnv: options.expandEnv === false, requireDatabases: extra.requireDatabases ?? false });
 }
 
 /** A config for `litestream replicate DB URL`: one database, one replica, defaults for the rest. */
@@ -27,15 +27,21 @@ export async function shorthandConfig(registry: DeferredRegistry, db: string, ur
   return parseConfig(text, { file: '(command line)', registry: await registry.get(), noExpandEnv: true, requireDatabases: true });
 }
 
-/** The database entry of a config whose path matches `db`, or a clear error listing them. */
-export function findDatabase(config: LitestreamConfig, db: string): DatabaseConfig {
+/**
+ * The database entry of a config whose path matches `db`, or the database a `dir` entry would
+ * replicate at that path (it need not exist: `restore` recreates it), or a clear error listing them.
+ */
+export async function findDatabase(config: LitestreamConfig, db: string, registry: DeferredRegistry): Promise<DatabaseConfig> {
   const path = resolve(db);
   const found = config.dbs.find((d) => d.path === path);
-  if (!found) {
-    const known = config.dbs.map((d) => d.path).join(', ') || '(none)';
-    throw new CliError(`database ${path} is not in the config; configured databases: ${known}`);
+  if (found) return found;
+  if (config.dirs.length > 0) {
+    const { directoryDatabaseAt } = await import('./directories/index.ts');
+    const inDirectory = directoryDatabaseAt(config, await registry.get(), path);
+    if (inDirectory) return inDirectory;
   }
-  return found;
+  const known = [...config.dbs.map((d) => d.path), ...config.dirs.map((d) => `databases matching ${JSON.stringify(d.pattern)} in ${d.dir}${d.recursive ? ' and below' : ''}`)].join(', ') || '(none)';
+  throw new CliError(`database ${path} is not in the config; configured databases: ${known}`);
 }
 
 /** Builds the replica client of a configured database (importing its backend on first use). */

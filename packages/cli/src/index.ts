@@ -1,4 +1,5 @@
-/** litestream-ts: the `litestream` command. Importable for tests and embedding the CLI. */
-export { buildProgram, runLitestream } from './program.ts';
-export { createBackendRegistry } from './backends.ts';
+/** @litestream-ts/cli: the `litestream` command. Importable for tests and embedding the CLI. */
+export { buildProgram, runLitestream, type RunOptions } from './program.ts';
+export { runMain } from './run.ts';
+export { createBackendRegistry, CLI_PACKAGE_DIR } from './backends.ts';
 export * from './config/index.ts';

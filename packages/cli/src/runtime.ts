@@ -20,5 +20,6 @@ export function commandLogger(
     // Commands whose result goes to stdout (restore, status, -json) keep logs off it.
     stream: options.forceStderr || logging?.stderr ? process.stderr : process.stdout,
     secrets,
+    source: logging?.source ?? false,
   });
 }

@@ -1,4 +1,5 @@
 import type { LitestreamConfig } from './config/types.ts';
+import { heartbeatURLSecrets } from './heartbeat/heartbeat-url.ts';
 // The config's rule for sensitive keys, from its leaf module: the config loader (YAML, core) is
 // loaded only by commands that read a config.
 import { isSecretKey as isSensitiveKey } from './logging/secret-keys.ts';
@@ -12,10 +13,12 @@ export function collectSecrets(config: LitestreamConfig | undefined, ...urls: Ar
   const add = (value: unknown) => {
     if (typeof value === 'string' && value.trim().length >= 4) found.add(value.trim());
   };
-  for (const db of config?.dbs ?? []) {
+  for (const db of [...(config?.dbs ?? []), ...(config?.dirs ?? [])]) {
     for (const [key, value] of Object.entries(db.replica.settings)) if (isSensitiveKey(key)) add(value);
     urls.push(db.replica.url);
   }
+  // A heartbeat URL usually carries its check's token in the path.
+  if (config?.heartbeat) for (const part of heartbeatURLSecrets(config.heartbeat.url)) add(part);
   for (const url of urls) {
     const match = url && /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/:@]*:([^/@]*)@/.exec(url);
     if (match?.[1]) add(decodeURIComponentSafe(match[1]));

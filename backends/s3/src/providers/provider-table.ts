@@ -1,3 +1,4 @@
+import { alibabaOss } from './alibaba-oss.ts';
 import { amazonS3 } from './aws.ts';
 import { backblazeB2 } from './backblaze-b2.ts';
 import { cloudflareR2 } from './cloudflare-r2.ts';
@@ -28,6 +29,7 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
   linode,
   oci,
   vultr,
+  alibabaOss,
   minio,
 ];
 

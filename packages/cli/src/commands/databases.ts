@@ -13,7 +13,9 @@ export function registerDatabases(program: Command, registry: DeferredRegistry):
     .action(async (opts: { config?: string; expandEnv?: boolean; json?: boolean }) => {
       const config = await readConfig(registry, opts);
       const { redactURL } = await import('@litestream-ts/core');
-      const rows = config.dbs.map((d) => ({ path: d.path, replica: d.replica.type, url: d.replica.url ? redactURL(d.replica.url) : '' }));
+      // The databases the `dir` entries hold now, as `replicate` would find them.
+      const found = config.dirs.length > 0 ? await (await import('../directories/index.ts')).findDirectoryDatabases(config, await registry.get()) : [];
+      const rows = [...config.dbs, ...found].map((d) => ({ path: d.path, replica: d.replica.type, url: d.replica.url ? redactURL(d.replica.url) : '' }));
       if (opts.json) printJSON(rows);
       else printTable(['PATH', 'REPLICA', 'URL'], rows.map((r) => [r.path, r.replica, r.url]));
     });

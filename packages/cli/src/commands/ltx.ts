@@ -24,7 +24,7 @@ export function registerLtx(program: Command, registry: DeferredRegistry): void 
       if (isReplicaURL(source)) client = await registry.fromURL(source);
       else {
         const config = await readConfig(registry, opts);
-        const db = findDatabase(config, source);
+        const db = await findDatabase(config, source, registry);
         client = await registry.fromConfig(db.replica.settings, { warn: (m) => commandLogger(config.logging, undefined, collectSecrets(config), { forceStderr: true }).warn(m) });
       }
       try {

@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger, ReplicaClient, Store, StoreDatabase } from '@litestream-ts/core';
 import type { Command } from 'commander';
-import type { LitestreamConfig } from '../config/index.ts';
+import type { DatabaseConfig, LitestreamConfig } from '../config/index.ts';
 import { readConfig, replicaClientFor, shorthandConfig } from '../context.ts';
 import { CliError } from '../cli-error.ts';
 import type { DeferredRegistry } from '../deferred-registry.ts';
 import { commandLogger } from '../runtime.ts';
 import { collectSecrets } from '../secrets.ts';
+import type { ReplicateServices } from './replicate-services.ts';
+import { storeDatabase } from './store-database.ts';
 
 interface ReplicateOptions {
   config?: string;
@@ -24,10 +26,12 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
     .command('replicate')
     .summary('continuously replicate databases')
     .description(
-      'Replicates every database of the config file, or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
+      'Replicates every database of the config file (with those found under its "dir" entries), or one database given as DB URL, until stopped by SIGINT/SIGTERM ' +
         '(which runs a final sync within shutdown-sync-timeout) or until the -exec command exits. A replica that cannot be ' +
         'reached is retried with backoff (logged as "sync error") while commits are staged locally. Exits 1 when the final ' +
-        'sync did not complete; with -once, exits 1 as soon as the sync fails.',
+        'sync did not complete; with -once, exits 1 as soon as the sync fails.\n\n' +
+        'With socket.enabled in the config, serves a control socket for list, info, sync, start, stop, register and unregister; with ' +
+        'heartbeat-url, pings it every heartbeat-interval while every database syncs.',
     )
     .argument('[db]', 'database path (shorthand form, with replica-url)')
     .argument('[replica-url]', 'replica URL, e.g. file:///backups/app or s3://bucket/path')
@@ -43,9 +47,12 @@ export function registerReplicate(program: Command, registry: DeferredRegistry):
       if (db !== undefined && url === undefined) throw new CliError('the shorthand form needs both a database path and a replica URL: litestream replicate DB URL', 2);
       if ((opts.forceSnapshot || opts.enforceRetention) && !opts.once) throw new CliError('-force-snapshot and -enforce-retention only apply with -once', 2);
       const config = db !== undefined && url !== undefined ? await shorthandConfig(registry, db, url) : await readConfig(registry, opts, { requireDatabases: !opts.restoreIfDbNotExists });
-      if (config.dbs.length === 0) throw new CliError('the config lists no databases (dbs:)');
+      // With a control socket, databases can come later (litestream register).
+      const registerLater = config.socket?.enabled === true && !opts.once;
+      if (config.dbs.length === 0 && config.dirs.length === 0 && !registerLater) throw new CliError('the config lists no databases (dbs:)');
       const logger = commandLogger(config.logging, opts.logLevel, collectSecrets(config, url));
       for (const warning of config.warnings) logger.warn(warning);
+      if (config.dbs.length === 0 && config.dirs.length === 0) logger.warn('the config lists no databases; add them with litestream register');
       await replicate(registry, config, opts, logger);
     });
 }
@@ -60,13 +67,21 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   if (server) logger.info('serving metrics on', { url: server.url });
   const clients: ReplicaClient[] = [];
   let store: Store | undefined;
+  // The control socket (bound before any database opens) and heartbeat pings, when configured.
+  const extras = opts.once ? undefined : await import('./replicate-services.ts');
+  let services: ReplicateServices | undefined;
+  let directories: DirectoryReplication | undefined;
+  let mcp: { readonly url: string; close(): Promise<void> } | undefined;
   // Whatever happens, nothing of ours may keep the process alive once the command is over.
   const release = async (): Promise<void> => {
+    await services?.close();
+    await mcp?.close();
     await server?.close();
-    await closeClients(clients, logger);
+    await closeClients([...clients, ...(directories?.clients() ?? [])], logger);
   };
   let fatal: (() => void) | undefined;
   try {
+    services = await extras?.openServices(config, logger);
     const databases: StoreDatabase[] = [];
     for (const d of config.dbs) {
       const client = await replicaClientFor(registry, d, logger);
@@ -79,28 +94,21 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
           await requestReplicaClaim(d.metaPath ?? defaultMetaPath(d.path));
         }
       }
-      databases.push({
-        path: d.path,
-        replica: client,
-        // Metrics label replicas by backend type, as Litestream's dashboards expect.
-        replicaName: d.replica.type,
-        db: { metaPath: d.metaPath, busyTimeout: d.busyTimeout, minCheckpointPageCount: d.minCheckpointPageCount, checkpointInterval: d.checkpointInterval, truncatePageN: d.truncatePageN },
-        ...(d.lease ? { lease: d.lease } : {}),
-        // An interval of 0 means "as soon as it changes": the WAL is watched instead of polled.
-        watchWal: d.monitorInterval === 0 || d.replica.syncInterval === 0,
-        // Re-read and verify what the replica holds (0 or unset: off).
-        ...(d.replica.validationInterval !== undefined ? { validationInterval: d.replica.validationInterval } : {}),
-      });
+      databases.push(storeDatabase(d, client));
     }
+    // The settings of `dir` entries count too: their databases join the store once found.
+    const settings = [...config.dbs, ...config.dirs];
     store = new Store({
       databases,
       // 0 (event-driven) keeps a 1 s tick as a safety net, and a 1 s base for retry backoff.
-      monitorInterval: smallestPositive(config.dbs.map((d) => d.monitorInterval)),
-      syncInterval: smallestPositive(config.dbs.map((d) => d.replica.syncInterval)),
+      monitorInterval: smallestPositive(settings.map((d) => d.monitorInterval)),
+      syncInterval: smallestPositive(settings.map((d) => d.replica.syncInterval)),
       levels: config.levels,
       snapshotInterval: config.snapshot.interval,
       snapshotRetention: config.snapshot.retention,
       l0Retention: config.l0Retention,
+      retention: config.retention,
+      ...(config.l0RetentionCheckInterval !== undefined ? { l0RetentionCheckInterval: config.l0RetentionCheckInterval } : {}),
       shutdownSyncTimeout: config.shutdownSyncTimeout,
       logger,
       ...(metrics ? { metrics } : {}),
@@ -109,14 +117,38 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     });
     // A replica that cannot be reached does not fail this: the store logs it and retries.
     await store.start();
+    if (!config.retention) {
+      logger.warn('retention disabled: nothing is deleted from the replicas, so their storage lifecycle rules must expire old files', {
+        hint: 'a database that stops receiving writes gets no new snapshot; a lifecycle rule shorter than its age can leave it without a restorable backup',
+      });
+    }
+    if (config.dirs.length > 0) directories = await startDirectoryReplication(registry, config, store, logger);
+    services?.serve({ store, databases, registry, clients, closeClients: (c) => closeClients(c, logger) });
+    if (config.mcpAddr && !opts.once) {
+      // The MCP SDK (and its HTTP stack) loads only for a config that asks for it.
+      const { startMcpServer } = await import('../mcp/index.ts');
+      const running = store;
+      const served = config.dbs.map((d, i) => ({ path: d.path, replicaType: d.replica.type, client: clients[i]! }));
+      // The store's databases as they are now (one removed at run time is no longer served).
+      const current = () => {
+        const paths = new Set(running.paths());
+        return served.filter((d) => paths.has(d.path));
+      };
+      mcp = await startMcpServer(config.mcpAddr, { databases: current, syncStatus: () => running.syncStatus() }, logger);
+      logger.info('serving MCP on', { url: mcp.url });
+    }
   } catch (err) {
+    await directories?.close();
     await store?.stop({ timeout: 0 }).catch(() => {});
     await release();
     throw err;
   }
 
   if (opts.once) {
-    await replicateOnce(store, clients, config, opts, logger, { enforceRetention, writeReplicaSnapshot });
+    // Every database of the directories is in the store, and synced once, before the sync.
+    await directories?.settled();
+    await directories?.close();
+    await replicateOnce(store, [...clients, ...(directories?.clients() ?? [])], config, opts, logger, { enforceRetention, writeReplicaSnapshot });
     await release();
     return;
   }
@@ -134,7 +166,11 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     }, config.shutdownSyncTimeout + SHUTDOWN_GRACE_MS);
     guard.unref();
     let exit = code;
+    // No control command may act on databases being stopped.
+    await services?.close();
     try {
+      // No database joins or leaves once stopping began; the store's stop syncs them all.
+      await directories?.close();
       await running.stop();
     } catch {
       // Each database whose replica lacks commits was logged ("final sync incomplete").
@@ -179,6 +215,26 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   });
 }
 
+/** The `dir` entries of a running `replicate`, with the replica clients of their databases. */
+interface DirectoryReplication {
+  settled(): Promise<void>;
+  close(): Promise<void>;
+  clients(): ReplicaClient[];
+}
+
+/** Finds the databases of every `dir` entry and adds them to the store (see directories/). */
+async function startDirectoryReplication(registry: DeferredRegistry, config: LitestreamConfig, store: Store, logger: Logger): Promise<DirectoryReplication> {
+  const { startDirectories, storeHost } = await import('../directories/index.ts');
+  const host = storeHost(store, { clientFor: (d) => replicaClientFor(registry, d, logger), storeDatabase, logger });
+  try {
+    const running = await startDirectories(config, { registry: await registry.get(), host, logger });
+    return { settled: () => running.settled(), close: () => running.close(), clients: () => host.clients() };
+  } catch (err) {
+    await closeClients(host.clients(), logger);
+    throw new CliError((err as Error).message);
+  }
+}
+
 /** After a final sync, the process gets this long beyond shutdown-sync-timeout to wind down. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -198,9 +254,10 @@ async function replicateOnce(
 ): Promise<void> {
   try {
     await store.syncAndWait();
+    if (opts.enforceRetention && !config.retention) logger.warn('retention.enabled is false: -enforce-retention deletes nothing');
     for (const client of clients) {
       if (opts.forceSnapshot) await core.writeReplicaSnapshot(client, { logger });
-      if (opts.enforceRetention) {
+      if (opts.enforceRetention && config.retention) {
         await core.enforceRetention(client, { snapshotRetention: config.snapshot.retention, l0Retention: config.l0Retention, levels: config.levels.map((l) => l.level), logger });
       }
     }

@@ -25,7 +25,7 @@ export function registerReset(program: Command, registry: DeferredRegistry): voi
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
     .action(async (db: string, opts: { config?: string; expandEnv?: boolean; dryRun?: boolean; claim?: boolean }) => {
       const { LocalLtxFiles, ReplicationLock, defaultMetaPath, formatTXID, requestReplicaClaim } = await import('@litestream-ts/core');
-      const configured = opts.config ? findDatabase(await readConfig(registry, opts), db) : undefined;
+      const configured = opts.config ? await findDatabase(await readConfig(registry, opts), db, registry) : undefined;
       const dbPath = configured ? configured.path : resolve(db);
       const metaPath = configured ? (configured.metaPath ?? defaultMetaPath(configured.path)) : defaultMetaPath(dbPath);
       const holder = await new ReplicationLock(dbPath, metaPath).probe();

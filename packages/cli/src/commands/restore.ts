@@ -74,7 +74,7 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
         secrets = collectSecrets(undefined, source);
       } else {
         const config = await readConfig(registry, opts, { requireDatabases: false });
-        const db = findDatabase(config, source);
+        const db = await findDatabase(config, source, registry);
         logging = config.logging;
         secrets = collectSecrets(config);
         client = await replicaClientFor(registry, db, commandLogger(logging, opts.logLevel, secrets, { forceStderr: true }));

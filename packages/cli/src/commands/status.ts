@@ -62,7 +62,9 @@ export function registerStatus(program: Command, registry: DeferredRegistry): vo
       const config = await readConfig(registry, opts);
       const logger = commandLogger(config.logging, 'error', collectSecrets(config), { forceStderr: true });
       const statuses: DatabaseStatus[] = [];
-      for (const d of config.dbs) {
+      // The databases the `dir` entries hold now, as `replicate` would find them.
+      const found = config.dirs.length > 0 ? await (await import('../directories/index.ts')).findDirectoryDatabases(config, await registry.get()) : [];
+      for (const d of [...config.dbs, ...found]) {
         const metaPath = d.metaPath ?? defaultMetaPath(d.path);
         const local = new LocalLtxFiles(metaPath);
         // What the replicating process found on the replica (corrupt files, repairs).

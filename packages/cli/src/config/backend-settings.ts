@@ -1,4 +1,5 @@
 import { COMMON_REPLICA_KEYS, type BackendInfo, type BackendRegistry } from '@litestream-ts/core';
+import { packagesOfKey } from './backend-key-packages.ts';
 import type { ConfigSource } from './config-source.ts';
 import { DURATION_SETTINGS, LITESTREAM_BACKEND_KEYS, SIZE_SETTINGS } from './known-keys.ts';
 import { readByteSize, readDuration, readSetting } from './values.ts';
@@ -39,7 +40,10 @@ export function explainBackendKey(key: string, registry: BackendRegistry, curren
     return current ? `it is a setting of the ${names} backend, not of ${current.type}` : `it is a setting of the ${names} backend`;
   }
   if (LITESTREAM_BACKEND_KEYS.has(key)) {
-    return `it is a Litestream setting of a backend that is not installed; installed backends: ${describeInstalled(registry)}`;
+    const packages = packagesOfKey(key);
+    if (packages.length === 1) return `it is a setting of ${packages[0]}, which is not installed: npm install ${packages[0]} (installed backends: ${describeInstalled(registry)})`;
+    const which = packages.length > 0 ? ` (${packages.join(', ')})` : '';
+    return `it is a Litestream setting of a backend that is not installed${which}; installed backends: ${describeInstalled(registry)}`;
   }
   return undefined;
 }

@@ -45,7 +45,7 @@ describe('credentials never appear in config errors', () => {
   });
 
   it('keeps credentials out of warnings too', () => {
-    const config = parseConfig(`secret-access-key: ${SECRET}\nmcp-addr: ":3001"\n`, { file: FILE, registry: fakeRegistry(), env });
+    const config = parseConfig(`secret-access-key: ${SECRET}\nverify-compaction: false\n`, { file: FILE, registry: fakeRegistry(), env });
     expect(config.warnings).toHaveLength(1);
     expect(config.warnings.join('\n')).not.toContain(SECRET);
   });

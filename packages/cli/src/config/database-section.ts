@@ -7,8 +7,9 @@ import type { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { DATABASE_KEYS, DATABASE_UNSUPPORTED, LEASE_KEYS, SNAPSHOT_KEYS } from './known-keys.ts';
 import { readReplica, type ReplicaDefaults } from './replica-section.ts';
-import type { DatabaseConfig } from './types.ts';
-import { readBoolean, readCount, readDuration, readLocation } from './values.ts';
+import { checkDirectory, readDirectoryKeys } from './directory-section.ts';
+import type { DatabaseConfig, DirectoryConfig } from './types.ts';
+import { readBoolean, readByteSize, readCount, readDuration, readLocation } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry } from './yaml-nodes.ts';
 
 /** What reading a database entry needs besides the entry. */
@@ -27,17 +28,23 @@ export interface DatabaseSnapshot {
   readonly retention?: { readonly value: number; readonly entry: Entry };
 }
 
-/** Reads one `dbs[]` entry. */
-export function readDatabase(source: ConfigSource, node: Node | null, path: string, context: DatabaseContext): { db: DatabaseConfig; snapshot: DatabaseSnapshot } {
+/** Reads one `dbs[]` entry: one database (`path`), or a directory of databases (`dir`). */
+export function readDatabase(
+  source: ConfigSource,
+  node: Node | null,
+  path: string,
+  context: DatabaseContext,
+): { db?: DatabaseConfig; directory?: DirectoryConfig; snapshot: DatabaseSnapshot } {
   const mapping = readMapping(source, node, path);
   checkKeys(source, mapping, { known: DATABASE_KEYS, unsupported: DATABASE_UNSUPPORTED, listKnown: true });
   const get = (key: string): Entry | undefined => mapping.entries.get(key);
 
   const pathEntry = get('path');
+  const directory = readDirectoryKeys(source, mapping, path, context.cwd);
   const written = pathEntry && readLocation(source, pathEntry);
-  if (!written) throw source.error(pathEntry?.value ?? mapping.node, pathEntry?.path ?? path, 'missing "path": the database file to replicate');
-  const dbPath = absolutePath(stripSQLitePrefix(written), context.cwd);
-  if (context.requireDatabases) checkDatabaseFile(source, pathEntry, dbPath, written, context.cwd);
+  if (!written && !directory) {
+    throw source.error(pathEntry?.value ?? mapping.node, pathEntry?.path ?? path, 'missing "path": the database file to replicate (or "dir" and "pattern" for a directory of databases)');
+  }
 
   const metaEntry = get('meta-path');
   const metaWritten = metaEntry && readLocation(source, metaEntry);
@@ -50,20 +57,31 @@ export function readDatabase(source: ConfigSource, node: Node | null, path: stri
     return entry && readCount(source, entry);
   };
   const restoreEntry = get('restore-if-db-not-exists');
-
-  const db: DatabaseConfig = {
-    path: dbPath,
+  const maxWalEntry = get('max-sync-wal-bytes');
+  const maxSyncWalBytes = maxWalEntry && readByteSize(source, maxWalEntry);
+  const settings = {
     ...(metaWritten ? { metaPath: absolutePath(metaWritten, context.cwd) } : {}),
     monitorInterval: duration('monitor-interval') ?? CONFIG_DEFAULTS.monitorInterval,
     checkpointInterval: duration('checkpoint-interval') ?? CONFIG_DEFAULTS.checkpointInterval,
     busyTimeout: duration('busy-timeout') ?? CONFIG_DEFAULTS.busyTimeout,
     minCheckpointPageCount: count('min-checkpoint-page-count') ?? CONFIG_DEFAULTS.minCheckpointPageCount,
     truncatePageN: count('truncate-page-n') ?? CONFIG_DEFAULTS.truncatePageN,
+    ...(maxSyncWalBytes !== undefined ? { maxSyncWalBytes } : {}),
     restoreIfDbNotExists: (restoreEntry && readBoolean(source, restoreEntry)) ?? false,
     ...readLease(source, get('lease')),
     replica: readDatabaseReplica(source, mapping.node, path, get('replica'), get('replicas'), context),
   };
-  return { db, snapshot: readDatabaseSnapshot(source, get('snapshot')) };
+  const snapshot = readDatabaseSnapshot(source, get('snapshot'));
+  if (directory) {
+    if (settings.restoreIfDbNotExists) {
+      source.warn(restoreEntry!.keyNode, restoreEntry!.path, 'has no effect with "dir": only databases whose files exist are found; restore one with litestream restore -o PATH REPLICA_URL/RELATIVE_PATH');
+    }
+    if (context.requireDatabases) checkDirectory(source, get('dir')!, directory.dir, context.cwd);
+    return { directory: { ...settings, ...directory, restoreIfDbNotExists: false, entry: path }, snapshot };
+  }
+  const dbPath = absolutePath(stripSQLitePrefix(written!), context.cwd);
+  if (context.requireDatabases) checkDatabaseFile(source, pathEntry, dbPath, written!, context.cwd);
+  return { db: { path: dbPath, ...settings }, snapshot };
 }
 
 /** Default lease length: long enough to ride out a slow storage request, short enough to fail over. */

@@ -4,6 +4,7 @@ export { parseDuration, formatDuration, parseByteSize } from '@litestream-ts/cor
 export { expandEnv, type Environment } from './env-expansion.ts';
 export { CONFIG_DEFAULTS, defaultConfigPath } from './defaults.ts';
 export { parseConfig, type ConfigOptions } from './parse-config.ts';
-export { loadConfig } from './load-config.ts';
-export type { LitestreamConfig, DatabaseConfig, ReplicaConfig, LoggingConfig, LogLevel } from './types.ts';
+export { loadConfig, type LoadConfigOptions } from './load-config.ts';
+export { configPlugins } from './plugins-section.ts';
+export type { LitestreamConfig, DatabaseConfig, DirectoryConfig, ReplicaConfig, LoggingConfig, LogLevel } from './types.ts';
 export { isSensitiveKey, REDACTED } from './redaction.ts';

@@ -1,10 +1,12 @@
+// The keys of Litestream v0.5's config, by section. The one litestream-ts refuses is `age`,
+// which Litestream v0.5 refuses too.
 import type { UnsupportedKey } from './yaml-nodes.ts';
 
 /**
- * The keys of Litestream v0.5's config, by section, and what litestream-ts does with the
- * ones it does not implement: harmless ones are ignored with a warning, ones whose absence
- * would change what gets replicated or kept are refused.
+ * Engine settings of a replica that Litestream also accepts at the top level as the default
+ * of every replica (besides `sync-interval` and `validation-interval`, which core knows).
  */
+export const REPLICA_ENGINE_KEYS: readonly string[] = ['max-sync-ltx-files', 'auto-recover'];
 
 /** Top-level keys besides the backend settings shared by all replicas. */
 export const TOP_LEVEL_KEYS: readonly string[] = [
@@ -22,43 +24,49 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'validation-interval',
   'connect-timeout',
   'request-timeout',
+  // litestream-ts: backend plugin modules to load (see plugins-section.ts).
+  'plugins',
+  'socket',
+  'heartbeat-url',
+  'heartbeat-interval',
+  'mcp-addr',
+  'validation',
+  'l0-retention-check-interval',
+  'verify-compaction',
+  ...REPLICA_ENGINE_KEYS,
 ];
 
-/** Replica settings Litestream accepts at the top level and in each replica, but we ignore. */
-const IGNORED_REPLICA_KEYS: Readonly<Record<string, UnsupportedKey>> = {
-  'max-sync-ltx-files': { action: 'warn', reason: 'every pending L0 file is uploaded in each sync' },
-  'auto-recover': { action: 'warn', reason: 'a broken LTX chain is always recovered by taking a new snapshot' },
+/** Replica settings Litestream refuses (and so do we), at the top level and in each replica. */
+const REFUSED_REPLICA_KEYS: Readonly<Record<string, UnsupportedKey>> = {
   age: { action: 'error', reason: 'age encryption is not available in Litestream v0.5 either; remove the "age" section' },
 };
 
-export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
-  ...IGNORED_REPLICA_KEYS,
-  socket: { action: 'warn', reason: 'the control socket (litestream start/stop/sync) is not implemented' },
-  validation: { action: 'warn', reason: 'set "validation-interval" on the replica instead' },
-  'l0-retention-check-interval': { action: 'warn', reason: 'L0 retention is enforced after each compaction' },
-  'verify-compaction': { action: 'warn', reason: 'compaction always checks the TXID chain it writes' },
-  'heartbeat-url': { action: 'warn', reason: 'heartbeat pings are not implemented' },
-  'heartbeat-interval': { action: 'warn', reason: 'heartbeat pings are not implemented' },
-  'mcp-addr': { action: 'warn', reason: 'the MCP server is not implemented' },
-};
+export const TOP_LEVEL_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = REFUSED_REPLICA_KEYS;
 
+/** `validation: {interval}`. */
+export const VALIDATION_KEYS: readonly string[] = ['interval'];
+
+export const SOCKET_KEYS: readonly string[] = ['enabled', 'path', 'permissions'];
 export const SNAPSHOT_KEYS: readonly string[] = ['interval', 'retention'];
 export const LEASE_KEYS: readonly string[] = ['ttl'];
 export const LEVEL_KEYS: readonly string[] = ['interval'];
 export const RETENTION_KEYS: readonly string[] = ['enabled'];
-export const LOGGING_KEYS: readonly string[] = ['level', 'type', 'stderr'];
-export const LOGGING_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
-  source: { action: 'warn', reason: 'log lines do not carry source locations' },
-};
+export const LOGGING_KEYS: readonly string[] = ['level', 'type', 'stderr', 'source'];
 
 export const DATABASE_KEYS: readonly string[] = [
   'path',
+  'dir',
+  'pattern',
+  'recursive',
+  'watch',
+  'meta-dir',
   'meta-path',
   'monitor-interval',
   'checkpoint-interval',
   'busy-timeout',
   'min-checkpoint-page-count',
   'truncate-page-n',
+  'max-sync-wal-bytes',
   'restore-if-db-not-exists',
   'lease',
   'snapshot',
@@ -66,21 +74,9 @@ export const DATABASE_KEYS: readonly string[] = [
   'replicas',
 ];
 
-const DIRECTORY_REPLICATION: UnsupportedKey = {
-  action: 'error',
-  reason: 'directory replication (dir, pattern, recursive, watch, meta-dir) is not implemented; list each database with its own "path"',
-};
+export const DATABASE_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {};
 
-export const DATABASE_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = {
-  dir: DIRECTORY_REPLICATION,
-  pattern: DIRECTORY_REPLICATION,
-  recursive: DIRECTORY_REPLICATION,
-  watch: DIRECTORY_REPLICATION,
-  'meta-dir': DIRECTORY_REPLICATION,
-  'max-sync-wal-bytes': { action: 'warn', reason: 'each sync ships every committed WAL frame' },
-};
-
-export const REPLICA_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = IGNORED_REPLICA_KEYS;
+export const REPLICA_UNSUPPORTED: Readonly<Record<string, UnsupportedKey>> = REFUSED_REPLICA_KEYS;
 
 /** Backend settings of Litestream v0.5's replicas, to explain keys whose backend is not installed. */
 export const LITESTREAM_BACKEND_KEYS: ReadonlySet<string> = new Set([

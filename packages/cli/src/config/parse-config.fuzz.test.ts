@@ -18,7 +18,7 @@ import { parseConfig } from './parse-config.ts';
 import type { LitestreamConfig } from './types.ts';
 
 const FILE = '/fuzz/litestream.yml';
-const registry = createBackendRegistry();
+const registry = await createBackendRegistry({ env: {} });
 const backendKeys = installedBackendKeys(registry);
 const schemes = registry.list().flatMap((b) => b.schemes);
 const cwd = mkdtempSync(join(tmpdir(), 'lts-config-fuzz-'));

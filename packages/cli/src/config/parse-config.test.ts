@@ -116,6 +116,7 @@ dbs:
           },
         },
       ],
+      dirs: [],
       snapshot: { interval: 43_200_000, retention: 259_200_000 },
       levels: [
         { level: 1, interval: 10_000 },
@@ -124,6 +125,7 @@ dbs:
         { level: 4, interval: 21_600_000 },
       ],
       l0Retention: 600_000,
+      retention: true,
       logging: { level: 'debug', type: 'json', stderr: true },
       addr: ':9090',
       shutdownSyncTimeout: 10_000,
@@ -131,6 +133,23 @@ dbs:
       exec: 'node server.js',
       warnings: [],
     });
+  });
+
+  it('reads retention.enabled: on unless set to false, which keeps every replica file for lifecycle rules to expire', () => {
+    expect(parse('').retention).toBe(true);
+    expect(parse('retention:\n').retention).toBe(true);
+    expect(parse('retention: {enabled: true}\n').retention).toBe(true);
+    expect(parse('retention:\n  enabled: false\n')).toMatchObject({ retention: false, warnings: [] });
+    expect(parse('retention: {enabled: no}\n').retention).toBe(false);
+    expect(() => parse('retention: {enabled: maybe}\n')).toThrow(/retention\.enabled: /);
+    expect(() => parse('retention: {enable: false}\n')).toThrow(/retention\.enable: unknown key "enable"; did you mean "enabled"\?/);
+  });
+
+  it('reads mcp-addr (the MCP server of replicate) like addr, and refuses one without a port', () => {
+    expect(parse('mcp-addr: ":3001"\n').mcpAddr).toBe(':3001');
+    expect(parse('mcp-addr: 127.0.0.1:3001\n')).toMatchObject({ mcpAddr: '127.0.0.1:3001', warnings: [] });
+    expect(parse('').mcpAddr).toBeUndefined();
+    expect(() => parse('mcp-addr: localhost\n')).toThrow(/mcp-addr: expected host:port/);
   });
 
   it("fills in Litestream v0.5's defaults", () => {
@@ -148,9 +167,11 @@ dbs:
           replica: { type: 'file', syncInterval: 1000, settings: { type: 'file', path: '/var/backups/app' } },
         },
       ],
+      dirs: [],
       snapshot: { interval: 86_400_000, retention: 86_400_000 },
       levels: DEFAULT_COMPACTION_LEVELS,
       l0Retention: 300_000,
+      retention: true,
       logging: { level: 'info', type: 'text', stderr: false },
       shutdownSyncTimeout: 30_000,
       shutdownSyncInterval: 500,

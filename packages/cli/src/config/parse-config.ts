@@ -9,10 +9,13 @@ import { expandEnvTracked, type Environment } from './env-expansion.ts';
 import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
 import { SecretScrubber } from './redaction.ts';
 import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
-import type { ReplicaDefaults } from './replica-section.ts';
-import { checkRetention, readAddr, readLevels, readLogging, readSnapshot } from './top-level.ts';
-import type { DatabaseConfig, LitestreamConfig } from './types.ts';
-import { readDuration, readText } from './values.ts';
+import { checkAutoRecover, type ReplicaDefaults } from './replica-section.ts';
+import { readPlugins } from './plugins-section.ts';
+import { readRetention, readAddr, readLevels, readLogging, readSnapshot, readValidation } from './top-level.ts';
+import { readHeartbeat, readSocket } from './control-sections.ts';
+import type { DatabaseConfig, DirectoryConfig, LitestreamConfig } from './types.ts';
+import { checkDirectoryReplica } from './directory-section.ts';
+import { readBoolean, readCount, readDuration, readText } from './values.ts';
 import { checkKeys, isEmptyValue, readList, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
 
 /** Options of `loadConfig` and `parseConfig`. */
@@ -57,21 +60,36 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     });
   }
 
+  // Loaded before this parse (see configPlugins); checked here too, for parseConfig alone.
+  readPlugins(source, get('plugins'));
   const replicaDefaults = readReplicaDefaults(source, root, sharedKeys);
   const snapshot = readSnapshot(source, get('snapshot'));
   const dbs: DatabaseConfig[] = [];
+  const dirs: DirectoryConfig[] = [];
   const dbSnapshots: DatabaseSnapshot[] = [];
   const placed: PlacedDatabase[] = [];
   const dbsEntry = get('dbs');
   if (dbsEntry && !isEmptyValue(dbsEntry.value)) {
     const seen = new Map<string, string>();
     for (const item of readList(source, dbsEntry)) {
-      const { db, snapshot: dbSnapshot } = readDatabase(source, item.node, item.path, {
+      const { db, directory, snapshot: dbSnapshot } = readDatabase(source, item.node, item.path, {
         registry,
         replicaDefaults,
         cwd: options.cwd ?? process.cwd(),
         requireDatabases: options.requireDatabases ?? true,
       });
+      if (directory) {
+        const key = `${directory.dir}\0${directory.pattern}`;
+        const earlier = seen.get(key);
+        if (earlier) throw source.error(item.node, `${item.path}.dir`, `directory ${JSON.stringify(directory.dir)} with pattern ${JSON.stringify(directory.pattern)} is already listed as ${earlier}; list it once`);
+        seen.set(key, item.path);
+        checkDirectoryReplica(source, registry, directory, item.node, item.path);
+        dirs.push(directory);
+        dbSnapshots.push(dbSnapshot);
+        placed.push({ ...placeReplica(source, { path: directory.dir, replica: directory.replica }, item.node, item.path), directory: true });
+        continue;
+      }
+      if (!db) continue;
       const earlier = seen.get(db.path);
       if (earlier) throw source.error(item.node, `${item.path}.path`, `${JSON.stringify(db.path)} is already listed as ${earlier}; list each database once`);
       seen.set(db.path, item.path);
@@ -81,7 +99,8 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
     }
     checkReplicaOverlap(source, registry, placed);
   }
-  checkRetention(source, get('retention'));
+  const retention = readRetention(source, get('retention'));
+  checkVerifyCompaction(source, get('verify-compaction'));
 
   const duration = (key: string, bound: 'positive' | 'non-negative'): number | undefined => {
     const entry = get(key);
@@ -90,26 +109,50 @@ export function parseConfig(text: string, options: ConfigOptions & { readonly fi
   const execEntry = get('exec');
   const exec = execEntry && readText(source, execEntry);
   const addr = readAddr(source, get('addr'));
+  const mcpAddr = readAddr(source, get('mcp-addr'));
   const logging = readLogging(source, get('logging'), env.LOG_LEVEL);
+  const socket = readSocket(source, get('socket'), options.cwd ?? process.cwd());
+  const heartbeat = readHeartbeat(source, get('heartbeat-url'), get('heartbeat-interval'));
   return {
     dbs,
+    dirs,
     snapshot: {
       interval: snapshot.interval ?? agreedSnapshotValue(source, dbSnapshots, 'interval') ?? CONFIG_DEFAULTS.snapshotInterval,
       retention: snapshot.retention ?? agreedSnapshotValue(source, dbSnapshots, 'retention') ?? CONFIG_DEFAULTS.snapshotRetention,
     },
     levels: readLevels(source, get('levels')),
     l0Retention: duration('l0-retention', 'non-negative') ?? CONFIG_DEFAULTS.l0Retention,
+    ...optional('l0RetentionCheckInterval', duration('l0-retention-check-interval', 'positive')),
+    retention,
     logging,
     ...(addr ? { addr } : {}),
+    ...(mcpAddr ? { mcpAddr } : {}),
     shutdownSyncTimeout: duration('shutdown-sync-timeout', 'non-negative') ?? CONFIG_DEFAULTS.shutdownSyncTimeout,
     shutdownSyncInterval: duration('shutdown-sync-interval', 'positive') ?? CONFIG_DEFAULTS.shutdownSyncInterval,
     ...(exec ? { exec } : {}),
+    ...(socket ? { socket } : {}),
+    ...(heartbeat ? { heartbeat } : {}),
     warnings: source.warnings,
   };
 }
 
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * `verify-compaction`: Litestream's opt-in check that a compacted level has no TXID gap or
+ * overlap. Compaction here always checks the chain it merges and warns about holes, so true
+ * is built in; false cannot turn those checks off, which a warning says.
+ */
+function checkVerifyCompaction(source: ConfigSource, entry: Entry | undefined): void {
+  if (entry && readBoolean(source, entry) === false) {
+    source.warn(entry.value, entry.path, 'compaction always checks the TXID chain it merges and warns about gaps; false does not turn that off');
+  }
+}
+
 /** Where a database's replica is written in the file, for messages about it. */
-function placeReplica(source: ConfigSource, db: DatabaseConfig, node: Node | null, path: string): PlacedDatabase {
+function placeReplica(source: ConfigSource, db: PlacedDatabase['db'], node: Node | null, path: string): PlacedDatabase {
   const entries = readMapping(source, node, path).entries;
   const replica = entries.get('replica') ?? entries.get('replicas');
   const replicaPath = replica?.path ?? `${path}.replica`;
@@ -132,11 +175,18 @@ function readReplicaDefaults(source: ConfigSource, root: Mapping | undefined, sh
   }
   const sync = root?.entries.get('sync-interval');
   const validation = root?.entries.get('validation-interval');
+  const validationSection = readValidation(source, root?.entries.get('validation'));
+  if (validation && !isEmptyValue(validation.value) && validationSection) {
+    throw source.error(validationSection.entry.value, validationSection.entry.path, 'validation-interval is set too; keep one of them (both set how often every replica is validated)');
+  }
+  const maxSync = root?.entries.get('max-sync-ltx-files');
+  checkAutoRecover(source, root?.entries.get('auto-recover'));
   const connect = root?.entries.get('connect-timeout');
   const request = root?.entries.get('request-timeout');
   return {
     syncInterval: sync && readDuration(source, sync, 'non-negative'),
-    validationInterval: validation && readDuration(source, validation, 'non-negative'),
+    validationInterval: (validation && readDuration(source, validation, 'non-negative')) ?? validationSection?.interval,
+    maxSyncLtxFiles: maxSync && readCount(source, maxSync),
     connectTimeout: connect && readDuration(source, connect, 'non-negative'),
     requestTimeout: request && readDuration(source, request, 'non-negative'),
     settings,

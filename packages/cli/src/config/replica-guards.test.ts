@@ -13,8 +13,10 @@ for (const name of ['a.db', 'b.db']) writeFileSync(join(dir, name), '');
 const A = join(dir, 'a.db');
 const B = join(dir, 'b.db');
 
+const registry = await createBackendRegistry({ env: {} });
+
 function parse(text: string, options: Partial<ConfigOptions> = {}) {
-  return parseConfig(text, { file: FILE, registry: createBackendRegistry(), env: {}, ...options });
+  return parseConfig(text, { file: FILE, registry, env: {}, ...options });
 }
 
 function errorOf(text: string, options: Partial<ConfigOptions> = {}): ConfigError {

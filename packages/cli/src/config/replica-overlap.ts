@@ -5,7 +5,10 @@ import type { DatabaseConfig } from './types.ts';
 
 /** A database entry as read, with where it stands in the file. */
 export interface PlacedDatabase {
-  readonly db: DatabaseConfig;
+  /** The database (or, for a `dir` entry, the directory) and its replica. */
+  readonly db: Pick<DatabaseConfig, 'path' | 'replica'>;
+  /** A `dir` entry: its replica holds the replicas of every database found below it. */
+  readonly directory?: boolean;
   /** Key path of its replica, such as `dbs[1].replica`. */
   readonly replicaPath: string;
   /** The node to point at (the replica's location setting, or the entry). */
@@ -36,14 +39,18 @@ export function checkReplicaOverlap(source: ConfigSource, registry: BackendRegis
     for (const earlier of located) {
       const relation = compareReplicaLocations(earlier.location, location);
       if (relation === undefined) continue;
-      const here = `${entry.db.path} (${describe(entry.db)})`;
-      const there = `${earlier.entry.db.path} (${earlier.entry.replicaPath}: ${describe(earlier.entry.db)})`;
+      const here = `${entry.directory ? 'directory ' : ''}${entry.db.path} (${describe(entry.db)})`;
+      const there = `${earlier.entry.directory ? 'directory ' : ''}${earlier.entry.db.path} (${earlier.entry.replicaPath}: ${describe(earlier.entry.db)})`;
       const detail =
-        relation === 'same'
-          ? `database ${here} would replicate to the same place as ${there}; both would write the same files and a restore of either would return ` +
-            'whichever wrote last, so one backup would be lost. Give each database a replica path of its own'
-          : `the replica of ${here} and the replica of ${there} lie one inside the other; whatever clears one replica (everything under its path) ` +
-            'would delete the other. Give each database a replica path of its own, side by side (for example …/app and …/queue)';
+        entry.directory || earlier.entry.directory
+          ? `the replica of ${here} and the replica of ${there} ${relation === 'same' ? 'are the same place' : 'lie one inside the other'}; a directory's replica ` +
+            'holds the replicas of every database found below the directory (each at its relative path), so the two could write the same files, and ' +
+            'whatever clears one would delete the other. Give each entry a replica path of its own, side by side (for example …/tenants and …/app)'
+          : relation === 'same'
+            ? `database ${here} would replicate to the same place as ${there}; both would write the same files and a restore of either would return ` +
+              'whichever wrote last, so one backup would be lost. Give each database a replica path of its own'
+            : `the replica of ${here} and the replica of ${there} lie one inside the other; whatever clears one replica (everything under its path) ` +
+              'would delete the other. Give each database a replica path of its own, side by side (for example …/app and …/queue)';
       throw source.error(entry.node, entry.replicaPath, detail);
     }
     located.push({ entry, location });
@@ -51,7 +58,7 @@ export function checkReplicaOverlap(source: ConfigSource, registry: BackendRegis
 }
 
 /** The replica as written: its URL, or its type with bucket and path. */
-function describe(db: DatabaseConfig): string {
+function describe(db: Pick<DatabaseConfig, 'replica'>): string {
   if (db.replica.url !== undefined) return redactURL(db.replica.url);
   const { bucket, path } = db.replica.settings;
   const parts = [typeof bucket === 'string' ? `bucket ${bucket}` : '', typeof path === 'string' ? `path ${path}` : ''].filter((p) => p !== '');

@@ -3,10 +3,10 @@ import type { Node } from 'yaml';
 import { backendKeys, explainBackendKey, readBackendSetting } from './backend-settings.ts';
 import type { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
-import { REPLICA_UNSUPPORTED } from './known-keys.ts';
+import { REPLICA_ENGINE_KEYS, REPLICA_UNSUPPORTED } from './known-keys.ts';
 import { checkLocationVariables, checkReplicaSettings } from './replica-checks.ts';
 import type { ReplicaConfig } from './types.ts';
-import { readDuration, readLocation, readText } from './values.ts';
+import { readBoolean, readCount, readDuration, readLocation, readText } from './values.ts';
 import { checkKeys, readMapping, type Entry, type Mapping } from './yaml-nodes.ts';
 
 /** Replica settings given once at the top level for every replica (Litestream's global section). */
@@ -15,6 +15,8 @@ export interface ReplicaDefaults {
   readonly validationInterval?: number | undefined;
   readonly connectTimeout?: number | undefined;
   readonly requestTimeout?: number | undefined;
+  /** `max-sync-ltx-files` (0: no limit). */
+  readonly maxSyncLtxFiles?: number | undefined;
   /** Backend keys such as `access-key-id`, as they will be passed to `fromConfig`. */
   readonly settings: ReadonlyMap<string, unknown>;
   /** Where each of `settings` is written at the top level, for messages. */
@@ -39,7 +41,7 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
   const plugin = findBackend(source, mapping, registry);
   const own = backendKeys(plugin);
   checkKeys(source, mapping, {
-    known: [...COMMON_REPLICA_KEYS, ...own],
+    known: [...COMMON_REPLICA_KEYS, ...REPLICA_ENGINE_KEYS, ...own],
     unsupported: REPLICA_UNSUPPORTED,
     explainUnknown: (key) => explainBackendKey(key, registry, plugin),
     listKnown: true,
@@ -77,6 +79,9 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
     const value = (entry && readDuration(source, entry, 'non-negative')) ?? fallback;
     if (value !== undefined) timeouts[key] = settings[key] = value;
   }
+  const maxSyncEntry = get('max-sync-ltx-files');
+  const maxSyncLtxFiles = (maxSyncEntry && readCount(source, maxSyncEntry)) ?? defaults.maxSyncLtxFiles;
+  checkAutoRecover(source, get('auto-recover'));
   const nameEntry = get('name');
   const name = nameEntry && readText(source, nameEntry);
   const url = settings.url as string | undefined;
@@ -86,10 +91,26 @@ export function readReplica(source: ConfigSource, node: Node | null, path: strin
     ...(name ? { name } : {}),
     syncInterval: (syncEntry && readDuration(source, syncEntry, 'non-negative')) ?? defaults.syncInterval ?? CONFIG_DEFAULTS.syncInterval,
     ...(validationInterval !== undefined ? { validationInterval } : {}),
+    ...(maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles } : {}),
     ...(timeouts['connect-timeout'] !== undefined ? { connectTimeout: timeouts['connect-timeout'] } : {}),
     ...(timeouts['request-timeout'] !== undefined ? { requestTimeout: timeouts['request-timeout'] } : {}),
     settings,
   };
+}
+
+/**
+ * `auto-recover`: Litestream resets local state after an LTX error only when it is true. Here a
+ * broken chain is always repaired (a full image of the database is uploaded, which loses
+ * nothing), so true is what happens anyway and false cannot be honoured.
+ */
+export function checkAutoRecover(source: ConfigSource, entry: Entry | undefined): void {
+  if (entry && readBoolean(source, entry) === false) {
+    throw source.error(
+      entry.value,
+      entry.path,
+      'false is not supported: litestream-ts always recovers from a broken or missing LTX file by uploading a full image of the database (nothing committed is lost); remove the key or set it to true',
+    );
+  }
 }
 
 function findBackend(source: ConfigSource, mapping: Mapping, registry: BackendRegistry): BackendInfo {

@@ -2,7 +2,7 @@
 import { MAX_COMPACTION_LEVEL, type CompactionLevel } from '@litestream-ts/core';
 import type { ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
-import { LEVEL_KEYS, LOGGING_KEYS, LOGGING_UNSUPPORTED, RETENTION_KEYS, SNAPSHOT_KEYS } from './known-keys.ts';
+import { LEVEL_KEYS, LOGGING_KEYS, RETENTION_KEYS, SNAPSHOT_KEYS, VALIDATION_KEYS } from './known-keys.ts';
 import { quoteValue } from './redaction.ts';
 import type { LoggingConfig, LogLevel } from './types.ts';
 import { readBoolean, readDuration, readText } from './values.ts';
@@ -58,9 +58,10 @@ export function readLogging(source: ConfigSource, entry: Entry | undefined, logL
   let level: LogLevel = CONFIG_DEFAULTS.logging.level;
   let type: LoggingConfig['type'] = CONFIG_DEFAULTS.logging.type;
   let stderr = CONFIG_DEFAULTS.logging.stderr;
+  let addSource = false;
   if (entry && !isEmptyValue(entry.value)) {
     const mapping = readMapping(source, entry.value, entry.path);
-    checkKeys(source, mapping, { known: LOGGING_KEYS, unsupported: LOGGING_UNSUPPORTED, listKnown: true });
+    checkKeys(source, mapping, { known: LOGGING_KEYS, listKnown: true });
     const levelEntry = mapping.entries.get('level');
     const levelText = levelEntry && readText(source, levelEntry);
     if (levelEntry && levelText) {
@@ -77,27 +78,43 @@ export function readLogging(source: ConfigSource, entry: Entry | undefined, logL
     }
     const stderrEntry = mapping.entries.get('stderr');
     stderr = (stderrEntry && readBoolean(source, stderrEntry)) ?? stderr;
+    const sourceEntry = mapping.entries.get('source');
+    addSource = (sourceEntry && readBoolean(source, sourceEntry)) ?? false;
   }
   if (logLevelEnv) {
     const fromEnv = LOG_LEVELS.get(logLevelEnv.toLowerCase());
     if (fromEnv) level = fromEnv;
     else source.warn(undefined, undefined, `LOG_LEVEL ${JSON.stringify(logLevelEnv)} is not a log level (trace, debug, info, warn, error); using ${level}`);
   }
-  return { level, type, stderr };
+  return { level, type, stderr, ...(addSource ? { source: true } : {}) };
 }
 
-/** `retention: {enabled}`: only the default (enabled) is supported. */
-export function checkRetention(source: ConfigSource, entry: Entry | undefined): void {
-  if (!entry || isEmptyValue(entry.value)) return;
+/**
+ * `retention: {enabled}` (default true). False keeps every file on the replica: nothing is
+ * deleted there, so the bucket's lifecycle rules must expire old files.
+ */
+export function readRetention(source: ConfigSource, entry: Entry | undefined): boolean {
+  if (!entry || isEmptyValue(entry.value)) return true;
   const mapping = readMapping(source, entry.value, entry.path);
   checkKeys(source, mapping, { known: RETENTION_KEYS, listKnown: true });
   const enabled = mapping.entries.get('enabled');
-  if (enabled && readBoolean(source, enabled) === false) {
-    throw source.error(enabled.value, enabled.path, 'not supported: retention is always enforced here; use snapshot.retention to keep data longer');
-  }
+  return (enabled && readBoolean(source, enabled)) ?? true;
 }
 
-/** `addr`: `host:port` or `:port` for the metrics server. */
+/**
+ * `validation: {interval}`: Litestream's store-wide validation of every replica, the same as a
+ * top-level `validation-interval` here. Undefined when not set.
+ */
+export function readValidation(source: ConfigSource, entry: Entry | undefined): { interval: number; entry: Entry } | undefined {
+  if (!entry || isEmptyValue(entry.value)) return undefined;
+  const mapping = readMapping(source, entry.value, entry.path);
+  checkKeys(source, mapping, { known: VALIDATION_KEYS, listKnown: true });
+  const intervalEntry = mapping.entries.get('interval');
+  const interval = intervalEntry && readDuration(source, intervalEntry, 'non-negative');
+  return interval === undefined ? undefined : { interval, entry: intervalEntry! };
+}
+
+/** `addr` (metrics) or `mcp-addr` (MCP server): `host:port` or `:port`. */
 export function readAddr(source: ConfigSource, entry: Entry | undefined): string | undefined {
   const text = entry && readText(source, entry);
   if (!entry || !text) return undefined;

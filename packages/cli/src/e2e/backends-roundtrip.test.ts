@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAzurite, startGcs, startNatsServer, startS3, startSftp } from '@litestream-ts/testcontainers';
+import { startAzurite, startGcs, startNatsServer, startS3, startSftp, startWebdav } from '@litestream-ts/testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createContainer } from '../../../../backends/abs/src/test-support/azurite-fixture.ts';
 import { AppProcess } from '../../../core/src/test-support/app-process.ts';
@@ -50,6 +50,22 @@ const targets: Record<string, () => Promise<Target>> = {
     stops.push(() => sftp.stop());
     const password = encodeURIComponent(sftp.password);
     return { url: `sftp://${sftp.username}:${password}@127.0.0.1:${sftp.port}/~/replica`, env: {} };
+  },
+  // Alibaba Cloud OSS through the s3 backend's preset, at a local S3 server (endpoint override;
+  // path-style, since a loopback address has no bucket subdomains).
+  oss: async () => {
+    const s3 = await startS3();
+    stops.push(() => s3.stop());
+    await s3.createBucket('lts-oss');
+    return {
+      url: `oss://lts-oss/app?endpoint=${s3.endpoint}&force-path-style=true`,
+      env: { LITESTREAM_ACCESS_KEY_ID: s3.accessKeyId, LITESTREAM_SECRET_ACCESS_KEY: s3.secretAccessKey },
+    };
+  },
+  webdav: async () => {
+    const dav = await startWebdav();
+    stops.push(() => dav.stop());
+    return { url: `webdav://${dav.username}:${encodeURIComponent(dav.password)}@127.0.0.1:${dav.port}/backups/app`, env: {} };
   },
   nats: async () => {
     const nats = await startNatsServer();

@@ -78,7 +78,7 @@ describe('bad inputs give one clear line and a non-zero exit', () => {
     expectFailure('unreadable database (a directory)', litestream(['replicate', '-once', join(dir, 'dir.db'), replica]), 1, /dir\.db/);
   });
   it('unknown URL scheme lists the installed backends', () => {
-    expectFailure('unknown scheme', litestream(['replicate', '-once', db, 'ftp://host/x']), 1, /unknown replica URL scheme "ftp:\/\/"; installed backends: .*file \(file:\/\/\).*s3 \(s3:\/\/\)/);
+    expectFailure('unknown scheme', litestream(['replicate', '-once', db, 'ftp://host/x']), 1, /unknown replica URL scheme "ftp:\/\/"; installed backends: .*file \(file:\/\/\).*s3 \(s3:\/\/, oss:\/\/\).*webdav \(webdav:\/\/, webdavs:\/\/\)/);
   });
   it('shorthand without a URL', () => {
     expectFailure('shorthand without URL', litestream(['replicate', db]), 2, /needs both a database path and a replica URL/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startS3 } from '@litestream-ts/testcontainers';
+import { startS3, startWebdav } from '@litestream-ts/testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppProcess } from '../../../core/src/test-support/app-process.ts';
 import { litestreamAsync as litestream, RunningCli } from './cli-process.ts';
@@ -12,7 +12,8 @@ import { litestreamVfs, throughVfs, type VfsReplica } from './test-support/lites
 // Interop with the real Litestream v0.5.17, whose own code ships as a SQLite VFS extension:
 // replicas our `replicate` writes are read by it, replicas it writes are restored by our
 // `restore`, on each backend where the extension works against our test services:
-// - file, s3 (our local S3 server): both directions;
+// - file, s3 (our local S3 server), webdav (rclone serve webdav): both directions;
+// - not run: oss (its oss:// URL takes no endpoint, so it cannot be pointed at a local server);
 // - not run: nats: the extension reads our NATS replicas right about 2 runs in 3, else fails
 //   to open ("cannot build index … read ltx page index: context canceled"), and crashes
 //   (SIGSEGV) when it writes to NATS;
@@ -49,6 +50,11 @@ const backends: Record<string, (path: string) => Promise<Target>> = {
     await s3.createBucket('interop');
     const env = { LITESTREAM_ACCESS_KEY_ID: s3.accessKeyId, LITESTREAM_SECRET_ACCESS_KEY: s3.secretAccessKey };
     return same(`s3://interop/${path}?endpoint=${s3.endpoint}&force-path-style=true&region=${s3.region}`, env);
+  },
+  webdav: async (path) => {
+    const dav = await startWebdav();
+    stops.push(() => dav.stop());
+    return same(`webdav://${dav.username}:${encodeURIComponent(dav.password)}@127.0.0.1:${dav.port}/interop/${path}`);
   },
 };
 

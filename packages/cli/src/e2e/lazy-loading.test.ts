@@ -50,10 +50,10 @@ function traced(args: readonly string[], options: { block?: string } = {}): CliR
   return { ...r, modules: readFileSync(record, 'utf8').split('\n').filter(Boolean) };
 }
 
-/** The SDKs behind the s3, abs, gs, nats and sftp backends (and their own dependencies named after them). */
-const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client)\//;
+/** The SDKs behind the s3, abs, gs, nats, sftp and webdav backends (and their own dependencies named after them). */
+const SDKS = /\/node_modules\/(@aws-sdk|@smithy|@azure|@google-cloud|google-auth-library|nats|ssh2|ssh2-sftp-client|fast-xml-parser)\//;
 /** What `version` and help must not load: core, the backends, and the heavy dependencies of the commands. */
-const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
+const HEAVY = /\/node_modules\/(yaml|prom-client|cli-progress|better-sqlite3|lz4-napi|@modelcontextprotocol|zod)\/|\/(packages\/core|@litestream-ts\/core)\/dist\/|\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\//;
 /** Each backend's own module (the one that imports its SDK), by type. */
 const BACKEND_MODULE = {
   file: /\/file\/dist\/file-backend\.js$/,
@@ -62,6 +62,7 @@ const BACKEND_MODULE = {
   gs: /\/gcs\/dist\/gcs-backend\.js$/,
   nats: /\/nats\/dist\/nats-backend\.js$/,
   sftp: /\/sftp\/dist\/sftp-backend\.js$/,
+  webdav: /\/webdav\/dist\/webdav-backend\.js$/,
 };
 const matching = (modules: readonly string[], pattern: RegExp) => modules.filter((m) => pattern.test(m));
 const loadedBackends = (modules: readonly string[]) => Object.entries(BACKEND_MODULE).filter(([, p]) => modules.some((m) => p.test(m))).map(([type]) => type);
@@ -80,6 +81,18 @@ describe('the litestream bin loads only what a command uses (module trace of the
     }
   });
 
+  it('the control socket commands are HTTP clients: they load the client, not core, a backend, the config loader or an SDK', () => {
+    const socket = join(dir, 'none.sock');
+    for (const args of [['list'], ['info', 'x.db'], ['sync', '-wait', 'x.db'], ['start', 'x.db'], ['stop', 'x.db'], ['register', '-replica', 's3://b/p', 'x.db'], ['unregister', 'x.db']]) {
+      const r = traced([...args, '-socket', socket]);
+      // No replicate serves it: the command got as far as connecting, with every module it uses loaded.
+      expect(r.stderr, args.join(' ')).toContain('is litestream replicate running with socket.enabled?');
+      expect(matching(r.modules, /\/control\/control-client\.(js|ts)$/).length, args.join(' ')).toBe(1);
+      expect(matching(r.modules, HEAVY), args.join(' ')).toEqual([]);
+      expect(matching(r.modules, SDKS), args.join(' ')).toEqual([]);
+    }
+  });
+
   it('replicate and restore through a file:// replica load the file backend and no other backend or SDK', async () => {
     const db = join(dir, 'app.db');
     const replica = `file://${join(dir, 'replica')}`;
@@ -90,6 +103,8 @@ describe('the litestream bin loads only what a command uses (module trace of the
     expect(replicate.status, replicate.stderr).toBe(0);
     expect(loadedBackends(replicate.modules)).toEqual(['file']);
     expect(matching(replicate.modules, SDKS)).toEqual([]);
+    // The MCP SDK loads only for a config with mcp-addr.
+    expect(matching(replicate.modules, /\/node_modules\/(@modelcontextprotocol|zod|hono|express)\//)).toEqual([]);
 
     const out = join(dir, 'restored.db');
     const restore = traced(['restore', '-o', out, replica]);
@@ -100,6 +115,18 @@ describe('the litestream bin loads only what a command uses (module trace of the
     // xxHash32 only serves files whose pages are LZ4 frames (Litestream v0.5.0 – v0.5.15), not ours.
     expect(matching(restore.modules, /\/node_modules\/(xxhash-wasm|js-xxhash)\//)).toEqual([]);
     await app.close();
+  });
+
+  it('finding the backends imports each installed backend\'s ./plugin module and no backend module or SDK', async () => {
+    const config = join(dir, 'no-dbs.yml');
+    await writeFile(config, 'dbs: []\n');
+    const r = traced(['databases', '-config', config]);
+    expect(r.status, r.stderr).toBe(0);
+    // Beside the CLI in this checkout: all six backends (the monorepo's dev dependencies).
+    const plugins = matching(r.modules, /\/(backends\/[^/]+|@litestream-ts\/backend-[^/]+)\/dist\/plugin\.js$/).map((m) => /\/(?:backends\/|backend-)([^/]+)\/dist\/plugin\.js$/.exec(m)![1]);
+    expect(plugins.sort()).toEqual(['abs', 'file', 'gcs', 'nats', 's3', 'sftp', 'webdav']);
+    expect(loadedBackends(r.modules)).toEqual([]);
+    expect(matching(r.modules, SDKS)).toEqual([]);
   });
 
   it('a nats:// URL loads the NATS client on first use, and only it', () => {

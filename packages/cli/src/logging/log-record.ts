@@ -1,3 +1,4 @@
+import type { LogSource } from './log-source.ts';
 import type { LogObject } from './log-value.ts';
 
 /** One line to write, after level filtering and redaction. */
@@ -7,10 +8,12 @@ export interface LogRecord {
   readonly level: string;
   readonly message: string;
   readonly fields: LogObject;
+  /** Where the line was logged from, when `logging.source` asks for it. */
+  readonly source?: LogSource;
 }
 
 /** The keys every line starts with; a field by the same name is printed as `field.<name>`. */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set(['time', 'level', 'msg']);
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['time', 'level', 'source', 'msg']);
 
 /** The field key as printed, moved out of the way of the built-in keys. */
 export function fieldKey(key: string): string {

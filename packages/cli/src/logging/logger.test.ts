@@ -136,3 +136,45 @@ describe.each(['text', 'json'] as const)('redaction in %s format', (format) => {
     expect(line).toContain('s3://K:[REDACTED]@minio:9000');
   });
 });
+
+describe('createLogger with source (logging.source)', () => {
+  function sourced(format: 'text' | 'json') {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+    return { logger: createLogger({ level: 'info', format, stream, now: () => TIME, source: true }), lines };
+  }
+
+  /** The line number of the statement that calls this. */
+  function lineHere(): number {
+    const frame = new Error().stack!.split('\n')[2]!;
+    return Number(/:(\d+):\d+\)?$/.exec(frame)![1]);
+  }
+
+  it('adds source=FILE:LINE of the calling code, after the level, through child loggers too', () => {
+    const { logger, lines } = sourced('text');
+    const line = lineHere(); logger.info('hello', { db: '/a.db' });
+    logger.child({ db: '/b.db' }).warn('from a child', { source: 'a field' });
+    expect(lines[0]).toMatch(new RegExp(`^time=2026-11-23T14:03:40\\.123Z level=INFO source=\\S*logger\\.test\\.ts:${line} msg=hello db=/a\\.db\\n$`));
+    expect(lines[1]).toMatch(new RegExp(`level=WARN source=\\S*logger\\.test\\.ts:${line + 1} msg="from a child" db=/b\\.db field\\.source="a field"\\n$`));
+  });
+
+  it('writes it as an object in JSON, as slog does', () => {
+    const { logger, lines } = sourced('json');
+    const line = lineHere(); logger.info('hello');
+    const parsed = JSON.parse(lines[0]!) as { source: { file: string; line: number }; msg: string };
+    expect(Object.keys(parsed)).toEqual(['time', 'level', 'source', 'msg']);
+    expect(parsed.source.file).toMatch(/logger\.test\.ts$/);
+    expect(parsed.source.line).toBe(line);
+  });
+
+  it('is off by default', () => {
+    const { logger, lines } = capture();
+    logger.info('hello');
+    expect(lines[0]).not.toContain('source=');
+  });
+});

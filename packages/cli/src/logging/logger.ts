@@ -2,6 +2,7 @@ import type { LogFields, Logger } from '@litestream-ts/core';
 import { formatJSON } from './json-format.ts';
 import { levelName, levelRank, type LogLevel } from './levels.ts';
 import type { LogRecord } from './log-record.ts';
+import { callerSource } from './log-source.ts';
 import { toLogObject } from './log-value.ts';
 import { Redactor } from './redactor.ts';
 import { formatText } from './text-format.ts';
@@ -17,6 +18,8 @@ export interface LoggerOptions {
   readonly secrets?: readonly string[];
   /** Clock for the `time` field (tests). */
   readonly now?: () => Date;
+  /** Add where each line was logged from (`source=FILE:LINE`), as Litestream's `logging.source`. */
+  readonly source?: boolean;
 }
 
 /** What every logger derived from one {@link createLogger} call shares. */
@@ -26,6 +29,7 @@ interface Sink {
   readonly stream: NodeJS.WritableStream;
   readonly redactor: Redactor;
   readonly now: () => Date;
+  readonly source: boolean;
 }
 
 /**
@@ -40,6 +44,7 @@ export function createLogger(options: LoggerOptions): Logger {
       stream: options.stream,
       redactor: new Redactor(options.secrets),
       now: options.now ?? (() => new Date()),
+      source: options.source ?? false,
     },
     {},
   );
@@ -82,12 +87,16 @@ class LineLogger implements Logger {
     const sink = this.sink;
     // Filter before any formatting: trace calls are frequent and usually off.
     if (levelRank(level) < sink.minRank) return;
-    const record: LogRecord = {
+    let record: LogRecord = {
       time: sink.now(),
       level: levelName(level),
       message: sink.redactor.redact(message),
       fields: toLogObject(fields ? { ...this.fields, ...fields } : this.fields, sink.redactor),
     };
+    if (sink.source) {
+      const source = callerSource(import.meta.url);
+      if (source) record = { ...record, source };
+    }
     // One write per line, so lines from concurrent tasks never interleave mid-line.
     sink.stream.write(`${sink.format(record)}\n`);
   }

@@ -7,7 +7,9 @@ import type { LogObject, LogValue } from './log-value.ts';
  * with dotted keys (`a.b=1`), as slog prints groups; arrays are printed as JSON.
  */
 export function formatText(record: LogRecord): string {
-  const parts = [`time=${record.time.toISOString()}`, `level=${record.level}`, `msg=${quote(record.message)}`];
+  const parts = [`time=${record.time.toISOString()}`, `level=${record.level}`];
+  if (record.source) parts.push(`source=${quote(`${record.source.file}:${record.source.line}`)}`);
+  parts.push(`msg=${quote(record.message)}`);
   appendFields(parts, '', record.fields);
   return parts.join(' ');
 }

@@ -88,6 +88,41 @@ export async function enforceRetention(client: ReplicaClient, options: Retention
   return { deleted, deletedByLevel, floorTXID };
 }
 
+/** What one {@link enforceL0Retention} did. */
+export interface L0RetentionResult {
+  readonly deleted: readonly LtxFileInfo[];
+  /**
+   * Level-0 files kept that level 1 already holds but that are still too young, besides the
+   * newest file (always kept): a later check may release them.
+   */
+  readonly waiting: number;
+}
+
+/**
+ * Level-0 retention alone, by the rule of {@link enforceRetention}: deletes the oldest run of
+ * level-0 files that level 1 holds and that were created before `now - l0Retention`, never the
+ * newest. Meant to run on its own interval (Litestream's `l0-retention-check-interval`), so
+ * compacted level-0 files go soon after they age out, not at the next compaction.
+ */
+export async function enforceL0Retention(
+  client: ReplicaClient,
+  options: Pick<RetentionOptions, 'l0Retention' | 'now' | 'logger' | 'signal'>,
+): Promise<L0RetentionResult> {
+  const value = options.l0Retention;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new UsageError(`l0Retention must be a non-negative number of milliseconds, got ${String(value)}`);
+  const logger = options.logger ?? silentLogger;
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const compacted = coveredRanges(await listLevel(client, 1, options.signal));
+  const l0 = await listLevel(client, 0, options.signal);
+  const released = releasableL0(l0, compacted, now - value);
+  await client.deleteLtxFiles(released, { signal: options.signal });
+  const fields = { level: 0, deleted: released.length, kept: l0.length - released.length };
+  if (released.length > 0) logger.info('retention enforced', fields);
+  else logger.debug('retention enforced', fields);
+  const waiting = l0.slice(released.length, -1).filter((f) => compacted.some((r) => r.minTXID <= f.minTXID && f.maxTXID <= r.maxTXID)).length;
+  return { deleted: released, waiting };
+}
+
 /** Snapshots created before `cutoff`, never the newest one. */
 function expiredSnapshots(snapshots: readonly LtxFileInfo[], cutoff: number): LtxFileInfo[] {
   const newest = snapshots[snapshots.length - 1];

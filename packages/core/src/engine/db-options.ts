@@ -13,6 +13,13 @@ export interface DBOptions {
   readonly checkpointInterval?: number;
   /** TRUNCATE checkpoint once the WAL holds this many pages (default 121 359; 0 disables). */
   readonly truncatePageN?: number;
+  /**
+   * WAL bytes one L0 file covers at most (Litestream's `max-sync-wal-bytes`; default 0: no
+   * limit). A sync that finds more committed WAL writes several files, each ending at a commit,
+   * so a large backlog is replicated in bounded steps; a transaction larger than this still
+   * goes whole into one file (which may take a few small ones after it along).
+   */
+  readonly maxSyncWalBytes?: number;
   readonly logger?: Logger;
   readonly metrics?: EngineMetrics;
 }
@@ -22,4 +29,5 @@ export const DB_DEFAULTS = {
   minCheckpointPageCount: 1000,
   checkpointInterval: 60_000,
   truncatePageN: 121_359,
+  maxSyncWalBytes: 0,
 } as const;

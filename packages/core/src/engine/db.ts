@@ -7,7 +7,7 @@ import type { ByteSink } from '../io/byte-sink.ts';
 import { LtxEncoder, type LtxEncodeResult } from '../ltx/encoder.ts';
 import { defaultPageWorkers, PageWorkerPool } from '../ltx/page-workers.ts';
 import { CHECKSUM_FLAG } from '../ltx/constants.ts';
-import { LitestreamError } from '../ltx/errors.ts';
+import { LitestreamError, UsageError } from '../ltx/errors.ts';
 import type { LtxHeaderInit } from '../ltx/header.ts';
 import { formatLtxFilename, formatTXID, type TXID } from '../ltx/txid.ts';
 import type { Position } from '../ltx/position.ts';
@@ -145,7 +145,11 @@ export class DB {
       minCheckpointPageCount: options.minCheckpointPageCount ?? DB_DEFAULTS.minCheckpointPageCount,
       checkpointInterval: options.checkpointInterval ?? DB_DEFAULTS.checkpointInterval,
       truncatePageN: options.truncatePageN ?? DB_DEFAULTS.truncatePageN,
+      maxSyncWalBytes: options.maxSyncWalBytes ?? DB_DEFAULTS.maxSyncWalBytes,
     };
+    if (!(Number.isSafeInteger(this.options.maxSyncWalBytes) && this.options.maxSyncWalBytes >= 0)) {
+      throw new UsageError(`maxSyncWalBytes must be a whole number of bytes, 0 or more (0: no limit), got ${this.options.maxSyncWalBytes}`);
+    }
     this.checkpoints = new CheckpointSchedule(this.options);
     this.logger = (options.logger ?? silentLogger).child({ db: path });
     this.metrics = options.metrics ?? noMetrics;
@@ -430,9 +434,31 @@ export class DB {
     } else if (!seed) {
       return this.writeFullImage(header, 'the WAL was rewritten below the last copied frame');
     }
-    const region = await this.wal.readCommitted(header, point.walOffset, seed);
+    let region = await this.readChunk(header, point.walOffset, seed);
     if (!region) return undefined;
-    return this.writeIncremental(header, point, region);
+    let result = await this.writeIncremental(header, point, region);
+    // With maxSyncWalBytes, the rest of what is committed goes into further files of this sync.
+    while (this.options.maxSyncWalBytes > 0) {
+      region = await this.readChunk(header, this.point!.walOffset, region.run.checksum);
+      if (!region) break;
+      result = await this.writeIncremental(header, this.point!, region);
+    }
+    return result;
+  }
+
+  /**
+   * The committed frames from `offset` on: all of them, or with `maxSyncWalBytes` those up to the
+   * last commit within that many bytes. A transaction larger than the limit is taken whole: the
+   * window doubles until it holds a commit or the end of the WAL.
+   */
+  private async readChunk(header: WalHeader, offset: number, seed: readonly [number, number]): Promise<WalRegion | undefined> {
+    const max = this.options.maxSyncWalBytes;
+    if (max <= 0) return this.wal.readCommitted(header, offset, seed);
+    const frameSize = WAL_FRAME_HEADER_SIZE + header.pageSize;
+    for (let window = Math.max(1, Math.floor(max / frameSize)) * frameSize; ; window *= 2) {
+      const region = await this.wal.readCommitted(header, offset, seed, { endOffset: offset + window });
+      if (region || offset + window >= this.wal.knownSize) return region;
+    }
   }
 
   /** The WAL holds another generation than the one the position is in (or the position has none). */

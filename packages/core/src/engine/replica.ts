@@ -2,7 +2,7 @@ import { ChunkChannel } from '../io/chunk-channel.ts';
 import type { ByteSink } from '../io/byte-sink.ts';
 import type { LtxEncodeResult } from '../ltx/encoder.ts';
 import { HEADER_SIZE, TRAILER_SIZE } from '../ltx/constants.ts';
-import { ChecksumMismatchError, CorruptError, LitestreamError } from '../ltx/errors.ts';
+import { ChecksumMismatchError, CorruptError, LitestreamError, UsageError } from '../ltx/errors.ts';
 import { decodeHeader } from '../ltx/header.ts';
 import type { Position } from '../ltx/position.ts';
 import { formatTXID, type TXID } from '../ltx/txid.ts';
@@ -19,7 +19,15 @@ export interface ReplicaOptions {
   readonly metrics?: EngineMetrics;
   /** Aborts every storage call this replica makes (its owner's shutdown deadline). */
   readonly signal?: AbortSignal;
+  /**
+   * Most staged files one `sync()` uploads (default 256, as Litestream's `max-sync-ltx-files`;
+   * 0: no limit). The rest wait for the next call; `backlog` says whether some are left.
+   */
+  readonly maxSyncLtxFiles?: number;
 }
+
+/** Default of `ReplicaOptions.maxSyncLtxFiles`. */
+export const DEFAULT_MAX_SYNC_LTX_FILES = 256;
 
 /**
  * Ships a database's staged L0 files to one replica, in TXID order, and tracks how far the
@@ -40,6 +48,9 @@ export class Replica {
   private reached = false;
   /** Uploads run one at a time: the loop and an explicit sync must not race on the position. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly maxSyncLtxFiles: number;
+  /** The last `sync()` stopped at `maxSyncLtxFiles` with staged files left to upload. */
+  private more = false;
 
   constructor(db: DB, client: ReplicaClient, options: ReplicaOptions = {}) {
     this.db = db;
@@ -48,6 +59,8 @@ export class Replica {
     this.logger = (options.logger ?? silentLogger).child({ db: db.path, replica: this.name });
     this.metrics = options.metrics ?? noMetrics;
     this.signal = options.signal;
+    this.maxSyncLtxFiles = options.maxSyncLtxFiles ?? DEFAULT_MAX_SYNC_LTX_FILES;
+    if (!(Number.isInteger(this.maxSyncLtxFiles) && this.maxSyncLtxFiles >= 0)) throw new UsageError(`maxSyncLtxFiles must be a whole number of 0 or more (0: no limit), got ${this.maxSyncLtxFiles}`);
     // Every request on this client counts: uploads here, and compaction, snapshots and
     // retention, which the store runs through the same client.
     const metrics = this.metrics;
@@ -65,6 +78,11 @@ export class Replica {
    */
   get contacted(): boolean {
     return this.reached;
+  }
+
+  /** True when the last `sync()` uploaded `maxSyncLtxFiles` files and left staged ones for the next. */
+  get backlog(): boolean {
+    return this.more;
   }
 
   /** The replica's TXID and checksum, once read. */
@@ -92,13 +110,15 @@ export class Replica {
   }
 
   /**
-   * Uploads every staged file the replica does not have yet. With nothing new it makes no
-   * storage request and does not even list the staging directory.
+   * Uploads the staged files the replica does not have yet, at most `maxSyncLtxFiles` of them
+   * (see `backlog`). With nothing new it makes no storage request and does not even list the
+   * staging directory.
    */
   sync(): Promise<number> {
     return this.exclusive(async () => {
+      this.more = false;
       if (this.known && (this.remote?.txid ?? 0) >= (this.db.position?.txid ?? 0)) return 0;
-      return this.upload();
+      return this.upload({ limit: this.maxSyncLtxFiles });
     });
   }
 
@@ -144,13 +164,15 @@ export class Replica {
     return run;
   }
 
-  private async upload(options: { upTo?: TXID } = {}): Promise<number> {
+  private async upload(options: { upTo?: TXID; limit?: number } = {}): Promise<number> {
     if (!this.known) await this.init();
     const after = this.remote?.txid ?? 0;
     const upTo = options.upTo ?? Infinity;
     // Staging goes on while this uploads: what is staged after this point waits for the next upload.
     const local = this.db.position?.txid ?? 0;
-    const files = (await this.db.local.list()).filter((f) => f.maxTXID > after && f.maxTXID <= upTo);
+    const pending = (await this.db.local.list()).filter((f) => f.maxTXID > after && f.maxTXID <= upTo);
+    const limited = options.limit !== undefined && options.limit > 0 && pending.length > options.limit;
+    const files = limited ? pending.slice(0, options.limit) : pending;
     let uploaded = 0;
     for (const file of files) {
       const from = this.remote?.txid ?? 0;
@@ -182,6 +204,10 @@ export class Replica {
       this.db.local.uploaded(file);
       this.remote = { txid: file.maxTXID, postApplyChecksum };
       uploaded += 1;
+    }
+    if (limited) {
+      this.more = true;
+      return uploaded;
     }
     if (options.upTo === undefined && (this.remote?.txid ?? 0) < local) {
       // The state between is not staged (a full image that went to another replica, or files removed).

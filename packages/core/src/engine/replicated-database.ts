@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compactLevel } from '../compaction/compact-level.ts';
 import type { CompactionLevel } from '../compaction/compaction-level.ts';
-import { enforceRetention } from '../compaction/retention.ts';
+import { enforceL0Retention, enforceRetention } from '../compaction/retention.ts';
 import { LeaseLostError, Leaser } from '../lease/leaser.ts';
 import { LitestreamError } from '../ltx/errors.ts';
 import { formatTXID } from '../ltx/txid.ts';
@@ -30,6 +30,13 @@ export interface ReplicationSchedule {
   readonly snapshotInterval: number;
   readonly snapshotRetention: number;
   readonly l0Retention: number;
+  /** Delete what retention releases on the replica (absent: true). False leaves it to the store's lifecycle rules. */
+  readonly retention?: boolean;
+  /**
+   * Also check L0 retention this often, ms, while compacted L0 files wait to age out (absent
+   * or 0: only after each compaction and snapshot).
+   */
+  readonly l0RetentionCheckInterval?: number;
   readonly maxBackoff: number;
   /** Sync as soon as the `-wal` file changes (debounced), not only on the monitor tick. */
   readonly watchWal?: boolean;
@@ -37,6 +44,8 @@ export interface ReplicationSchedule {
   readonly validationInterval?: number;
   /** Spacing of full-image repairs while replica corruption keeps recurring. */
   readonly repairBackoff?: RepairBackoff;
+  /** Most staged files one upload pass sends (absent: 256; 0: no limit); the next pass follows at once. */
+  readonly maxSyncLtxFiles?: number;
 }
 
 /** Replication status of one database: local versus replica. */
@@ -55,6 +64,12 @@ export interface SyncStatus {
   readonly healthy: boolean;
   /** Keys or paths of replica files found corrupt and not deleted yet. */
   readonly corruptFiles?: readonly string[];
+  /**
+   * When this process last found the replica holding everything it was given: a sync that
+   * uploaded (or had nothing to upload), or reading the replica's position at start. Unset
+   * until the first.
+   */
+  readonly lastSyncAt?: Date;
 }
 
 /** How `stop()` ended for one database. */
@@ -92,6 +107,8 @@ export class ReplicatedDatabase {
   private attempt: Promise<void> | undefined;
   /** The last error of the final sync, when it failed. */
   private lastError: string | undefined;
+  /** See `SyncStatus.lastSyncAt`. */
+  private lastSyncAt: Date | undefined;
   private readonly leaser: Leaser | undefined;
   /** One replicator per database on this machine, unless a lease lets several take turns. */
   private readonly lock: ReplicationLock | undefined;
@@ -121,6 +138,8 @@ export class ReplicatedDatabase {
   /** Repairs corrupt replica files that maintenance finds, and knows the replica's health. */
   private readonly repair: ReplicaRepair;
   private readonly validator: ReplicaValidator;
+  /** The last L0 retention kept compacted L0 files that were too young: check again later. */
+  private l0Pending = false;
 
   constructor(
     path: string,
@@ -136,7 +155,13 @@ export class ReplicatedDatabase {
     },
   ) {
     this.db = new DB(path, { ...options.db, logger: options.logger, metrics: options.metrics });
-    this.replica = new Replica(this.db, client, { name: options.replicaName, logger: options.logger, metrics: options.metrics, signal: this.storage.signal });
+    this.replica = new Replica(this.db, client, {
+      name: options.replicaName,
+      logger: options.logger,
+      metrics: options.metrics,
+      signal: this.storage.signal,
+      ...(options.schedule.maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles: options.schedule.maxSyncLtxFiles } : {}),
+    });
     this.schedule = options.schedule;
     this.watcher = options.schedule.watchWal
       ? new WalWatcher(this.db.walPath, () => {
@@ -145,10 +170,12 @@ export class ReplicatedDatabase {
         })
       : undefined;
     const validationInterval = options.schedule.validationInterval ?? 0;
+    const l0Check = options.schedule.retention === false ? 0 : (options.schedule.l0RetentionCheckInterval ?? 0);
     this.tasks = [
       ...options.schedule.levels.map((l) => [compactTask(l.level), l.interval] as const),
       ['snapshot', options.schedule.snapshotInterval] as const,
       ...(validationInterval > 0 ? [['validate', validationInterval] as const] : []),
+      ...(l0Check > 0 ? [[L0_RETENTION_TASK, l0Check] as const] : []),
     ];
     this.logger = options.logger.child({ db: path });
     // Sync and maintenance errors name the replica too: they are mostly the store's.
@@ -213,6 +240,7 @@ export class ReplicatedDatabase {
     try {
       if (unreachable !== undefined) throw unreachable;
       await this.replica.init();
+      this.lastSyncAt = new Date();
     } catch (err) {
       if (!this.abort.signal.aborted) this.syncFailed(err);
     }
@@ -319,6 +347,7 @@ export class ReplicatedDatabase {
     await this.db.syncAndMaybeCheckpoint();
     this.assertLease();
     await this.replica.sync();
+    this.lastSyncAt = new Date();
   }
 
   private assertLease(): void {
@@ -352,6 +381,11 @@ export class ReplicatedDatabase {
     const target = this.db.position?.txid ?? 0;
     this.assertLease();
     await this.replica.sync();
+    // A long backlog goes up in passes of maxSyncLtxFiles files.
+    while (this.replica.backlog && (this.replica.position?.txid ?? 0) < target) {
+      this.assertLease();
+      await this.replica.sync();
+    }
     // Uploading may have found the chain broken (a damaged staged file, a replica that lost
     // files): the full image that repairs it holds everything up to now, so ship it too.
     if (this.db.fullImagePending) {
@@ -362,6 +396,7 @@ export class ReplicatedDatabase {
     if (remote < target || this.db.fullImagePending) {
       throw new LitestreamError(`replica of ${this.db.path} is at TXID ${formatTXID(remote)}, local is at ${formatTXID(this.db.position?.txid ?? target)}`);
     }
+    this.lastSyncAt = new Date();
   }
 
   status(): SyncStatus {
@@ -377,6 +412,7 @@ export class ReplicatedDatabase {
       ...(lastError ? { lastError } : {}),
       healthy: this.repair.healthy,
       ...(corrupt.length > 0 ? { corruptFiles: corrupt.map((f) => f.file) } : {}),
+      ...(this.lastSyncAt ? { lastSyncAt: this.lastSyncAt } : {}),
     };
   }
 
@@ -416,6 +452,8 @@ export class ReplicatedDatabase {
           this.syncErrors.succeed();
           this.retryAt = 0;
           this.startMaintenance();
+          // Files left by maxSyncLtxFiles go up in the next pass, without waiting for a tick.
+          if (this.replica.backlog) this.changedMeanwhile = true;
         },
         (err: unknown) => {
           // Stopping aborted it: the final sync says how things stand.
@@ -472,12 +510,14 @@ export class ReplicatedDatabase {
 
   /**
    * A task is due when the replica moved past the TXID it last saw and its interval has passed
-   * since it last ran (the first interval counts from start).
+   * since it last ran (the first interval counts from start). The L0 retention check is also
+   * due while compacted L0 files wait to age out, so they go even if no commit follows.
    */
   private isDue(task: string, interval: number, txid: number, now: number): boolean {
     let last = this.maintainedAt.get(task);
     if (!last) this.maintainedAt.set(task, (last = { txid: 0, time: now }));
-    return txid > last.txid && now - last.time >= interval;
+    const moved = txid > last.txid || (task === L0_RETENTION_TASK && this.l0Pending);
+    return moved && now - last.time >= interval;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -549,7 +589,10 @@ export class ReplicatedDatabase {
     }
     running('snapshot');
     if (await this.due('snapshot', this.schedule.snapshotInterval, txid, () => writeReplicaSnapshot(client, { logger: this.logger, signal }))) changed = true;
-    if (changed) {
+    if (changed && this.schedule.retention === false) {
+      this.logger.debug('retention disabled: no replica file deleted');
+      await this.pruneLocal();
+    } else if (changed) {
       const result = await enforceRetention(client, {
         snapshotRetention: this.schedule.snapshotRetention,
         l0Retention: this.schedule.l0Retention,
@@ -559,6 +602,18 @@ export class ReplicatedDatabase {
       });
       if (result.deleted.length > 0) this.logger.debug('retention enforced', { deleted: result.deleted.length });
       await this.pruneLocal();
+    }
+    const l0Check = this.tasks.find(([task]) => task === L0_RETENTION_TASK)?.[1];
+    if (l0Check !== undefined && changed) {
+      // Level 0 was just handled with the rest; what it kept may age out before the next compaction.
+      this.l0Pending = true;
+      this.maintainedAt.set(L0_RETENTION_TASK, { txid, time: Date.now() });
+    } else if (l0Check !== undefined) {
+      await this.due(L0_RETENTION_TASK, l0Check, txid, async () => {
+        const result = await enforceL0Retention(client, { l0Retention: this.schedule.l0Retention, logger: this.logger, signal });
+        this.l0Pending = result.waiting > 0;
+        await this.pruneLocal();
+      });
     }
     running('validation');
     const validation = this.schedule.validationInterval ?? 0;
@@ -608,6 +663,9 @@ function settledWithin(promise: Promise<void>, ms: number): Promise<boolean> {
     });
   });
 }
+
+/** The periodic L0 retention check (`l0RetentionCheckInterval`). */
+const L0_RETENTION_TASK = 'l0-retention';
 
 function compactTask(level: number): string {
   return `compact-${level}`;

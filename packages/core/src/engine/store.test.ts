@@ -271,3 +271,113 @@ describe('Store', () => {
     await app.close();
   });
 });
+
+describe('Store.add and Store.remove', () => {
+  it('adds a database to a running store and replicates it; removes one, releasing it, after a final sync', async () => {
+    const first = join(dir, 'first.db');
+    const second = join(dir, 'second.db');
+    const appA = new AppProcess(first);
+    const appB = new AppProcess(second);
+    await appA.insert(5);
+    await appB.insert(5);
+    const clientA = new FileReplicaClient(join(dir, 'replica-a'));
+    const clientB = new FileReplicaClient(join(dir, 'replica-b'));
+    const store = new Store({ databases: [{ path: first, replica: clientA }], monitorInterval: 50 });
+    await store.start();
+    await expect(store.add({ path: first, replica: clientB })).rejects.toThrow(/already in this store/);
+
+    await store.add({ path: second, replica: clientB });
+    expect(store.paths()).toEqual([first, second]);
+    await appB.insert(3);
+    await store.syncAndWait(second);
+    await expectReplicaHolds(clientB, await appB.hash());
+
+    // Commits made just before remove() reach the replica in its final sync.
+    await appB.insert(4);
+    await store.remove(second);
+    expect(store.paths()).toEqual([first]);
+    await expectReplicaHolds(clientB, await appB.hash());
+    await expect(store.syncAndWait(second)).rejects.toThrow(/not in this store/);
+    await expect(store.remove(second)).rejects.toThrow(/not in this store/);
+
+    // Released: a second store can take the database (its replication lock is free) and add it back works too.
+    const other = new Store({ databases: [{ path: second, replica: clientB }], monitorInterval: 50 });
+    await other.start();
+    await other.stop();
+    await store.add({ path: second, replica: clientB });
+    await appB.insert(2);
+    await store.syncAndWait(second);
+    await expectReplicaHolds(clientB, await appB.hash());
+
+    await appA.insert(2);
+    await store.syncAndWait(first);
+    await expectReplicaHolds(clientA, await appA.hash());
+    await store.stop();
+    await appA.close();
+    await appB.close();
+  }, 30_000);
+
+  it('reports when each database last synced, and remove() resolves with its status after the final sync', async () => {
+    const path = join(dir, 'timed.db');
+    const app = new AppProcess(path);
+    await app.insert(5);
+    const client = new FileReplicaClient(join(dir, 'replica-timed'));
+    const before = Date.now();
+    const store = new Store({ databases: [{ path, replica: client }], monitorInterval: 50 });
+    await store.start();
+    // Reading the replica's position at start counts: the replica held what it was given.
+    const atStart = store.syncStatus()[0]!.lastSyncAt;
+    expect(atStart?.getTime()).toBeGreaterThanOrEqual(before);
+    await sleep(20);
+    await app.insert(3);
+    await store.syncAndWait(path);
+    const afterSync = store.syncStatus()[0]!.lastSyncAt;
+    expect(afterSync!.getTime()).toBeGreaterThan(atStart!.getTime());
+    await app.insert(2);
+    const status = await store.remove(path);
+    expect(status).toMatchObject({ path, inSync: true });
+    expect(status.remoteTXID).toBe(status.localTXID);
+    expect(status.lastSyncAt!.getTime()).toBeGreaterThanOrEqual(afterSync!.getTime());
+    await expectReplicaHolds(client, await app.hash());
+    await store.stop();
+    await app.close();
+  }, 30_000);
+
+  it('does not add a database that cannot start, and the store goes on', async () => {
+    const first = join(dir, 'first.db');
+    const app = new AppProcess(first);
+    await app.insert(5);
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const store = new Store({ databases: [{ path: first, replica: client }], monitorInterval: 50 });
+    await store.start();
+    // A second replicator holds this one.
+    const second = join(dir, 'held.db');
+    const held = new AppProcess(second);
+    await held.insert(1);
+    const holder = new Store({ databases: [{ path: second, replica: new FileReplicaClient(join(dir, 'replica-held')) }], monitorInterval: 50 });
+    await holder.start();
+    await expect(store.add({ path: second, replica: new FileReplicaClient(join(dir, 'replica-2')) })).rejects.toThrow();
+    expect(store.paths()).toEqual([first]);
+    await app.insert(1);
+    await store.syncAndWait(first);
+    await expectReplicaHolds(client, await app.hash());
+    await holder.stop();
+    await store.stop();
+    await app.close();
+    await held.close();
+  }, 30_000);
+
+  it('adds before start: the database starts with the store', async () => {
+    const path = join(dir, 'later.db');
+    const app = new AppProcess(path);
+    await app.insert(3);
+    const client = new FileReplicaClient(join(dir, 'replica'));
+    const store = new Store({ databases: [], monitorInterval: 50 });
+    await store.add({ path, replica: client });
+    await store.start();
+    await store.syncAndWait(path);
+    await expectReplicaHolds(client, await app.hash());
+    await store.stop();
+    await app.close();
+  }, 30_000);
+});

@@ -23,6 +23,12 @@ export interface StoreDatabase {
   readonly watchWal?: boolean;
   /** Validation interval of this database's replica, ms (default: the store's `validationInterval`). */
   readonly validationInterval?: number;
+  /**
+   * Most staged L0 files one upload pass sends to the replica (default 256, Litestream's
+   * `max-sync-ltx-files`; 0: no limit). A longer backlog (after an outage) goes up in several
+   * passes, one right after the other, so compaction and shutdown get a turn between them.
+   */
+  readonly maxSyncLtxFiles?: number;
 }
 
 /** Settings of a store; names and defaults follow Litestream v0.5. */
@@ -47,6 +53,22 @@ export interface StoreOptions {
   readonly snapshotRetention?: number;
   /** How long L0 files stay after compaction, ms (default 5 min). */
   readonly l0Retention?: number;
+  /**
+   * Also enforce L0 retention this often, ms, while compacted L0 files wait to age out
+   * (Litestream's `l0-retention-check-interval`). Default 0: L0 retention runs only after each
+   * compaction and snapshot, so on a database that went idle compacted L0 files may stay until
+   * the next compaction of a higher level. The check stops once nothing is left to age out, so
+   * an idle database still makes no storage requests.
+   */
+  readonly l0RetentionCheckInterval?: number;
+  /**
+   * Delete replica files that retention releases (default true). False keeps every file on the
+   * replica (snapshots past `snapshotRetention`, compacted files, L0 files past `l0Retention`),
+   * for stores whose own lifecycle rules expire old objects; staged files on the local disk are
+   * still pruned, and corrupt replica files a repair superseded are still deleted. As Litestream
+   * v0.5's `retention.enabled: false`.
+   */
+  readonly retention?: boolean;
   /**
    * How often each replica is validated, ms (default 0: never). A validation re-reads and
    * verifies the replica files a restore of the latest state would use that no earlier
@@ -74,6 +96,7 @@ const HOUR = 3_600_000;
 
 /** `stop()` released everything, but the replicas of some databases did not get their last commits. */
 export class FinalSyncError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_FINAL_SYNC';
   /** The databases whose final sync did not complete, with their last error. */
   readonly databases: readonly SyncStatus[];
   constructor(databases: readonly SyncStatus[]) {
@@ -102,8 +125,12 @@ export class FinalSyncError extends LitestreamError {
 export class Store {
   private readonly databases: ReplicatedDatabase[];
   private readonly shutdownSyncTimeout: number;
+  private readonly build: (database: StoreDatabase) => ReplicatedDatabase;
   private started = false;
   private starting = false;
+  private startup: Promise<void> | undefined;
+  /** Databases being added or removed, so one path is never added twice or removed mid-add. */
+  private readonly busy = new Set<string>();
 
   constructor(options: StoreOptions) {
     const levels = options.levels ?? DEFAULT_COMPACTION_LEVELS;
@@ -120,29 +147,34 @@ export class Store {
       snapshotInterval: options.snapshotInterval ?? 24 * HOUR,
       snapshotRetention: options.snapshotRetention ?? 24 * HOUR,
       l0Retention: options.l0Retention ?? 5 * 60_000,
+      retention: options.retention ?? true,
+      l0RetentionCheckInterval: options.l0RetentionCheckInterval ?? 0,
       maxBackoff: 5 * 60_000,
       validationInterval: options.validationInterval ?? 0,
       ...(options.repairBackoff ? { repairBackoff: options.repairBackoff } : {}),
     };
     const logger = options.logger ?? silentLogger;
     const metrics = options.metrics ?? noMetrics;
-    const paths = new Set<string>();
-    this.databases = options.databases.map((d) => {
-      if (paths.has(d.path)) throw new UsageError(`database ${d.path} is listed twice`);
-      paths.add(d.path);
-      return new ReplicatedDatabase(d.path, d.replica, {
+    this.build = (d) =>
+      new ReplicatedDatabase(d.path, d.replica, {
         db: d.db,
         replicaName: d.replicaName,
         schedule: {
           ...schedule,
           ...(d.watchWal !== undefined ? { watchWal: d.watchWal } : {}),
           ...(d.validationInterval !== undefined ? { validationInterval: d.validationInterval } : {}),
+          ...(d.maxSyncLtxFiles !== undefined ? { maxSyncLtxFiles: d.maxSyncLtxFiles } : {}),
         },
         logger,
         metrics,
         ...(d.lease ? { lease: d.lease } : {}),
         ...(options.onFatal ? { onFatal: options.onFatal } : {}),
       });
+    const paths = new Set<string>();
+    this.databases = options.databases.map((d) => {
+      if (paths.has(d.path)) throw new UsageError(`database ${d.path} is listed twice`);
+      paths.add(d.path);
+      return this.build(d);
     });
     this.shutdownSyncTimeout = options.shutdownSyncTimeout ?? 30_000;
   }
@@ -155,6 +187,14 @@ export class Store {
    */
   async start(): Promise<void> {
     if (this.started) return;
+    if (this.startup) return this.startup;
+    this.startup = this.startAll().finally(() => {
+      this.startup = undefined;
+    });
+    return this.startup;
+  }
+
+  private async startAll(): Promise<void> {
     this.starting = true;
     const started: ReplicatedDatabase[] = [];
     try {
@@ -189,6 +229,67 @@ export class Store {
     if (unsynced.length > 0) throw new FinalSyncError(unsynced);
   }
 
+  /**
+   * Adds a database while the store runs (or before it starts): once this resolves, it is
+   * replicated like the others. On a running store it is opened and started here; when that
+   * fails (the database cannot be opened, another replicator holds it, its replica belongs to
+   * another database) it is not added and the error is thrown. A path already in the store is
+   * a `UsageError`.
+   */
+  async add(database: StoreDatabase): Promise<void> {
+    checkValidationIntervals({ databases: [database] });
+    if (this.busy.has(database.path) || this.databases.some((d) => d.db.path === database.path)) {
+      throw new UsageError(`database ${database.path} is already in this store`);
+    }
+    this.busy.add(database.path);
+    try {
+      await this.startup?.catch(() => {});
+      const replicated = this.build(database);
+      if (this.started) {
+        try {
+          await replicated.start();
+        } catch (err) {
+          await replicated.stop(0).catch(() => {});
+          throw err;
+        }
+        if (!this.started) {
+          // The store was stopped while this database was starting.
+          await replicated.stop(0).catch(() => {});
+          throw new LitestreamError(`stopped while adding ${database.path}`);
+        }
+      }
+      this.databases.push(replicated);
+    } finally {
+      this.busy.delete(database.path);
+    }
+  }
+
+  /**
+   * Stops replicating one database and releases it (its file, its replication lock, its
+   * lease), after a final sync within `shutdownSyncTimeout` (or `options.timeout`; 0 skips it).
+   * The database leaves the store even when the final sync fails, which is then reported with
+   * `FinalSyncError`. A path not in the store is a `UsageError`. Resolves with the database's
+   * status after its final sync.
+   */
+  async remove(path: string, options: { timeout?: number } = {}): Promise<SyncStatus> {
+    if (this.busy.has(path)) throw new UsageError(`database ${path} is being added or removed`);
+    const replicated = this.select(path)[0]!;
+    this.busy.add(path);
+    try {
+      this.databases.splice(this.databases.indexOf(replicated), 1);
+      const outcome = await replicated.stop(options.timeout ?? this.shutdownSyncTimeout);
+      if (!outcome.synced) throw new FinalSyncError([outcome.status]);
+      return outcome.status;
+    } finally {
+      this.busy.delete(path);
+    }
+  }
+
+  /** The paths of the databases in the store, in the order they were added. */
+  paths(): string[] {
+    return this.databases.map((d) => d.db.path);
+  }
+
   /** Syncs one database (or all) and uploads now, without waiting for the next tick. */
   async sync(path?: string): Promise<void> {
     for (const d of this.select(path)) await d.syncOnce();
@@ -213,9 +314,13 @@ export class Store {
 }
 
 function checkValidationIntervals(options: StoreOptions): void {
-  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
+  const values: Array<[string, number | undefined]> = [['validationInterval', options.validationInterval], ['l0RetentionCheckInterval', options.l0RetentionCheckInterval], ...options.databases.map((d): [string, number | undefined] => [`validationInterval of ${d.path}`, d.validationInterval])];
   for (const [name, value] of values) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new UsageError(`${name} must be a non-negative number of milliseconds (0: off), got ${value}`);
+  }
+  for (const d of options.databases) {
+    const limit = d.maxSyncLtxFiles;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new UsageError(`maxSyncLtxFiles of ${d.path} must be a whole number of 0 or more (0: no limit), got ${limit}`);
   }
   const backoff = options.repairBackoff;
   if (backoff && !(Number.isFinite(backoff.initial) && backoff.initial > 0 && Number.isFinite(backoff.max) && backoff.max >= backoff.initial)) {

@@ -24,6 +24,7 @@ const REASONS: Readonly<Record<string, string>> = {
  * message names the path (`file`), what was being done and why (`ENOSPC` in words and as a code).
  */
 export class LocalWriteError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_LOCAL_WRITE';
   /** The system error code (`ENOSPC`, `EACCES`, `EROFS`, …), or `UNKNOWN`. */
   readonly code: string;
   /** The file or directory that could not be written. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../engine/logger.ts';
-import { LitestreamError } from '../ltx/errors.ts';
+import { isLitestreamError, LitestreamError } from '../ltx/errors.ts';
 import { PreconditionFailedError, type ReplicaClient } from '../replica/replica-client.ts';
 
 /** What `lock.json` holds (the field names Litestream uses). */
@@ -26,7 +26,9 @@ export interface LeaserOptions {
 }
 
 /** The lease was taken by someone else (or vanished) while we believed we held it. */
-export class LeaseLostError extends LitestreamError {}
+export class LeaseLostError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_LEASE_LOST';
+}
 
 /**
  * A distributed lease on a replica, so that only one process writes to it. Built on the
@@ -80,7 +82,7 @@ export class Leaser {
       this.record = next;
       return true;
     } catch (err) {
-      if (err instanceof PreconditionFailedError) return false;
+      if (isLitestreamError(err, PreconditionFailedError.errorCode)) return false;
       throw err;
     }
   }
@@ -113,7 +115,8 @@ export class Leaser {
       this.etag = etag;
       this.record = next;
     } catch (err) {
-      if (err instanceof PreconditionFailedError) {
+      // By code, not prototype: the client's backend may be built against another copy of core.
+      if (isLitestreamError(err, PreconditionFailedError.errorCode)) {
         this.record = undefined;
         throw new LeaseLostError(`lease ${this.name} was taken by another process`, { cause: err });
       }
@@ -131,7 +134,7 @@ export class Leaser {
         },
         (err: Error) => {
           // A transient failure is retried while the lease is still ours; a loss is final.
-          if (err instanceof LeaseLostError || !this.held) {
+          if (isLitestreamError(err, LeaseLostError.errorCode) || !this.held) {
             this.stopRenewing();
             onLost(err);
           } else if (this.timer) this.timer = setTimeout(tick, 1000);
@@ -154,7 +157,7 @@ export class Leaser {
       await this.client.deleteObject(this.name, { ifMatch: this.etag }, options);
       this.logger.info('lease released', { owner: this.owner });
     } catch (err) {
-      if (!(err instanceof PreconditionFailedError)) throw err;
+      if (!isLitestreamError(err, PreconditionFailedError.errorCode)) throw err;
     } finally {
       this.etag = undefined;
       this.record = undefined;

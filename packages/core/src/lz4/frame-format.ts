@@ -45,6 +45,7 @@ export interface Lz4ChecksumFault {
  * The message says what failed; the caller names the file or object.
  */
 export class Lz4FrameError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_LZ4_FRAME';
   /**
    * Offset of the faulty field: from the start of the frame, or for a `Lz4FrameStreamError`
    * from the start of the compressed data.

@@ -22,6 +22,7 @@ import { loadXxh32, loadXxh32Stream, type Xxh32, type Xxh32Stream } from './xxh3
  * says what failed and where (`offset`, in the compressed data).
  */
 export class Lz4FrameStreamError extends Lz4FrameError {
+  static override readonly errorCode: string = 'LITESTREAM_LZ4_FRAME_STREAM';
   /** Offset in the compressed stream where the problem was found. */
   readonly offset: number;
   constructor(message: string, offset: number, checksum?: Lz4ChecksumFault) {

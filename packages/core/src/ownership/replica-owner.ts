@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../engine/logger.ts';
-import { LitestreamError } from '../ltx/errors.ts';
+import { isLitestreamError, LitestreamError } from '../ltx/errors.ts';
 import { PreconditionFailedError, type ReplicaClient, type StoredObject } from '../replica/replica-client.ts';
 import { loadIdentity, saveIdentity, type DatabaseIdentity } from './database-identity.ts';
 
@@ -20,6 +20,7 @@ export interface ReplicaOwnerRecord {
 
 /** The replica belongs to another database: replicating there would overwrite its backup. */
 export class ReplicaOwnedError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_REPLICA_OWNED';
   /** The database that was refused. */
   readonly database: string;
   /** The marker of the database that owns the replica. */
@@ -80,7 +81,7 @@ export async function claimReplica(
     try {
       if (outcome !== 'owned' || owner!.database !== mine.database || owner!.hostname !== mine.hostname) await write(client, mine, current, signal);
     } catch (err) {
-      if (err instanceof PreconditionFailedError && attempt === 0) continue;
+      if (isLitestreamError(err, PreconditionFailedError.errorCode) && attempt === 0) continue;
       throw err;
     }
     if (identity.fresh || identity.claim) await saveIdentity(options.metaPath, { id: identity.id });

@@ -14,6 +14,7 @@ export interface LockHolder {
 
 /** Another process (or another store in this one) replicates the database already. */
 export class DatabaseLockedError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_DATABASE_LOCKED';
   /** The database file. */
   readonly database: string;
   /** The lock file. */

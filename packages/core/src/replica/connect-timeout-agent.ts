@@ -6,6 +6,7 @@ import { formatTimeout } from './storage-timeouts.ts';
 
 /** A connection to the store was not established (TCP, then TLS) within the connect timeout. */
 export class ConnectTimeoutError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_CONNECT_TIMEOUT';
   readonly code = 'ETIMEDOUT';
   constructor(host: string, timeout: number) {
     super(`could not connect to ${host} within ${formatTimeout(timeout)} (connect-timeout)`);

@@ -11,6 +11,7 @@ import type { LtxFileRef, ReplicaClient } from './replica-client.ts';
  * file before it. Names the file by level, TXID range and its key or path in the store.
  */
 export class CorruptReplicaFileError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_CORRUPT_REPLICA_FILE';
   readonly ref: LtxFileRef;
   /** The file's key or path in the store (`ReplicaClient.ltxFileLocation`). */
   readonly location: string;

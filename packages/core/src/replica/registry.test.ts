@@ -196,4 +196,65 @@ describe('BackendRegistry lazy entries', () => {
     expect(() => registry.register(eager)).not.toThrow();
     expect([loadsOf(url), importsOf(url)]).toEqual([0, 0]);
   });
+
+  it('answers further config types (aliases) with the same backend, listed once, and refuses an alias another backend owns', async () => {
+    const url = await backendModule('main');
+    const registry = new BackendRegistry().registerLazy(lazyEntry('main', url, { aliases: ['other'] }));
+    expect(registry.forType('other').type).toBe('main');
+    expect(registry.list().map((b: BackendInfo) => b.type)).toEqual(['main']);
+    expect([loadsOf(url), importsOf(url)]).toEqual([0, 0]);
+    const client = made(await registry.fromConfig({ type: 'other', bucket: 'b' }));
+    expect([client.made, client.type, client.config?.type]).toEqual(['config', 'main', 'other']);
+    const second = await backendModule('second');
+    expect(() => registry.registerLazy(lazyEntry('second', second, { aliases: ['other'] }))).toThrow(/backend type "other" is already registered/);
+    expect(() => registry.registerLazy(lazyEntry('other', second))).toThrow(/backend type "other" is already registered/);
+  });
+});
+
+describe('BackendRegistry: a scheme or type that a first-party package serves names the package', () => {
+  const fileLike: LazyBackendPlugin = {
+    type: 'file',
+    schemes: ['file'],
+    configKeys: ['path'],
+    description: 'file',
+    module: '@litestream-ts/backend-file',
+    load: () => Promise.reject(new Error('not used')),
+  };
+  const s3Like: LazyBackendPlugin = { ...fileLike, type: 's3', schemes: ['s3'], configKeys: [], module: '@litestream-ts/backend-s3' };
+
+  it.each([
+    ['s3://bucket/db', '@litestream-ts/backend-s3', 's3://'],
+    ['gs://bucket/db', '@litestream-ts/backend-gcs', 'gs://'],
+    ['abs://container/db', '@litestream-ts/backend-abs', 'abs://'],
+    ['nats://host/bucket', '@litestream-ts/backend-nats', 'nats://'],
+    ['sftp://host/dir', '@litestream-ts/backend-sftp', 'sftp://'],
+    ['webdav://host/dir', '@litestream-ts/backend-webdav', 'webdav://'],
+    ['webdavs://host/dir', '@litestream-ts/backend-webdav', 'webdavs://'],
+    ['oss://bucket/db', '@litestream-ts/backend-s3', 'oss://'],
+    ['S3://bucket/db', '@litestream-ts/backend-s3', 's3://'],
+  ])('%s', async (url, pkg, scheme) => {
+    const registry = new BackendRegistry().registerLazy(fileLike);
+    expect(() => registry.resolve(url)).toThrow(new UsageError(`${scheme} needs ${pkg}: npm install ${pkg} (installed backends: file (file://))`));
+    await expect(registry.fromConfig({ url })).rejects.toThrow(`${scheme} needs ${pkg}: npm install ${pkg}`);
+  });
+
+  it('by config type, for checks and for clients', async () => {
+    const registry = new BackendRegistry().registerLazy(fileLike);
+    expect(() => registry.forType('abs')).toThrow(new UsageError('replica type "abs" needs @litestream-ts/backend-abs: npm install @litestream-ts/backend-abs (installed backends: file (file://))'));
+    expect(() => registry.checkConfig({ type: 'gs', bucket: 'b' })).toThrow('replica type "gs" needs @litestream-ts/backend-gcs: npm install @litestream-ts/backend-gcs');
+    await expect(registry.fromConfig({ type: 'webdav' })).rejects.toThrow('replica type "webdav" needs @litestream-ts/backend-webdav: npm install @litestream-ts/backend-webdav');
+  });
+
+  it('says to upgrade when the package is installed but does not serve the scheme', () => {
+    const registry = new BackendRegistry().registerLazy(fileLike).registerLazy(s3Like);
+    expect(() => registry.resolve('oss://bucket/db')).toThrow(
+      'oss:// is served by @litestream-ts/backend-s3, but the installed version does not serve it: npm install @litestream-ts/backend-s3@latest (installed backends: file (file://), s3 (s3://))',
+    );
+  });
+
+  it('keeps the plain message for schemes and types no first-party package serves', () => {
+    const registry = new BackendRegistry().registerLazy(fileLike);
+    expect(() => registry.resolve('ftp://host/x')).toThrow('unknown replica URL scheme "ftp://"; installed backends: file (file://)');
+    expect(() => registry.forType('ftp')).toThrow('unknown replica type "ftp"; installed backends: file (file://)');
+  });
 });

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LitestreamError, UsageError } from '../ltx/errors.ts';
+import { firstPartyForScheme, firstPartyForType, installHint } from '../plugins/first-party.ts';
 import type { ReplicaClient } from './replica-client.ts';
 import type { ReplicaLocation } from './replica-location.ts';
 import { STORAGE_TIMEOUT_KEYS, storageTimeoutsFromConfig, type StorageTimeouts } from './storage-timeouts.ts';
@@ -28,6 +29,11 @@ export interface BackendInfo {
   readonly type: string;
   /** URL schemes, without `:` (for example `['s3']`). */
   readonly schemes: readonly string[];
+  /**
+   * Further config `type`s this backend answers (for example `oss` for the s3 backend, which
+   * serves Alibaba Cloud OSS through its S3 API). Optional; `fromConfig` sees the entry's `type`.
+   */
+  readonly aliases?: readonly string[];
   /** Config keys this backend accepts besides the common ones, so unknown keys can be reported. */
   readonly configKeys: readonly string[];
   /** One line for listings of installed backends. */
@@ -75,6 +81,7 @@ export interface LazyBackendPlugin extends BackendInfo {
 
 /** A lazy backend's module could not be imported, or did not provide the backend it announced. */
 export class BackendLoadError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_BACKEND_LOAD';
   /** The backend's config type. */
   readonly type: string;
   /** The module that failed (see `LazyBackendPlugin.module`). */
@@ -124,7 +131,7 @@ export class BackendRegistry {
 
   /** Installed backends (loaded or not), sorted by type. */
   list(): BackendInfo[] {
-    return [...this.byType.values()].map((e) => e.info).sort((a, b) => a.type.localeCompare(b.type));
+    return [...new Set(this.byType.values())].map((e) => e.info).sort((a, b) => a.type.localeCompare(b.type));
   }
 
   /** The facts of the backend for a config type, without loading it; throws naming the installed ones when absent. */
@@ -193,21 +200,29 @@ export class BackendRegistry {
 
   private add(entry: Entry): this {
     const { type, schemes } = entry.info;
+    const types = [type, ...(entry.info.aliases ?? [])];
     const existing = this.byType.get(type);
-    if (existing && existing.info !== entry.info) throw new UsageError(`backend type "${type}" is already registered`);
+    for (const name of types) {
+      const owner = this.byType.get(name);
+      if (owner && owner.info !== entry.info) throw new UsageError(`backend type "${name}" is already registered`);
+    }
     for (const scheme of schemes) {
       const owner = this.byScheme.get(scheme);
       if (owner && owner.info !== entry.info) throw new UsageError(`URL scheme "${scheme}:" is already registered by the ${owner.info.type} backend`);
     }
     if (existing) return this;
-    this.byType.set(type, entry);
+    for (const name of types) this.byType.set(name, entry);
     for (const scheme of schemes) this.byScheme.set(scheme, entry);
     return this;
   }
 
   private entryForType(type: string): Entry {
     const entry = this.byType.get(type);
-    if (!entry) throw new UsageError(`unknown replica type "${type}"; installed backends: ${this.describeInstalled()}`);
+    if (!entry) {
+      const provider = firstPartyForType(type);
+      if (provider) throw new UsageError(`${installHint(`replica type "${type}"`, provider, this.installedModules())} (installed backends: ${this.describeInstalled()})`);
+      throw new UsageError(`unknown replica type "${type}"; installed backends: ${this.describeInstalled()}`);
+    }
     return entry;
   }
 
@@ -221,7 +236,11 @@ export class BackendRegistry {
     }
     const scheme = match[1]!.toLowerCase();
     const entry = this.byScheme.get(scheme);
-    if (!entry) throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
+    if (!entry) {
+      const provider = firstPartyForScheme(scheme);
+      if (provider) throw new UsageError(`${installHint(`${scheme}://`, provider, this.installedModules())} (installed backends: ${this.describeInstalled()})`);
+      throw new UsageError(`unknown replica URL scheme "${scheme}://"; installed backends: ${this.describeInstalled()}`);
+    }
     try {
       if (entry.info.checkURL) entry.info.checkURL(urlOrPath);
       else new URL(urlOrPath);
@@ -265,6 +284,11 @@ export class BackendRegistry {
       },
     );
     return entry.loading;
+  }
+
+  /** The modules of the lazy backends registered (package names for installed packages). */
+  private installedModules(): Set<string> {
+    return new Set([...this.byType.values()].flatMap((e) => (e.lazy ? [e.lazy.module] : [])));
   }
 
   private describeInstalled(): string {

@@ -123,6 +123,7 @@ export interface StoredObject {
  * operation (another process won a lease race), so it is not a `UsageError`.
  */
 export class PreconditionFailedError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_PRECONDITION_FAILED';
   constructor(name: string, condition: WriteCondition | undefined) {
     super(
       `precondition failed: ${condition === undefined ? 'object changed' : 'ifNoneMatch' in condition ? 'object already exists' : `object is missing or its etag is no longer ${condition.ifMatch}`}`,
@@ -132,9 +133,14 @@ export class PreconditionFailedError extends LitestreamError {
 }
 
 /**
- * The contract every replica backend implements. The public methods validate their
- * arguments and then call the protected `_method` a backend overrides, so backends
- * only talk to their store and may assume valid input.
+ * A replica client as its users see it: what the engine, restore, leasing and hosts call.
+ * Backends implement it by extending the abstract class of the same name (`class MyClient
+ * extends ReplicaClient`), which validates arguments, enforces timeouts and aborts, and
+ * calls the protected `_method`s a backend overrides.
+ *
+ * Hosts and core take this interface, not the class, so a client built against another copy
+ * of `@litestream-ts/core` (a backend that resolved its own version) is accepted as it is:
+ * a class type with private members would only match its own declaration.
  *
  * Required semantics (checked by `@litestream-ts/conformance`):
  * - listings are sorted by minTXID, then maxTXID, and contain only well-formed LTX names
@@ -148,10 +154,58 @@ export class PreconditionFailedError extends LitestreamError {
  *   missing one reads as undefined and an unconditional delete of one is not an error;
  * - conditional objects (only with `conditionalWrite`): `ifMatch` against a missing object
  *   fails with `PreconditionFailedError`;
- * - every call honours an `AbortSignal` and the request timeout: this class rejects the call
+ * - every call honours an `AbortSignal` and the request timeout: the base class rejects the call
  *   as soon as either fires, and hands the backend a signal to stop the request itself.
  */
-export abstract class ReplicaClient {
+export interface ReplicaClient {
+  /** The backend's config `type` (for example `file`, `s3`). */
+  readonly type: string;
+  readonly capabilities: ReplicaCapabilities;
+  /** Connect and request timeouts in force (ms, defaults filled in). */
+  readonly timeouts: Required<StorageTimeouts>;
+  /**
+   * Reports every storage operation (LIST, GET, PUT, DELETE) with its byte count and outcome,
+   * whatever part of the engine made it: the CLI turns these into Prometheus counters.
+   */
+  observe(observer: OperationObserver): this;
+  /** LTX files of one level, in TXID order. */
+  listLtxFiles(level: number, options?: ListLtxOptions): AsyncGenerator<LtxFileInfo>;
+  /** Opens a stored LTX file, or a byte range of it. Rejects with `NotFoundError` when missing. */
+  openLtxFile(ref: LtxFileRef, options?: OpenLtxOptions): Promise<Readable>;
+  /** Where a stored LTX file lives on this machine, for backends that declare `localReads` (undefined otherwise). */
+  localLtxPath(ref: LtxFileRef): string | undefined;
+  /** Where a stored LTX file lives, for messages: the backend's object key or path (never a credential). */
+  ltxFileLocation(ref: LtxFileRef): string;
+  /** Stores a whole LTX file from a stream, replacing any file of the same name. */
+  writeLtxFile(ref: LtxFileRef, data: ByteSource, options?: WriteLtxOptions): Promise<WriteLtxResult>;
+  /** Deletes files; names that do not exist are ignored. */
+  deleteLtxFiles(refs: readonly LtxFileRef[], options?: CallOptions): Promise<void>;
+  /** Deletes every file this replica holds under its path. */
+  deleteAll(options?: CallOptions): Promise<void>;
+  /** Reads a small non-LTX object (such as a lease) with its etag; undefined when missing. */
+  readObject(name: string, options?: CallOptions): Promise<StoredObject | undefined>;
+  /** Writes a small object, replacing it; with a condition (`conditionalWrite` only), only if it holds, else `PreconditionFailedError`. */
+  writeObject(name: string, data: Uint8Array, condition?: WriteCondition, options?: CallOptions): Promise<{ etag: string }>;
+  /** Deletes a small object unconditionally, or only if its etag still matches (`conditionalWrite`). */
+  deleteObject(name: string, condition?: { ifMatch: string }, options?: CallOptions): Promise<void>;
+  /** Every object whose path below the replica path starts with `prefix`. Needs `capabilities.rawObjectReads`. */
+  listRawObjects(prefix: string, options?: CallOptions): AsyncGenerator<RawObjectInfo>;
+  /** Opens an object by its path below the replica path; rejects with `NotFoundError` when missing. */
+  openRawObject(path: string, options?: CallOptions): Promise<Readable>;
+  /** Releases connections; the client is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** Marks instances of the base class below, whichever copy of core made them. */
+const CLIENT_BRAND: unique symbol = Symbol.for('litestream-ts.replica-client') as never;
+
+/**
+ * The base class of every backend's client (exported as `ReplicaClient`): its public methods
+ * validate their arguments and then call the protected `_method` a backend overrides, so
+ * backends only talk to their store and may assume valid input. See the `ReplicaClient`
+ * interface for the semantics a backend must keep.
+ */
+export abstract class ReplicaClientBase implements ReplicaClient {
   /** The backend's config `type` (for example `file`, `s3`). */
   abstract readonly type: string;
   abstract readonly capabilities: ReplicaCapabilities;
@@ -165,6 +219,17 @@ export abstract class ReplicaClient {
    */
   constructor(timeouts: StorageTimeouts = {}) {
     this.timeouts = resolveStorageTimeouts({ connectTimeout: timeouts.connectTimeout, requestTimeout: timeouts.requestTimeout });
+    Object.defineProperty(this, CLIENT_BRAND, { value: true });
+  }
+
+  /**
+   * `value instanceof ReplicaClient` holds for a client of any copy of core (each base class
+   * brands its instances under a registry-wide symbol); a backend's own class (`instanceof
+   * S3ReplicaClient`) is matched by prototype as usual.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === ReplicaClientBase && typeof value === 'object' && value !== null && (value as { [CLIENT_BRAND]?: unknown })[CLIENT_BRAND] === true;
   }
 
   /**
@@ -392,6 +457,12 @@ export abstract class ReplicaClient {
     if (!this.capabilities.conditionalWrite) throw new UsageError(`the ${this.type} backend does not support conditional writes`);
   }
 }
+
+/**
+ * The class backends extend (`class MyClient extends ReplicaClient`); as a type, `ReplicaClient`
+ * is the interface above, which clients from any copy of core satisfy.
+ */
+export const ReplicaClient = ReplicaClientBase;
 
 function assertObjectName(name: string): void {
   if (!isObjectName(name)) throw new UsageError(`invalid object name ${JSON.stringify(name)}`);

@@ -22,6 +22,7 @@ export interface ReplicaLocation {
  * `path`, `url`…), so a host can point at the line that holds it.
  */
 export class InvalidSettingError extends UsageError {
+  static override readonly errorCode: string = 'LITESTREAM_INVALID_SETTING';
   readonly setting: string;
   constructor(setting: string, message: string, options?: { cause?: unknown }) {
     super(message, options);

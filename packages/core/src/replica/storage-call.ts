@@ -3,6 +3,7 @@ import { formatTimeout } from './storage-timeouts.ts';
 
 /** A storage call made no progress for the replica's request timeout. */
 export class StorageTimeoutError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_STORAGE_TIMEOUT';
   readonly code = 'RequestTimeout';
   /** The request timeout that passed, ms. */
   readonly timeout: number;

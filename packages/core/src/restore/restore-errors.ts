@@ -10,6 +10,7 @@ import { formatTXID, type TXID } from '../ltx/txid.ts';
  * wiped). `restoreIfNotExists` treats this as a fresh deployment rather than a failure.
  */
 export class NoBackupsError extends NotFoundError {
+  static override readonly errorCode: string = 'LITESTREAM_NO_BACKUPS';
   /** The levels that were listed, every one empty. */
   readonly levels: readonly number[];
   constructor(replica: string, levels: readonly number[], options: { v03Checked?: boolean } = {}) {
@@ -25,6 +26,7 @@ export class NoBackupsError extends NotFoundError {
  * lost files (deleted by hand, a failed upload, retention racing a restore).
  */
 export class TxidGapError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_TXID_GAP';
   /** The last TXID the files before the gap reach (0 when there is no snapshot). */
   readonly reachedTXID: TXID;
   /** First TXID no file covers. */
@@ -53,6 +55,7 @@ export class TxidGapError extends LitestreamError {
 
 /** The requested TXID or time is outside what the replica can restore. */
 export class RestoreTargetError extends NotFoundError {
+  static override readonly errorCode: string = 'LITESTREAM_RESTORE_TARGET';
   /** Earliest restorable time, when the target was a time before it. */
   readonly earliest: Date | undefined;
   /** Latest TXID the replica holds, when the target was a TXID past it. */
@@ -66,6 +69,7 @@ export class RestoreTargetError extends NotFoundError {
 
 /** The restore would replace a file that exists; the caller must remove it or allow overwriting. */
 export class OutputExistsError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_OUTPUT_EXISTS';
   constructor(path: string, what: string) {
     super(`${what} already exists; remove it or restore with overwrite (-force)`, { file: path });
   }
@@ -73,6 +77,7 @@ export class OutputExistsError extends LitestreamError {
 
 /** SQLite's `quick_check` or `integrity_check` of the restored database did not say `ok`. */
 export class IntegrityCheckError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_INTEGRITY_CHECK';
   readonly mode: 'quick' | 'full';
   /** Every row the pragma returned. */
   readonly rows: readonly string[];
@@ -87,6 +92,7 @@ export class IntegrityCheckError extends LitestreamError {
 
 /** An LTX file could not be fetched from the replica, even after retrying. */
 export class DownloadError extends LitestreamError {
+  static override readonly errorCode: string = 'LITESTREAM_DOWNLOAD';
   readonly attempts: number;
   constructor(file: string, attempts: number, cause: unknown, hint?: string) {
     const reason = cause instanceof Error ? cause.message : String(cause);

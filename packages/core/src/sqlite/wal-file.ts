@@ -46,6 +46,11 @@ export class WalFile {
     this.path = path;
   }
 
+  /** The file's size at the last `stat()`: reads stop there. */
+  get knownSize(): number {
+    return this.size;
+  }
+
   /**
    * Stats the WAL path and makes the descriptor follow it: opened when the file appears,
    * reopened when another file took its name, closed when it is gone. Undefined when absent.

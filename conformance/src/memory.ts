@@ -13,9 +13,17 @@ import {
 } from '@litestream-ts/core';
 
 /**
- * The smallest backend that keeps the contract, held in memory. It declares no optional
- * capability, so running the suite against it shows the gated groups being skipped and the
- * refusal cases running.
+ * `@litestream-ts/conformance/memory`: the smallest backend that keeps the `ReplicaClient`
+ * contract, held in this process's memory. Read it as a worked example of the `_methods` a
+ * backend implements, or use it in tests of code that needs some replica. It declares no
+ * optional capability, so running the suite against it shows the gated groups being skipped
+ * and the refusal cases running. It imports only `@litestream-ts/core` and Node built-ins (no
+ * vitest), so it loads anywhere.
+ *
+ * ```ts
+ * import { MemoryReplicaClient } from '@litestream-ts/conformance/memory';
+ * const replica = new MemoryReplicaClient();
+ * ```
  */
 export class MemoryReplicaClient extends ReplicaClient {
   readonly type = 'memory';
