@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { compactLtx } from '../../ltx/compactor.ts';
 import { MemorySink } from '../../test-support/streams.ts';
 import { buildReplicaFixture, flipByte, ref } from '../test-support/replica-fixture.ts';
+import { buildV03Fixture } from '../v03/test-support/v03-fixture.ts';
 import { RecordingLogger } from '../../test-support/recording-logger.ts';
 import { followRestore, type FollowRestoreOptions, type FollowResult, type FollowUpdate } from './follow-restore.ts';
 
@@ -156,7 +157,7 @@ describe('followRestore', () => {
     const follower = follow({ client, outputPath: out, logger });
     await until('the first restore', () => follower.updates.length > 0);
     const pairReader = new PairReader(out, 5);
-    const hold = pairReader.hold(1500);
+    const hold = pairReader.hold(2500);
     await hold.holding;
     const bytesAtHold = await readFile(out);
     commit(primary, 2);
@@ -306,7 +307,9 @@ describe('followRestore', () => {
     expect(readState(reader)).toEqual({ a: 1, b: 1, sumA: 7, sumB: 7 });
     const last = follower.updates.at(-1)!;
     expect(last.kind).toBe('restored');
-    expect(last.txid).toBeLessThan(before);
+    // The TXIDs went back: the output was at a later TXID of the old chain.
+    expect(last.fromTXID).toBeGreaterThan(last.txid);
+    expect(last.fromTXID).toBeGreaterThanOrEqual(before);
     await follower.stop();
     await store.stop();
     reader.close();
@@ -433,6 +436,14 @@ describe('followRestore', () => {
     expect(repaired.pragma('integrity_check', { simple: true })).toBe('ok');
     repaired.close();
     primary.close();
+  });
+
+  it('refuses a replica holding only Litestream v0.3 backups instead of waiting for LTX files', async () => {
+    const dir = await newDir();
+    const fixture = await buildV03Fixture(join(dir, 'v03'));
+    const out = join(dir, 'out', 'replica.db');
+    await expect(followRestore({ client: new FileReplicaClient(fixture.root), outputPath: out, intervalMs: 30 })).rejects.toThrow(/only Litestream v0\.3 backups .*restore without -f/);
+    expect(await readdir(dirname(out))).toEqual([]);
   });
 
   it('waits for the first snapshot of an empty replica', async () => {

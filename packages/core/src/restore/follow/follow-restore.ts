@@ -17,6 +17,7 @@ import { checkOutputFree } from '../output-file.ts';
 import { DownloadError, NoBackupsError } from '../restore-errors.ts';
 import { ltxFileLabel, planRestore } from '../restore-plan.ts';
 import { restore } from '../restore.ts';
+import { planReplicaRestore } from '../v03/replica-restore-plan.ts';
 import { RestoreWorkDir } from '../work-dir.ts';
 import { FollowOutput, type LocalLtxFile } from './follow-output.ts';
 import { planFollow } from './follow-plan.ts';
@@ -103,7 +104,8 @@ export interface FollowResult {
  * yet is waited for. An abort stops at the next step (never in the middle of writing the
  * output): the promise resolves, the output holds the last state applied, and the work
  * directory beside it (`.<name>.restore-<pid>-<random>`, downloads and staged restores) is
- * removed. Fails at once on bad options and on an existing output without `overwrite`.
+ * removed. Fails at once on bad options, on an existing output without `overwrite`, and on a
+ * replica that holds only Litestream v0.3 backups (which cannot be followed).
  */
 export async function followRestore(options: FollowRestoreOptions): Promise<FollowResult> {
   const { client, signal } = options;
@@ -157,6 +159,7 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
 
   let delay = 0;
   let waitingForBackups = false;
+  let fatal: Error | undefined;
   let emptied = false;
   let sinceFullListing = 0;
   try {
@@ -169,6 +172,10 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
             staged = await stage(true);
           } catch (error) {
             if (!(error instanceof NoBackupsError)) throw error;
+            if (!waitingForBackups) {
+              fatal = await v03OnlyError(client);
+              if (fatal) break;
+            }
             if (!waitingForBackups) logger.warn('follow: the replica holds no backups yet; waiting for its first snapshot', { output, replica: client.type });
             waitingForBackups = true;
             streak.succeed();
@@ -226,6 +233,7 @@ export async function followRestore(options: FollowRestoreOptions): Promise<Foll
     await target?.close().catch((error: unknown) => logger.warn('follow: cannot close the output', { output, error: (error as Error).message }));
     await work.remove().catch((error: unknown) => logger.warn('follow: cannot remove the work directory', { output, path: work.path, error: (error as Error).message }));
   }
+  if (fatal) throw fatal;
   logger.info('follow stopped', { output, txid: target ? formatTXID(target.txid) : 'none', applied, restores });
   return { outputPath: output, txid: target?.txid, applied, restores };
 
@@ -333,6 +341,22 @@ async function release(files: readonly (FetchedFile | undefined)[]): Promise<voi
       if (f.downloaded) await rm(f.path, { force: true });
     }),
   );
+}
+
+/**
+ * The error when the replica holds Litestream v0.3 generations but no LTX file: those cannot be
+ * followed (as in Litestream v0.5), and waiting for LTX files that may never come would hide it.
+ */
+async function v03OnlyError(client: ReplicaClient): Promise<UsageError | undefined> {
+  if (client.capabilities.rawObjectReads !== true) return undefined;
+  let chosen;
+  try {
+    chosen = await planReplicaRestore(client, {});
+  } catch {
+    return undefined;
+  }
+  if (chosen.format !== 'v0.3') return undefined;
+  return new UsageError(`the ${client.type} replica holds only Litestream v0.3 backups (generation ${chosen.plan.generation}), which follow mode cannot apply: restore without -f, or replicate to it with litestream-ts first`);
 }
 
 /** Waits `ms`; false when `signal` aborted first. */
