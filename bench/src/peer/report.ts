@@ -233,9 +233,8 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   md.push('');
   md.push('Install sizes (`@litestream-ts/cli` alone, with `@litestream-ts/backend-s3`, the `litestream-ts` meta-package) and the start-up of the installed command: [benchmarks/packages.md](benchmarks/packages.md), made by `BENCH_WRITE=1 node bench/src/packages.ts`.');
   md.push('');
-  // The section `pnpm bench:dirs` (directories.ts) writes is kept as it is.
-  const kept = keptSection(join(docs, 'BENCHMARKS.md'));
-  if (kept) md.push(kept, '');
+  // The sections `pnpm bench:dirs` (directories.ts) and `pnpm bench:follow` (follow-lag.ts) write are kept as they are.
+  for (const kept of keptSections(join(docs, 'BENCHMARKS.md'))) md.push(kept, '');
   md.push('## Reproducing');
   md.push('');
   md.push('```sh');
@@ -250,11 +249,18 @@ export function writeDocs(info: RunInfo, results: ScenarioResult[]): string {
   return relative(process.cwd(), file) || file;
 }
 
-/** The `<!-- directories:begin -->` … `<!-- directories:end -->` block of the current file, if any. */
-function keptSection(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
+/** Sections other benches write, each between `<!-- NAME:begin -->` and `<!-- NAME:end -->`. */
+const KEPT = ['directories', 'follow-lag'] as const;
+
+/** The kept sections (see `KEPT`) of the current file, in that order. */
+function keptSections(file: string): string[] {
+  if (!existsSync(file)) return [];
   const text = readFileSync(file, 'utf8');
-  const start = text.indexOf('<!-- directories:begin -->');
-  const end = text.indexOf('<!-- directories:end -->');
-  return start !== -1 && end > start ? text.slice(start, end + '<!-- directories:end -->'.length) : undefined;
+  const sections: string[] = [];
+  for (const name of KEPT) {
+    const start = text.indexOf(`<!-- ${name}:begin -->`);
+    const end = text.indexOf(`<!-- ${name}:end -->`);
+    if (start !== -1 && end > start) sections.push(text.slice(start, end + `<!-- ${name}:end -->`.length));
+  }
+  return sections;
 }

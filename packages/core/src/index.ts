@@ -68,3 +68,5 @@ export * from './replica/corrupt-replica-file.ts';
 export * from './engine/replica-health.ts';
 export { ReplicaValidator, DEFAULT_VALIDATION_BYTES, type ReplicaValidatorOptions, type ReplicaValidationResult } from './engine/replica-validation.ts';
 export { DEFAULT_REPAIR_BACKOFF, type RepairBackoff } from './engine/replica-repair.ts';
+export { followRestore, DEFAULT_FOLLOW_INTERVAL_MS, DEFAULT_FOLLOW_MAX_BACKOFF_MS, type FollowRestoreOptions, type FollowResult, type FollowUpdate } from './restore/follow/follow-restore.ts';
+export { planFollow, type FollowStep, type KnownStates } from './restore/follow/follow-plan.ts';

@@ -24,6 +24,8 @@ interface RestoreCommandOptions {
   integrityCheck: 'none' | 'quick' | 'full';
   json?: boolean;
   logLevel?: string;
+  f?: boolean;
+  followInterval: string;
 }
 
 export function registerRestore(program: Command, registry: DeferredRegistry): void {
@@ -34,7 +36,10 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
       'Restores the latest state, or the state at -txid or -timestamp, from the replica of a configured database or from a replica URL. ' +
         'Replicas written by Litestream v0.3 (generations/…) are restored too, on every backend but NATS; when a replica holds both, the newest data for the target wins. ' +
         'The output is built in a hidden directory beside it (.<name>.restore-<pid>-<random>), verified, and renamed into place. ' +
-        'SIGINT, SIGTERM or SIGHUP stop the restore and remove that directory; one left by a killed restore of the same output is removed by the next restore.',
+        'SIGINT, SIGTERM or SIGHUP stop the restore and remove that directory; one left by a killed restore of the same output is removed by the next restore. ' +
+        'With -f (follow) the output stays a read replica: after the restore, new LTX files are applied to it every -follow-interval as they arrive, in place, under SQLite\'s lock, ' +
+        'so other processes can read it (read-only) and never see half a transaction; compactions, snapshots and a primary that restarts from a new snapshot are followed, ' +
+        'an unreachable replica is retried, and SIGINT or SIGTERM stop following with exit code 0 and the output consistent.',
     )
     .argument('<source>', 'a database path from the config, or a replica URL')
     .option('--config <path>', 'config file (default: $LITESTREAM_CONFIG or /etc/litestream.yml)')
@@ -45,8 +50,10 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
     .option('--if-replica-exists', 'do nothing (exit 0) if the replica holds no backup')
     .option('--parallelism <n>', 'files (or v0.3 objects) downloaded at once', parsePositive, 8)
     .option('--dry-run', 'print the plan (files, sizes, resulting TXID) and restore nothing')
-    .option('--force', 'replace an existing output database')
+    .option('--force', 'replace an existing output database (with -f, an output a follower wrote is brought up to date in place)')
     .option('--integrity-check <mode>', 'none, quick or full PRAGMA check of the result', parseCheck, 'none')
+    .option('-f', 'follow: after restoring, keep applying new changes to the output (a read replica); not with -txid, -timestamp or -dry-run')
+    .option('--follow-interval <duration>', 'with -f, how often the replica is polled (Go duration, e.g. 500ms, 1s)', '1s')
     .option('--json', 'print the result (or plan) as JSON')
     .option('--log-level <level>', 'trace, debug, info, warn or error')
     .option('--no-expand-env', 'do not expand $VAR and ${VAR} in the config file')
@@ -54,6 +61,8 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
       // Core (LTX codec, checksums, LZ4) loads when a restore runs, not for `--help`.
       const { NoBackupsError, formatTXID, ltxFileLabel, planReplicaRestore, restore, restoreV03 } = await import('@litestream-ts/core');
       if (opts.txid !== undefined && opts.timestamp !== undefined) throw new CliError('use -txid or -timestamp, not both', 2);
+      if (opts.f && (opts.txid !== undefined || opts.timestamp !== undefined)) throw new CliError('follow mode (-f) always follows the latest state: it cannot be used with -txid or -timestamp', 2);
+      if (opts.f && opts.dryRun) throw new CliError('-dry-run cannot be used with -f', 2);
       let client: ReplicaClient;
       let output: string;
       let secrets: string[];
@@ -75,6 +84,10 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
       try {
         if (opts.ifDbNotExists && existsSync(output)) {
           logger.info('database already exists, skipping restore', { db: output });
+          return;
+        }
+        if (opts.f) {
+          await runFollow(client, output, opts, logger);
           return;
         }
         const target: RestoreTarget = { ...(opts.txid !== undefined ? { txid: opts.txid } : {}), ...(opts.timestamp ? { timestamp: opts.timestamp } : {}) };
@@ -158,6 +171,52 @@ export function registerRestore(program: Command, registry: DeferredRegistry): v
         await client.close();
       }
     });
+}
+
+/** `restore -f`: restores, then follows the replica until SIGINT, SIGTERM or SIGHUP (exit 0). */
+async function runFollow(client: ReplicaClient, output: string, opts: RestoreCommandOptions, logger: Logger): Promise<void> {
+  const { NoBackupsError, followRestore, formatTXID, parseDuration, planRestore } = await import('@litestream-ts/core');
+  let intervalMs: number;
+  try {
+    intervalMs = parseDuration(opts.followInterval);
+  } catch (err) {
+    throw new CliError(`invalid -follow-interval ${JSON.stringify(opts.followInterval)}: ${(err as Error).message}`, 2);
+  }
+  if (!(intervalMs > 0)) throw new CliError(`invalid -follow-interval ${JSON.stringify(opts.followInterval)}: it must be positive`, 2);
+  if (opts.ifReplicaExists) {
+    try {
+      await planRestore(client);
+    } catch (err) {
+      if (!(err instanceof NoBackupsError)) throw err;
+      logger.info('no backups found, skipping restore', { db: output });
+      return;
+    }
+  }
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal does not wait for the follower to finish its step.
+    if (stop.signal.aborted) process.exit(exitCodeOf(signal));
+    logger.info('stopping follow mode', { signal, output });
+    stop.abort(new RestoreInterrupted(signal));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  try {
+    const result = await followRestore({
+      client,
+      outputPath: output,
+      signal: stop.signal,
+      intervalMs,
+      overwrite: opts.force ?? false,
+      parallelism: opts.parallelism,
+      integrityCheck: opts.integrityCheck,
+      logger,
+    });
+    const txid = result.txid === undefined ? null : formatTXID(result.txid);
+    if (opts.json) printJSON({ output, follow: true, txid, applied: result.applied, restores: result.restores });
+    else process.stdout.write(`stopped following ${output} at TXID ${txid ?? 'none (nothing restored yet)'}: ${result.applied} file(s) applied, ${result.restores} restore(s)\n`);
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  }
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { pageChecksum } from '../checksum/index.ts';
 import { asLocalWriteError } from '../io/local-write-error.ts';
 import { PageChecksums } from '../engine/page-checksums.ts';
-import { lockPgno } from '../ltx/constants.ts';
+import { CHECKSUM_FLAG, lockPgno } from '../ltx/constants.ts';
 import { LtxDecoder, type LtxDecodeResult } from '../ltx/decoder.ts';
 import type { PagePool } from '../ltx/page-batch.ts';
 import { ChecksumMismatchError, LitestreamError, UsageError } from '../ltx/errors.ts';
@@ -65,9 +65,11 @@ export class LtxApplier {
 
   /**
    * Starts from the database already at `path` (not a snapshot) at position `txid`.
-   * Reads it once to learn each page's checksum.
+   * Reads it once to learn each page's checksum. `options.page1` is page 1 as the replica's
+   * files hold it, for a file whose own page 1 was changed since (a follow output's header
+   * is rewritten for its readers): its checksum is taken from it instead of from the file.
    */
-  async openExisting(txid: number): Promise<void> {
+  async openExisting(txid: number, options: { page1?: Uint8Array } = {}): Promise<void> {
     await this.close({ sync: false });
     const fh = await open(this.path, 'r+');
     let header;
@@ -97,6 +99,10 @@ export class LtxApplier {
         if (pgno !== lock) this.sums.set(pgno, pageChecksum(pgno, buf.subarray(i * pageSize, (i + 1) * pageSize)));
       }
     }
+    if (options.page1 !== undefined) {
+      if (options.page1.byteLength !== pageSize) throw new UsageError(`page 1 given for ${this.target} has ${options.page1.byteLength} bytes, not the page size ${pageSize}`);
+      if (pageCount >= 1) this.sums.set(1, pageChecksum(1, options.page1));
+    }
     this.txid = txid;
   }
 
@@ -123,6 +129,33 @@ export class LtxApplier {
       return result;
     } catch (error) {
       throw typeof error === 'object' && error !== null && sourceErrors.has(error) ? error : asLocalWriteError(error, this.path, this.writing);
+    } finally {
+      await decoder.cancel();
+    }
+  }
+
+  /**
+   * The database checksum that applying the LTX file read from `source` would produce, with
+   * the one the file records, worked out from the page checksums alone: nothing is written.
+   * Lets a caller refuse a file that would not yield the state it records (a compacted file of
+   * another chain overlapping the position) before touching the database. Reads the whole file.
+   */
+  async predict(source: AsyncIterable<Uint8Array>, name: string): Promise<{ readonly predicted: bigint; readonly recorded: bigint; readonly checksummed: boolean }> {
+    const decoder = new LtxDecoder(source, { file: name });
+    try {
+      const header = await decoder.readHeader();
+      const sums = this.sums;
+      let xor = sums.checksum ^ CHECKSUM_FLAG;
+      for await (const batch of decoder.batches()) {
+        for (let i = 0; i < batch.count; i++) {
+          const pgno = batch.pgno(i);
+          xor ^= sums.get(pgno) ^ batch.checksum(i);
+        }
+      }
+      // Pages past the file's commit leave the database.
+      for (let pgno = header.commit + 1; pgno <= sums.commit; pgno++) xor ^= sums.get(pgno);
+      const result = await decoder.finish();
+      return { predicted: CHECKSUM_FLAG | xor, recorded: result.postApplyChecksum, checksummed: !hasNoChecksum(header) };
     } finally {
       await decoder.cancel();
     }
