@@ -96,9 +96,7 @@ export class WebdavHttp {
       try {
         response = await this.sendOnce(request);
       } catch (error) {
-        if (request.signal.aborted || attempt >= MAX_ATTEMPTS || request.idempotent === false || !RETRIED_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-        request.failed?.(error);
-        await backoff(attempt, request.signal);
+        await retryAfterError(request, attempt, error);
         continue;
       }
       const status = response.statusCode ?? 0;
@@ -118,9 +116,7 @@ export class WebdavHttp {
         body = await readAll(response);
       } catch (error) {
         // The answer was cut off: an idempotent request is simply asked again.
-        if (request.signal.aborted || attempt >= MAX_ATTEMPTS || request.idempotent === false || !RETRIED_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-        request.failed?.(error);
-        await backoff(attempt, request.signal);
+        await retryAfterError(request, attempt, error);
         continue;
       }
       const status = response.statusCode ?? 0;
@@ -188,4 +184,15 @@ export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts);
+}
+
+/**
+ * After a request failed with `error` on its `attempt`-th try: rethrows unless asking again is
+ * safe and useful (not aborted, attempts left, an idempotent request, a dropped connection),
+ * else reports the failure and waits out the backoff.
+ */
+async function retryAfterError(request: WebdavRequest, attempt: number, error: unknown): Promise<void> {
+  if (request.signal.aborted || attempt >= MAX_ATTEMPTS || request.idempotent === false || !RETRIED_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  request.failed?.(error);
+  await backoff(attempt, request.signal);
 }

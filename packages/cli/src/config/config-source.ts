@@ -1,12 +1,24 @@
 import { LineCounter, isAlias, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError, formatConfigMessage } from './config-error.ts';
-import type { BlankExpansion } from './env-expansion.ts';
+import { expandEnvTracked, type BlankExpansion, type Environment } from './env-expansion.ts';
 import { SecretScrubber } from './redaction.ts';
 
 /**
  * One config text being read: the parsed YAML document, the file name for messages, and the
  * means to turn a node into a `ConfigError` or a warning that points at its line and column.
  */
+/**
+ * Reads a config file's text as every reader of it must: expands `$VAR`/`${VAR}` (unless
+ * `noExpandEnv`), records every expanded value as a secret to scrub from messages, and parses
+ * the YAML. Throws `ConfigError` at the first syntax error.
+ */
+export function openConfigSource(text: string, options: { readonly file: string; readonly env?: Environment; readonly noExpandEnv?: boolean }): ConfigSource {
+  const { text: expanded, blanks } = options.noExpandEnv ? { text, blanks: [] } : expandEnvTracked(text, options.env ?? process.env);
+  const scrubber = new SecretScrubber();
+  scrubber.addFromText(expanded);
+  return new ConfigSource(options.file, expanded, scrubber, blanks);
+}
+
 export class ConfigSource {
   readonly file: string;
   readonly document: Document.Parsed;

@@ -1,13 +1,12 @@
 import type { BackendRegistry } from '@litestream-ts/core';
 import { isMap, type Node } from 'yaml';
 import { explainBackendKey, installedBackendKeys, readBackendSetting } from './backend-settings.ts';
-import { ConfigSource } from './config-source.ts';
+import { openConfigSource, type ConfigSource } from './config-source.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { readDatabase, type DatabaseSnapshot } from './database-section.ts';
 import { formatDuration } from '@litestream-ts/core';
-import { expandEnvTracked, type Environment } from './env-expansion.ts';
+import type { Environment } from './env-expansion.ts';
 import { TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from './known-keys.ts';
-import { SecretScrubber } from './redaction.ts';
 import { checkReplicaOverlap, type PlacedDatabase } from './replica-overlap.ts';
 import { checkAutoRecover, type ReplicaDefaults } from './replica-section.ts';
 import { readPlugins } from './plugins-section.ts';
@@ -39,10 +38,7 @@ export interface ConfigOptions {
  */
 export function parseConfig(text: string, options: ConfigOptions & { readonly file: string }): LitestreamConfig {
   const env = options.env ?? process.env;
-  const { text: expanded, blanks } = options.noExpandEnv ? { text, blanks: [] } : expandEnvTracked(text, env);
-  const scrubber = new SecretScrubber();
-  scrubber.addFromText(expanded);
-  const source = new ConfigSource(options.file, expanded, scrubber, blanks);
+  const source = openConfigSource(text, options);
   const contents = source.document.contents;
   const root: Mapping | undefined = isEmptyValue(contents) ? undefined : readMapping(source, contents, '');
   const get = (key: string): Entry | undefined => root?.entries.get(key);

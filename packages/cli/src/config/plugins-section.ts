@@ -1,9 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { isScalar } from 'yaml';
 import type { PluginRequest } from '@litestream-ts/core/plugins';
-import { ConfigSource } from './config-source.ts';
-import { expandEnvTracked, type Environment } from './env-expansion.ts';
-import { SecretScrubber } from './redaction.ts';
+import { openConfigSource, type ConfigSource } from './config-source.ts';
+import type { Environment } from './env-expansion.ts';
 import { readText } from './values.ts';
 import { isEmptyValue, readList, readMapping, type Entry } from './yaml-nodes.ts';
 
@@ -28,11 +27,7 @@ export function readPlugins(source: ConfigSource, entry: Entry | undefined): str
  * `ConfigError` for a file that does not parse or a `plugins` value that is not a list of names.
  */
 export function configPlugins(text: string, options: { file: string; env?: Environment; noExpandEnv?: boolean }): PluginRequest[] {
-  const env = options.env ?? process.env;
-  const { text: expanded, blanks } = options.noExpandEnv ? { text, blanks: [] } : expandEnvTracked(text, env);
-  const scrubber = new SecretScrubber();
-  scrubber.addFromText(expanded);
-  const source = new ConfigSource(options.file, expanded, scrubber, blanks);
+  const source = openConfigSource(text, options);
   const contents = source.document.contents;
   if (isEmptyValue(contents)) return [];
   const root = readMapping(source, contents, '');
