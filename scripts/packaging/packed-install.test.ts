@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIBRARY_EXAMPLE, runLibraryExampleTwice } from './library-example.ts';
@@ -50,6 +50,22 @@ db.exec('CREATE TABLE IF NOT EXISTS t (x TEXT)'); db.prepare('INSERT INTO t VALU
     const rows = node(['-e', `const D = require(require.resolve('better-sqlite3', { paths: [${JSON.stringify(install.dir)}] })); console.log(JSON.stringify(new D('restored.db').prepare('SELECT x FROM t ORDER BY rowid').pluck().all()))`], cwd);
     expect(JSON.parse(rows)).toEqual(['first', 'second']);
     expect(litestream(['version'], cwd)).toMatch(/v\d+\.\d+\.\d+/);
+  });
+
+  it('installs no MCP SDK with the CLI alone; a config with mcp-addr says what to install, before opening any database', () => {
+    expect(install.cliPackage).toBe('@litestream-ts/cli');
+    expect(existsSync(join(install.dir, 'node_modules/@modelcontextprotocol/sdk'))).toBe(false);
+    expect(existsSync(join(install.dir, 'node_modules/express'))).toBe(false);
+    const cwd = join(install.dir, 'mcp');
+    mkdirSync(cwd);
+    node(['-e', `const D = require(require.resolve('better-sqlite3', { paths: [${JSON.stringify(install.dir)}] })); const db = new D('app.db'); db.pragma('journal_mode = WAL'); db.exec('CREATE TABLE t (x)'); db.close();`], cwd);
+    writeFileSync(join(cwd, 'litestream.yml'), `mcp-addr: "127.0.0.1:0"\ndbs:\n  - path: ${join(cwd, 'app.db')}\n    replica:\n      url: file://${join(cwd, 'replica')}\n`);
+    const run = spawnSync(join(install.dir, 'node_modules/.bin/litestream'), ['replicate', '-config', 'litestream.yml'], { cwd, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toContain('mcp-addr needs the MCP SDK');
+    expect(run.stderr).toContain('npm install @modelcontextprotocol/sdk zod');
+    // Refused before the database was opened: no replica, no meta directory.
+    expect(readdirSync(cwd).sort()).toEqual(['app.db', 'litestream.yml']);
   });
 });
 

@@ -82,6 +82,9 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
   let fatal: (() => void) | undefined;
   try {
     services = await extras?.openServices(config, logger);
+    // The MCP SDK (and its HTTP stack) loads only for a config that asks for it, and before any
+    // database opens: a missing SDK is an error that says what to install.
+    const mcpModule = config.mcpAddr && !opts.once ? await (await import('../mcp/load-mcp.ts')).loadMcp() : undefined;
     const databases: StoreDatabase[] = [];
     for (const d of config.dbs) {
       const client = await replicaClientFor(registry, d, logger);
@@ -124,9 +127,8 @@ async function replicate(registry: DeferredRegistry, config: LitestreamConfig, o
     }
     if (config.dirs.length > 0) directories = await startDirectoryReplication(registry, config, store, logger);
     services?.serve({ store, databases, registry, clients, closeClients: (c) => closeClients(c, logger) });
-    if (config.mcpAddr && !opts.once) {
-      // The MCP SDK (and its HTTP stack) loads only for a config that asks for it.
-      const { startMcpServer } = await import('../mcp/index.ts');
+    if (mcpModule && config.mcpAddr) {
+      const { startMcpServer } = mcpModule;
       const running = store;
       const served = config.dbs.map((d, i) => ({ path: d.path, replicaType: d.replica.type, client: clients[i]! }));
       // The store's databases as they are now (one removed at run time is no longer served).
