@@ -52,10 +52,11 @@ db.exec('CREATE TABLE IF NOT EXISTS t (x TEXT)'); db.prepare('INSERT INTO t VALU
     expect(litestream(['version'], cwd)).toMatch(/v\d+\.\d+\.\d+/);
   });
 
-  it('installs no MCP SDK with the CLI alone; a config with mcp-addr says what to install, before opening any database', () => {
+  it('installs no other backend, no SDK and no MCP SDK with the CLI alone; a config with mcp-addr says what to install, before opening any database', () => {
     expect(install.cliPackage).toBe('@litestream-ts/cli');
-    expect(existsSync(join(install.dir, 'node_modules/@modelcontextprotocol/sdk'))).toBe(false);
-    expect(existsSync(join(install.dir, 'node_modules/express'))).toBe(false);
+    const installed = (dir: string) => existsSync(join(install.dir, 'node_modules', dir));
+    for (const backend of ['s3', 'abs', 'gcs', 'nats', 'sftp', 'webdav']) expect(installed(`@litestream-ts/backend-${backend}`), backend).toBe(false);
+    for (const sdk of ['@aws-sdk', '@azure', '@google-cloud', 'nats', 'ssh2', '@modelcontextprotocol/sdk', 'express']) expect(installed(sdk), sdk).toBe(false);
     const cwd = join(install.dir, 'mcp');
     mkdirSync(cwd);
     node(['-e', `const D = require(require.resolve('better-sqlite3', { paths: [${JSON.stringify(install.dir)}] })); const db = new D('app.db'); db.pragma('journal_mode = WAL'); db.exec('CREATE TABLE t (x)'); db.close();`], cwd);
