@@ -1,24 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LtxFileRef } from '@litestream-ts/core';
 import { startFaultProxy } from '../../../testcontainers/src/fault-proxy.ts';
-import { clientFor, webdavForFile } from './test-support/webdav-fixture.ts';
+import { collect, level0 } from './test-support/replica-io.ts';
+import { clientFor, webdavForFile, withWebdav } from './test-support/webdav-fixture.ts';
 
-const { service, skip } = await webdavForFile();
-
-const ref = (minTXID: number): LtxFileRef => ({ level: 0, minTXID, maxTXID: minTXID });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-if (service === undefined) {
-  describe.skip(`WebdavReplicaClient under faults (skipped: ${skip})`, () => {
-    it('needs a WebDAV server (rclone)', () => {});
-  });
-} else {
-  const dav = service;
+withWebdav(await webdavForFile(), 'WebdavReplicaClient under faults', (dav) => {
   describe('WebdavReplicaClient behind a proxy that resets connections and answers 503', () => {
     it('retries what failed without effect, so every call succeeds and every file is intact', async () => {
       const proxy = await startFaultProxy({ upstream: dav.url, rate: 0.3, kinds: ['reset', 'status-503'] });
@@ -26,12 +11,12 @@ if (service === undefined) {
       const client = clientFor(dav, { url: proxy.url, requestTimeout: 10_000 });
       const payload = (n: number) => Buffer.alloc(20_000 + n, n);
       try {
-        for (let n = 1; n <= 20; n++) await client.writeLtxFile(ref(n), payload(n));
+        for (let n = 1; n <= 20; n++) await client.writeLtxFile(level0(n), payload(n));
         await client.writeObject('lock.json', Buffer.from('{"x":1}'));
         expect((await collect(client.listLtxFiles(0))).map((f) => [f.minTXID, f.size])).toEqual(Array.from({ length: 20 }, (_, i) => [i + 1, payload(i + 1).byteLength]));
-        for (let n = 1; n <= 20; n++) expect(Buffer.concat(await collect(await client.openLtxFile(ref(n)))).equals(payload(n)), `file ${n}`).toBe(true);
+        for (let n = 1; n <= 20; n++) expect(Buffer.concat(await collect(await client.openLtxFile(level0(n)))).equals(payload(n)), `file ${n}`).toBe(true);
         expect(new TextDecoder().decode((await client.readObject('lock.json'))?.data)).toBe('{"x":1}');
-        await client.deleteLtxFiles(Array.from({ length: 10 }, (_, i) => ref(i + 1)));
+        await client.deleteLtxFiles(Array.from({ length: 10 }, (_, i) => level0(i + 1)));
         expect((await collect(client.listLtxFiles(0))).map((f) => f.minTXID)).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
         const counts = proxy.counts();
         // The faults really happened (seed ${proxy.seed} replays them).
@@ -43,4 +28,4 @@ if (service === undefined) {
       }
     }, 60_000);
   });
-}
+});

@@ -1,38 +1,18 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, type LtxFileRef, type ReplicaClient } from '@litestream-ts/core';
+import { NotFoundError } from '@litestream-ts/core';
 import { runReplicaClientConformance } from '@litestream-ts/conformance';
+import type { WebdavService } from '../../../testcontainers/src/webdav.ts';
 import type { WebdavReplicaClient } from './webdav-replica-client.ts';
-import { clientFor, webdavForFile } from './test-support/webdav-fixture.ts';
+import { bytes, listAll, readAll, ref } from './test-support/replica-io.ts';
+import { clientFor, webdavForFile, withWebdav } from './test-support/webdav-fixture.ts';
 
-const { service, skip } = await webdavForFile();
-
-const ref = (level: number, minTXID: number, maxTXID: number): LtxFileRef => ({ level, minTXID, maxTXID });
-const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-async function listAll(client: ReplicaClient, level: number): Promise<Array<[number, number]>> {
-  const out: Array<[number, number]> = [];
-  for await (const file of client.listLtxFiles(level)) out.push([file.minTXID, file.maxTXID]);
-  return out;
-}
-
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(Buffer.from(chunk));
-  return Buffer.concat(parts);
-}
-
-if (service === undefined) {
-  describe.skip(`WebdavReplicaClient (skipped: ${skip})`, () => {
-    it('needs a WebDAV server (rclone)', () => {});
-  });
-} else {
-  const dav = service;
+withWebdav(await webdavForFile(), 'WebdavReplicaClient', (dav) => {
   runReplicaClientConformance('WebdavReplicaClient', {
     makeClient: () => clientFor(dav),
     largeFileSize: 32 * 1024 * 1024,
-    additionalTests: (getClient) => webdavFacts(() => getClient() as WebdavReplicaClient),
+    additionalTests: (getClient) => webdavFacts(dav, () => getClient() as WebdavReplicaClient),
   });
 
   describe('WebdavReplicaClient credentials', () => {
@@ -44,10 +24,10 @@ if (service === undefined) {
       await client.close();
     });
   });
-}
+});
 
-function webdavFacts(client: () => WebdavReplicaClient): void {
-  const onDisk = () => join(service!.rootDir, client().layout.path);
+function webdavFacts(service: WebdavService, client: () => WebdavReplicaClient): void {
+  const onDisk = () => join(service.rootDir, client().layout.path);
 
   it("lays files out as Litestream's webdav replica: <path>/ltx/<level>/<minTXID>-<maxTXID>.ltx", async () => {
     await client().writeLtxFile(ref(0, 1, 2), bytes('a'));
@@ -74,7 +54,7 @@ function webdavFacts(client: () => WebdavReplicaClient): void {
 
   it('stages a large upload in a temporary file and sends it whole, with a Content-Length', async () => {
     const { WebdavReplicaClient: Client } = await import('./webdav-replica-client.ts');
-    const small = new Client({ url: service!.url, username: service!.username, password: service!.password, path: client().layout.path, memoryStagingLimit: 1024 });
+    const small = new Client({ url: service.url, username: service.username, password: service.password, path: client().layout.path, memoryStagingLimit: 1024 });
     const data = Buffer.alloc(300_000, 5);
     await small.writeLtxFile(ref(1, 1, 5), data);
     expect((await readFile(join(onDisk(), 'ltx/1/0000000000000001-0000000000000005.ltx'))).equals(data)).toBe(true);
@@ -95,7 +75,7 @@ function webdavFacts(client: () => WebdavReplicaClient): void {
   it('rejects opening a missing file with NotFoundError naming its URL', async () => {
     const error = await client().openLtxFile(ref(2, 5, 6)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
-    expect((error as Error).message).toContain(`${service!.url}/${client().layout.path}/ltx/2/0000000000000005-0000000000000006.ltx`);
+    expect((error as Error).message).toContain(`${service.url}/${client().layout.path}/ltx/2/0000000000000005-0000000000000006.ltx`);
   });
 
   it('keeps small objects beside ltx/ as plain files', async () => {
@@ -104,7 +84,7 @@ function webdavFacts(client: () => WebdavReplicaClient): void {
   });
 
   it('deleteAll empties the replica directory and leaves its neighbours alone', async () => {
-    const neighbour = clientFor(service!, { path: `${client().layout.path}-neighbour` });
+    const neighbour = clientFor(service, { path: `${client().layout.path}-neighbour` });
     await neighbour.writeLtxFile(ref(0, 1, 1), bytes('n'));
     await client().writeLtxFile(ref(0, 1, 1), bytes('x'));
     await client().writeObject('lock.json', bytes('l'));

@@ -2,27 +2,13 @@ import { readdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LtxFileRef } from '@litestream-ts/core';
-import { clientFor, webdavForFile } from './test-support/webdav-fixture.ts';
+import { collect, level0 } from './test-support/replica-io.ts';
+import { clientFor, webdavForFile, withWebdav } from './test-support/webdav-fixture.ts';
 import { expectEachTimesOut, timedFailure } from '../../../packages/core/src/test-support/timed-failure.ts';
 
-const { service, skip } = await webdavForFile();
-
 const REQUEST_TIMEOUT = 1000;
-const ref = (minTXID: number): LtxFileRef => ({ level: 0, minTXID, maxTXID: minTXID });
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-if (service === undefined) {
-  describe.skip(`WebdavReplicaClient timeouts (skipped: ${skip})`, () => {
-    it('needs a WebDAV server (rclone)', () => {});
-  });
-} else {
-  const dav = service;
+withWebdav(await webdavForFile(), 'WebdavReplicaClient timeouts', (dav) => {
   let frozen = false;
   const silent: Server[] = [];
   const held: Socket[] = [];
@@ -39,17 +25,17 @@ if (service === undefined) {
   describe('WebdavReplicaClient against a server that stops answering', () => {
     it('fails every kind of call with StorageTimeoutError within the request timeout, then works again once the server answers', async () => {
       const client = clientFor(dav, { requestTimeout: REQUEST_TIMEOUT, connectTimeout: REQUEST_TIMEOUT });
-      await client.writeLtxFile(ref(1), Buffer.from('before the stall'));
+      await client.writeLtxFile(level0(1), Buffer.from('before the stall'));
 
       // SIGSTOP freezes rclone the way a hung server does: the kernel still accepts, nothing answers.
       process.kill(dav.pid, 'SIGSTOP');
       frozen = true;
       await expectEachTimesOut(
         [
-          ['write', () => client.writeLtxFile(ref(2), Buffer.from('during the stall'))],
+          ['write', () => client.writeLtxFile(level0(2), Buffer.from('during the stall'))],
           ['list', () => collect(client.listLtxFiles(0))],
-          ['read', async () => collect(await client.openLtxFile(ref(1)))],
-          ['delete', () => client.deleteLtxFiles([ref(1)])],
+          ['read', async () => collect(await client.openLtxFile(level0(1)))],
+          ['delete', () => client.deleteLtxFiles([level0(1)])],
           ['object read', () => client.readObject('lock.json')],
           ['object write', () => client.writeObject('lock.json', Buffer.from('x'))],
         ],
@@ -58,8 +44,8 @@ if (service === undefined) {
       );
 
       thaw();
-      await client.writeLtxFile(ref(3), Buffer.from('after the stall'));
-      expect(Buffer.concat(await collect(await client.openLtxFile(ref(3)))).toString()).toBe('after the stall');
+      await client.writeLtxFile(level0(3), Buffer.from('after the stall'));
+      expect(Buffer.concat(await collect(await client.openLtxFile(level0(3)))).toString()).toBe('after the stall');
       const listedAfter = await collect(client.listLtxFiles(0));
       const onDisk = readdirSync(join(dav.rootDir, client.layout.path, 'ltx/0'));
       expect(listedAfter.map((f) => f.minTXID), `listed ${JSON.stringify(listedAfter)}; on disk ${onDisk.join(', ')}`).toContain(3);
@@ -85,4 +71,4 @@ if (service === undefined) {
       await client.close();
     });
   });
-}
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { startWebdav, type WebdavService } from '../../../../testcontainers/src/webdav.ts';
 import { WebdavReplicaClient, type WebdavReplicaClientOptions } from '../webdav-replica-client.ts';
 
@@ -29,4 +29,18 @@ export function clientFor(service: WebdavService, overrides: Partial<WebdavRepli
     path: `replica-${randomBytes(4).toString('hex')}/db`,
     ...overrides,
   });
+}
+
+/**
+ * Registers `suites` against the file's WebDAV server (from `webdavForFile`), or, when it could
+ * not start, one skipped suite named after `title` that says why.
+ */
+export function withWebdav(found: { service: WebdavService | undefined; skip: string | undefined }, title: string, suites: (dav: WebdavService) => void): void {
+  if (found.service === undefined) {
+    describe.skip(`${title} (skipped: ${found.skip})`, () => {
+      it('needs a WebDAV server (rclone)', () => {});
+    });
+  } else {
+    suites(found.service);
+  }
 }

@@ -8,6 +8,7 @@ import type { LtxFileInfo } from '@litestream-ts/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppProcess } from '../../../core/src/test-support/app-process.ts';
 import { litestream, RunningCli } from './cli-process.ts';
+import { replicateSetup } from './test-support/replicate-setup.ts';
 
 // Litestream v0.5's engine keys through the real bin: retention off with windows far shorter
 // than the run, and the other keys set, none of them ignored.
@@ -23,13 +24,7 @@ async function list(client: FileReplicaClient, level: number): Promise<LtxFileIn
 
 describe('replicate with Litestream engine keys (real bin)', () => {
   it('retention.enabled: false keeps every file; the other keys are accepted, none ignored', async () => {
-    const db = join(dir, 'app.db');
-    const replica = join(dir, 'replica');
-    const app = new AppProcess(db);
-    await app.insert(5);
-    const config = join(dir, 'litestream.yml');
-    await writeFile(
-      config,
+    const { replica, app, config } = await replicateSetup(dir, 5, ({ db, replica }) =>
       [
         'logging:',
         '  source: true',

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppProcess } from '../../../core/src/test-support/app-process.ts';
 import { RunningCli } from './cli-process.ts';
+import { replicateSetup } from './test-support/replicate-setup.ts';
 
 // heartbeat-url end to end: the real `replicate` pings a local HTTP server (a stand-in for
 // healthchecks.io) while its database syncs, and stops while its replica fails.
@@ -34,14 +34,10 @@ describe('heartbeat-url (real bin, local HTTP server)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ping/${TOKEN}`;
 
-    const db = join(dir, 'app.db');
-    const replica = join(dir, 'replica');
-    const app = new AppProcess(db);
-    await app.insert(5);
-    const config = join(dir, 'litestream.yml');
-    await writeFile(
-      config,
-      `heartbeat-url: ${url}\nheartbeat-interval: ${INTERVAL}ms\ndbs:\n  - path: ${db}\n    monitor-interval: 100ms\n    replica:\n      url: file://${replica}\n      sync-interval: 100ms\n`,
+    const { replica, app, config } = await replicateSetup(
+      dir,
+      5,
+      ({ db, replica }) => `heartbeat-url: ${url}\nheartbeat-interval: ${INTERVAL}ms\ndbs:\n  - path: ${db}\n    monitor-interval: 100ms\n    replica:\n      url: file://${replica}\n      sync-interval: 100ms\n`,
     );
     const cli = new RunningCli(['replicate', '-config', config]);
     await cli.waitFor('msg="heartbeat enabled"');

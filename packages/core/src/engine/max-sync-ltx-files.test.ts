@@ -6,8 +6,7 @@ import { FileReplicaClient } from '@litestream-ts/backend-file';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../ltx/errors.ts';
 import { restore } from '../restore/restore.ts';
-import { AppProcess } from '../test-support/app-process.ts';
-import { DB } from './db.ts';
+import { syncedApp } from '../test-support/synced-app.ts';
 import { Replica } from './replica.ts';
 import { Store } from './store.ts';
 
@@ -25,19 +24,20 @@ async function l0Count(client: FileReplicaClient): Promise<number> {
   return n;
 }
 
+/** `app.db` with a backlog of staged files: the initial full image, then one file for each of `commits` commits. */
+async function stagedBacklog(commits: number) {
+  const staged = await syncedApp(dir, 3);
+  for (let i = 0; i < commits; i++) {
+    await staged.app.insert(1);
+    await staged.db.sync();
+  }
+  return staged;
+}
+
 describe('maxSyncLtxFiles', () => {
   it('uploads at most that many staged files per sync, then the rest in later passes, with no snapshot in between', async () => {
-    const path = join(dir, 'app.db');
-    const app = new AppProcess(path);
     // A backlog of 5 staged files: the initial full image, then one file per commit.
-    await app.insert(3);
-    const db = new DB(path);
-    await db.open();
-    await db.sync();
-    for (let i = 0; i < 4; i++) {
-      await app.insert(1);
-      await db.sync();
-    }
+    const { app, db } = await stagedBacklog(4);
     expect(await db.local.list()).toHaveLength(5);
     const client = new FileReplicaClient(join(dir, 'replica'));
     const replica = new Replica(db, client, { maxSyncLtxFiles: 2 });
@@ -65,17 +65,8 @@ describe('maxSyncLtxFiles', () => {
   });
 
   it('in a store, sends the passes one after the other without waiting for the monitor tick', async () => {
-    const path = join(dir, 'app.db');
-    const app = new AppProcess(path);
     // Staged by an earlier run that never reached its replica: 6 files wait for upload.
-    await app.insert(3);
-    const db = new DB(path);
-    await db.open();
-    await db.sync();
-    for (let i = 0; i < 5; i++) {
-      await app.insert(1);
-      await db.sync();
-    }
+    const { path, app, db } = await stagedBacklog(5);
     await db.close();
     const client = new FileReplicaClient(join(dir, 'replica'));
     const store = new Store({ databases: [{ path, replica: client, maxSyncLtxFiles: 1 }], monitorInterval: 5000 });

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../ltx/errors.ts';
 import { LtxApplier } from '../restore/ltx-applier.ts';
 import { WAL_FRAME_HEADER_SIZE } from '../sqlite/wal.ts';
-import { AppProcess } from '../test-support/app-process.ts';
+import { syncedApp } from '../test-support/synced-app.ts';
 import { DB } from './db.ts';
 
 let dir: string;
@@ -37,12 +37,7 @@ async function incrementals(db: DB) {
 
 describe('maxSyncWalBytes', () => {
   it('splits what one sync finds into files of at most that many WAL bytes, each ending at a commit', async () => {
-    const path = join(dir, 'app.db');
-    const app = new AppProcess(path);
-    await app.insert(1);
-    const db = new DB(path, { maxSyncWalBytes: 3 * FRAME });
-    await db.open();
-    await db.sync(); // the initial full image
+    const { app, db } = await syncedApp(dir, 1, { maxSyncWalBytes: 3 * FRAME }); // its first sync staged the initial full image
     // Ten small transactions, one or two frames each, found by a single sync.
     for (let i = 0; i < 10; i++) await app.insert(1, 50);
     const result = await db.sync();
@@ -57,12 +52,7 @@ describe('maxSyncWalBytes', () => {
   });
 
   it('still takes a transaction larger than the limit whole, and goes on in bounded files after it', async () => {
-    const path = join(dir, 'app.db');
-    const app = new AppProcess(path);
-    await app.insert(1);
-    const db = new DB(path, { maxSyncWalBytes: 4 * FRAME });
-    await db.open();
-    await db.sync();
+    const { app, db } = await syncedApp(dir, 1, { maxSyncWalBytes: 4 * FRAME });
     await app.insert(200, 400); // about 20 pages in one transaction
     for (let i = 0; i < 20; i++) await app.insert(1, 50);
     await db.sync();
@@ -77,12 +67,7 @@ describe('maxSyncWalBytes', () => {
   });
 
   it('writes one file per sync without it, and refuses a bad value', async () => {
-    const path = join(dir, 'app.db');
-    const app = new AppProcess(path);
-    await app.insert(1);
-    const db = new DB(path);
-    await db.open();
-    await db.sync();
+    const { path, app, db } = await syncedApp(dir, 1);
     for (let i = 0; i < 10; i++) await app.insert(1, 50);
     await db.sync();
     expect(await incrementals(db)).toHaveLength(1);

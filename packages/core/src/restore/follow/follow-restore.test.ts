@@ -49,7 +49,7 @@ function readState(reader: Database.Database): { a: number; b: number; sumA: num
   })();
 }
 
-function startStore(path: string, client: FileReplicaClient, extra: Partial<ConstructorParameters<typeof Store>[0]> = {}): Store {
+function startStore(path: string, client: FileReplicaClient, extra: StoreExtras = {}): Store {
   return new Store({ databases: [{ path, replica: client }], monitorInterval: 20, syncInterval: 20, ...extra });
 }
 
@@ -97,20 +97,65 @@ function follow(options: Omit<FollowRestoreOptions, 'signal'>): { updates: Follo
   };
 }
 
+/** Starts a follower (see `follow`) and waits for its first restore. */
+async function startFollower(options: Omit<FollowRestoreOptions, 'signal'>): Promise<ReturnType<typeof follow>> {
+  const follower = follow(options);
+  await until('the first restore', () => follower.updates.length > 0);
+  return follower;
+}
+
+type StoreExtras = Partial<ConstructorParameters<typeof Store>[0]>;
+
+/** One case's directory and paths, and a client for its file replica at `root`; followers write `out`. */
+interface Case {
+  dir: string;
+  source: string;
+  out: string;
+  root: string;
+  client: FileReplicaClient;
+}
+
+/** A case whose primary is replicated by a running store. */
+interface Scenario extends Case {
+  primary: Database.Database;
+  store: Store;
+}
+
+/** A new case in its own directory, with no primary yet; `out` is the output's path inside it. */
+async function newCase(out = 'replica.db'): Promise<Case> {
+  const dir = await newDir();
+  const root = join(dir, 'replica');
+  return { dir, source: join(dir, 'primary.db'), out: join(dir, out), root, client: new FileReplicaClient(root) };
+}
+
+/** Opens the case's primary, commits one transaction per value, and starts and syncs a store for it (in place). */
+async function startPrimary(c: Case, values: number[], extra: StoreExtras = {}): Promise<Scenario> {
+  const primary = openPrimary(c.source);
+  for (const v of values) commit(primary, v);
+  const s = Object.assign(c, { primary, store: startStore(c.source, c.client, extra) });
+  await s.store.start();
+  await s.store.syncAndWait();
+  return s;
+}
+
+/** A new case whose primary holds one commit per value (default: 1), replicated and synced. */
+async function scenario(options: { values?: number[]; out?: string; store?: StoreExtras } = {}): Promise<Scenario> {
+  return startPrimary(await newCase(options.out), options.values ?? [1], options.store);
+}
+
+/** Stops the case's store and closes its primary; with `wipe`, the database and its local state are removed too. */
+async function stopPrimary(s: Scenario, { wipe = false } = {}): Promise<void> {
+  await s.store.stop();
+  s.primary.close();
+  if (!wipe) return;
+  for (const path of [s.source, s.source + '-wal', s.source + '-shm', defaultMetaPath(s.source)]) await rm(path, { recursive: true, force: true });
+}
+
 describe('followRestore', () => {
   it('keeps the output up to date while a reader holds it open, and the reader only ever sees whole transactions', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'out', 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
-    const primary = openPrimary(source);
-    commit(primary, 1);
-    const store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
-
-    const follower = follow({ client, outputPath: out });
-    await until('the first restore', () => follower.updates.length > 0);
+    const s = await scenario({ out: 'out/replica.db' });
+    const { client, out, primary, store } = s;
+    const follower = await startFollower({ client, outputPath: out });
     // A reader in another process holds the output open across every update.
     const pairReader = new PairReader(out, 1);
     await sleep(100);
@@ -124,7 +169,7 @@ describe('followRestore', () => {
     await sleep(100);
     const seen = await pairReader.stop();
     const result = await follower.stop();
-    await store.stop();
+    await stopPrimary(s);
 
     expect(seen.errors).toEqual([]);
     expect(seen.violations).toEqual([]);
@@ -138,24 +183,15 @@ describe('followRestore', () => {
     expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(reader.pragma('journal_mode', { simple: true })).toBe('delete');
     reader.close();
-    primary.close();
     // Nothing left beside the output: no work directory, no -wal/-shm/-journal.
     expect(await readdir(dirname(out))).toEqual(['replica.db']);
   });
 
   it('waits for the open read transaction of a reader before writing: the file does not change under it', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
-    const primary = openPrimary(source);
-    commit(primary, 1);
-    const store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
+    const s = await scenario();
+    const { client, out, primary, store } = s;
     const logger = new RecordingLogger();
-    const follower = follow({ client, outputPath: out, logger });
-    await until('the first restore', () => follower.updates.length > 0);
+    const follower = await startFollower({ client, outputPath: out, logger });
     const pairReader = new PairReader(out, 5);
     const hold = pairReader.hold(2500);
     await hold.holding;
@@ -173,20 +209,12 @@ describe('followRestore', () => {
     const seen = await pairReader.stop();
     expect(seen.last).toEqual({ a: 2, b: 2, sumA: 3, sumB: 3 });
     await follower.stop();
-    await store.stop();
-    primary.close();
+    await stopPrimary(s);
   });
 
   it('continues from compacted files once level 0 was removed, and through snapshots', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
-    const primary = openPrimary(source);
-    commit(primary, 1);
-    const store = startStore(source, client, { levels: [{ level: 1, interval: 150 }], snapshotInterval: 400, l0Retention: 1 });
-    await store.start();
-    await store.syncAndWait();
+    const s = await scenario({ store: { levels: [{ level: 1, interval: 150 }], snapshotInterval: 400, l0Retention: 1 } });
+    const { client, out, primary, store } = s;
     for (let i = 2; i <= 10; i++) {
       commit(primary, i);
       await sleep(25);
@@ -196,8 +224,7 @@ describe('followRestore', () => {
     await sleep(300);
     // A slow follower: level 0 is compacted and removed between its polls.
     const logger = new RecordingLogger();
-    const follower = follow({ client, outputPath: out, intervalMs: 700, logger });
-    await until('the first restore', () => follower.updates.length > 0);
+    const follower = await startFollower({ client, outputPath: out, intervalMs: 700, logger });
     for (let i = 11; i <= 60; i++) {
       commit(primary, i);
       await sleep(25);
@@ -206,11 +233,10 @@ describe('followRestore', () => {
     const reader = new Database(out, { readonly: true, timeout: 0 });
     await until('the output to reach the last commit', () => readState(reader).a === 60, 20_000);
     const result = await follower.stop();
-    await store.stop();
+    await stopPrimary(s);
     expect(readState(reader)).toEqual({ a: 60, b: 60, sumA: 1830, sumB: 1830 });
     expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
     reader.close();
-    primary.close();
     expect(result.applied).toBeGreaterThan(0);
     // Level 0 was removed behind the follower: it continued with compacted files, in place.
     const appliedNames = follower.updates.flatMap((u) => u.names ?? []);
@@ -221,33 +247,15 @@ describe('followRestore', () => {
   });
 
   it('restores again when the primary restarts from a new snapshot, in place, for a reader holding the output open', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
-    let primary = openPrimary(source);
-    for (let i = 1; i <= 5; i++) commit(primary, i);
-    let store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
-    const follower = follow({ client, outputPath: out });
-    await until('the first restore', () => follower.updates.length > 0);
+    const s = await scenario({ values: [1, 2, 3, 4, 5] });
+    const { client, out } = s;
+    const follower = await startFollower({ client, outputPath: out });
     const reader = new Database(out, { readonly: true, timeout: 0 });
     await until('five rows', () => readState(reader).a === 5);
 
     // The primary loses its database and its local state, and starts again with other data.
-    await store.stop();
-    primary.close();
-    await rm(source, { force: true });
-    await rm(source + '-wal', { force: true });
-    await rm(source + '-shm', { force: true });
-    await rm(defaultMetaPath(source), { recursive: true, force: true });
-    primary = openPrimary(source);
-    commit(primary, 100);
-    commit(primary, 200);
-    store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
+    await stopPrimary(s, { wipe: true });
+    await startPrimary(s, [100, 200]);
 
     await until('the new primary state', () => readState(reader).sumA === 300);
     expect(readState(reader)).toEqual({ a: 2, b: 2, sumA: 300, sumB: 300 });
@@ -256,53 +264,35 @@ describe('followRestore', () => {
     const restored = follower.updates.filter((u) => u.kind === 'restored');
     expect(restored.length).toBe(2);
     expect(restored[1]!.reason).toMatch(/new snapshot|does not follow|pre-apply/);
-    commit(primary, 300);
-    await store.syncAndWait();
+    commit(s.primary, 300);
+    await s.store.syncAndWait();
     await until('the commit after the restart', () => readState(reader).a === 3);
     await follower.stop();
-    await store.stop();
+    await stopPrimary(s);
     expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
     reader.close();
-    primary.close();
   });
 
   it('restores again when the replica was wiped and a new chain starts from TXID 1 (TXID regression)', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
-    let primary = openPrimary(source);
-    commit(primary, 1);
-    let store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
+    const s = await scenario();
+    const { client, out } = s;
     for (let i = 2; i <= 20; i++) {
-      commit(primary, i);
+      commit(s.primary, i);
       await sleep(5);
     }
-    await store.syncAndWait();
+    await s.store.syncAndWait();
     const logger = new RecordingLogger();
-    const follower = follow({ client, outputPath: out, logger });
-    await until('the first restore', () => follower.updates.length > 0);
+    const follower = await startFollower({ client, outputPath: out, logger });
     const reader = new Database(out, { readonly: true, timeout: 0 });
     await until('twenty rows', () => readState(reader).a === 20);
     const before = follower.updates.at(-1)!.txid;
 
-    await store.stop();
-    primary.close();
+    await stopPrimary(s, { wipe: true });
     await client.deleteAll();
-    await rm(source, { force: true });
-    await rm(source + '-wal', { force: true });
-    await rm(source + '-shm', { force: true });
-    await rm(defaultMetaPath(source), { recursive: true, force: true });
     // While the replica is empty the output keeps its state (and says so once).
     await until('the empty replica to be noticed', () => logger.records.some((r) => r.message.includes('holds no LTX files')));
     expect(readState(reader).a).toBe(20);
-    primary = openPrimary(source);
-    commit(primary, 7);
-    store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
+    await startPrimary(s, [7]);
     await until('the new chain', () => readState(reader).a === 1);
     expect(readState(reader)).toEqual({ a: 1, b: 1, sumA: 7, sumB: 7 });
     const last = follower.updates.at(-1)!;
@@ -311,26 +301,16 @@ describe('followRestore', () => {
     expect(last.fromTXID).toBeGreaterThan(last.txid);
     expect(last.fromTXID).toBeGreaterThanOrEqual(before);
     await follower.stop();
-    await store.stop();
+    await stopPrimary(s);
     reader.close();
-    primary.close();
   });
 
   it('retries an unreachable replica with backoff, logging the outage once, and catches up when it is back', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const root = join(dir, 'replica');
-    const client = new FileReplicaClient(root);
-    const primary = openPrimary(source);
-    commit(primary, 1);
-    const store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
+    const s = await scenario();
+    const { out, root, primary, store } = s;
     const flaky = new FlakyReplica(root);
     const logger = new RecordingLogger();
-    const follower = follow({ client: flaky, outputPath: out, logger, intervalMs: 20, maxBackoffMs: 80 });
-    await until('the first restore', () => follower.updates.length > 0);
+    const follower = await startFollower({ client: flaky, outputPath: out, logger, intervalMs: 20, maxBackoffMs: 80 });
     flaky.down = true;
     for (let i = 2; i <= 10; i++) commit(primary, i);
     await store.syncAndWait();
@@ -345,28 +325,19 @@ describe('followRestore', () => {
     const reader = new Database(out, { readonly: true, timeout: 0 });
     await until('the commits made during the outage', () => readState(reader).a === 10);
     await follower.stop();
-    await store.stop();
+    await stopPrimary(s);
     const errors = logger.records.filter((r) => r.message === 'follow error');
     expect(errors).toHaveLength(1);
     expect(logger.records.filter((r) => r.message === 'follow resumed')).toHaveLength(1);
     reader.close();
-    primary.close();
   });
 
   it('takes a listed file that is gone before it is read (compaction, retention) as a reason to list again, not as an error', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const root = join(dir, 'replica');
-    const primary = openPrimary(source);
-    commit(primary, 1);
-    const store = startStore(source, new FileReplicaClient(root));
-    await store.start();
-    await store.syncAndWait();
+    const s = await scenario();
+    const { out, root, primary, store } = s;
     const client = new GhostReplica(root);
     const logger = new RecordingLogger();
-    const follower = follow({ client, outputPath: out, logger });
-    await until('the first restore', () => follower.updates.length > 0);
+    const follower = await startFollower({ client, outputPath: out, logger });
     const pos = follower.updates[0]!.txid;
     client.ghost = { level: 0, minTXID: pos + 1, maxTXID: pos + 1, size: 200, createdAt: new Date() };
     // Ten polls (30 ms apart) while the listing shows it.
@@ -378,23 +349,13 @@ describe('followRestore', () => {
     await store.syncAndWait();
     await until('the next commit', () => follower.updates.some((u) => u.kind === 'applied'));
     await follower.stop();
-    await store.stop();
-    primary.close();
+    await stopPrimary(s);
     expect(logger.at('error')).toEqual([]);
   });
 
   it('stops on abort with the output consistent and nothing left beside it; refuses an existing output unless overwriting', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
-    const primary = openPrimary(source);
-    commit(primary, 1);
-    const store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
-    const follower = follow({ client, outputPath: out });
-    await until('the first restore', () => follower.updates.length > 0);
+    const { dir, client, out, primary, store } = await scenario();
+    const follower = await startFollower({ client, outputPath: out });
     let writing = true;
     const writer = (async () => {
       for (let i = 2; writing; i++) {
@@ -447,27 +408,20 @@ describe('followRestore', () => {
   });
 
   it('waits for the first snapshot of an empty replica', async () => {
-    const dir = await newDir();
-    const source = join(dir, 'primary.db');
-    const out = join(dir, 'replica.db');
-    const client = new FileReplicaClient(join(dir, 'replica'));
+    const c = await newCase();
+    const { client, out } = c;
     const logger = new RecordingLogger();
     const follower = follow({ client, outputPath: out, logger });
     await until('the wait to be logged', () => logger.records.some((r) => r.message.includes('no backups yet')));
     await sleep(200);
     expect(logger.records.filter((r) => r.message.includes('no backups yet'))).toHaveLength(1);
-    const primary = openPrimary(source);
-    commit(primary, 5);
-    const store = startStore(source, client);
-    await store.start();
-    await store.syncAndWait();
+    const s = await startPrimary(c, [5]);
     await until('the first restore', () => follower.updates.length > 0);
     await follower.stop();
-    await store.stop();
+    await stopPrimary(s);
     const reader = new Database(out, { readonly: true, timeout: 0 });
     expect(readState(reader)).toEqual({ a: 1, b: 1, sumA: 5, sumB: 5 });
     reader.close();
-    primary.close();
   });
 });
 
@@ -507,8 +461,7 @@ describe('followRestore with files of another chain', () => {
     await client.writeLtxFile(ref(0, 4, 4), await readAll(aClient, ref(0, 4, 4)));
     const out = join(dir, 'out.db');
     const logger = new RecordingLogger();
-    const follower = follow({ client, outputPath: out, logger, maxBackoffMs: 60 });
-    await until('the first restore', () => follower.updates.length > 0);
+    const follower = await startFollower({ client, outputPath: out, logger, maxBackoffMs: 60 });
     expect(follower.updates[0]!.txid).toBe(4);
     const before = await rowsOf(out);
     expect(before).toEqual(await rowsOf(a.states[4]!));
