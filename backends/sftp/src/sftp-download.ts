@@ -13,10 +13,10 @@ export interface DownloadRange {
  * Unlike ssh2's `createReadStream`, destroying it never leaves a request behind on the closed
  * handle: ssh2 splits a read longer than the server's limit into follow-up requests, which it
  * kept sending after the stream closed the handle. Such a request failed with a generic
- * `Failure` that the stream emitted in place of the reason it was destroyed with, and could
- * reach a handle the server had meanwhile given to the next open on the same connection (a
- * listing or a delete then waited forever). Here the handle is closed only after the read in
- * flight settled, and a destroyed stream fails with the error it was destroyed with.
+ * `Failure` that the stream emitted in place of the reason it was destroyed with, and the next
+ * call on the connection (a listing, a delete) sometimes got no answer at all. Here the handle
+ * is closed only after the read in flight settled (the server may hand its number to the next
+ * open), and a destroyed stream fails with the error it was destroyed with.
  */
 export class SftpDownload extends Readable {
   private readonly ops: SftpOps;
