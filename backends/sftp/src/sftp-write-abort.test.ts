@@ -60,5 +60,29 @@ if (service === undefined) {
         await client.close();
       }
     });
+
+    it.each([{ ifNoneMatch: '*' } as const, undefined])('writes no small object when the call is abandoned after staging it (condition %o)', async (condition) => {
+      const client = clientFor(sshd);
+      const operations = trackOperations(client);
+      const ops = SftpOps.prototype;
+      const original = ops.fstat;
+      const controller = new AbortController();
+      const reason = new Error('abandoned after staging');
+      try {
+        ops.fstat = function (this: SftpOps, handle: Buffer) {
+          if (!controller.signal.aborted) controller.abort(reason);
+          return original.call(this, handle);
+        };
+        await expect(client.writeObject('lease.json', Buffer.from('{"owner":1}'), condition, { signal: controller.signal })).rejects.toBe(reason);
+        ops.fstat = original;
+        await Promise.allSettled(operations);
+        expect(await client.readObject('lease.json')).toBeUndefined();
+        expect((await readdir(client.root)).filter((name) => !name.startsWith('ltx'))).toEqual([]);
+      } finally {
+        ops.fstat = original;
+        await client.deleteAll();
+        await client.close();
+      }
+    });
   });
 }
