@@ -51,13 +51,17 @@ export class SftpObjects {
     }
   }
 
-  /** Writes an object if `condition` holds; rejects with `PreconditionFailedError` otherwise. */
-  async write(ops: SftpOps, path: string, data: Uint8Array, condition: WriteCondition | undefined): Promise<{ etag: string }> {
+  /**
+   * Writes an object if `condition` holds; rejects with `PreconditionFailedError` otherwise.
+   * Once `signal` aborted, nothing is published (the caller already saw the call reject).
+   */
+  async write(ops: SftpOps, path: string, data: Uint8Array, condition: WriteCondition | undefined, signal?: AbortSignal): Promise<{ etag: string }> {
     const name = path.slice(path.lastIndexOf('/') + 1);
     // Stage outside the lock so the critical section is only a read, a compare and a rename.
     const staged = await stageUpload(ops, path, [data], { concurrent: false });
     try {
       if (condition !== undefined && 'ifNoneMatch' in condition) {
+        signal?.throwIfAborted();
         try {
           await ops.hardlink(staged.temp, path);
         } catch (error) {
@@ -81,6 +85,7 @@ export class SftpObjects {
               await ops.utimes(staged.temp, mtime);
             }
           }
+          signal?.throwIfAborted();
           await publishReplace(ops, staged, path);
           return { etag: etagOf(data, mtime) };
         },

@@ -21,10 +21,11 @@ import {
 } from '@litestream-ts/core';
 import type { SftpSettings } from './sftp-config.ts';
 import { SftpConnection } from './sftp-connection.ts';
+import { SftpDownload } from './sftp-download.ts';
 import type { SftpLockOptions } from './sftp-lock.ts';
 import { SftpObjects } from './sftp-objects.ts';
 import { SFTP_NO_SUCH_FILE, hasSftpCode, isDirectory, isRegularFile, type SftpEntry, type SftpOps } from './sftp-session.ts';
-import { publishReplace, stageUpload } from './sftp-upload.ts';
+import { discardIfAbandoned, publishReplace, stageUpload } from './sftp-upload.ts';
 
 /** Options of {@link SftpReplicaClient}: the replica settings plus what only code can pass. */
 /**
@@ -49,7 +50,8 @@ export interface SftpReplicaClientOptions extends SftpSettings, StorageTimeouts 
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
 // Requests pipelined on the one channel for batch deletes.
 const DELETE_CONCURRENCY = 32;
-const READ_CHUNK_SIZE = 256 * 1024;
+// OpenSSH's largest read (its 256 KiB packet limit less 1 KiB): each chunk is one request.
+const READ_CHUNK_SIZE = 255 * 1024;
 
 /**
  * Replica on an SSH server over SFTP, laid out like Litestream's sftp replica:
@@ -148,9 +150,7 @@ export class SftpReplicaClient extends ReplicaClient {
         await ops.close(handle);
         return Readable.from([], { objectMode: false });
       }
-      // ssh2's `end` is inclusive.
-      const end = range.size === undefined ? Infinity : range.offset + range.size - 1;
-      return ops.channel.createReadStream(path, { handle, start: range.offset, end, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
+      return new SftpDownload(ops, handle, range, READ_CHUNK_SIZE);
     }, true, range.signal);
   }
 
@@ -174,7 +174,7 @@ export class SftpReplicaClient extends ReplicaClient {
         if (hasSftpCode(error, SFTP_NO_SUCH_FILE)) throw new NotFoundError(`object ${path}`, { file: full, cause: error });
         throw error;
       }
-      return ops.channel.createReadStream(full, { handle, highWaterMark: READ_CHUNK_SIZE }) as unknown as Readable;
+      return new SftpDownload(ops, handle, { offset: 0, size: undefined }, READ_CHUNK_SIZE);
     }, true, call.signal);
   }
 
@@ -205,6 +205,7 @@ export class SftpReplicaClient extends ReplicaClient {
       await ops.mkdirp(dir);
       const mtimeSeconds = options.timestamp === undefined ? undefined : Math.floor(options.timestamp.getTime() / 1000);
       const staged = await stageUpload(ops, path, data, { concurrent: this.concurrentWrites, ...(mtimeSeconds === undefined ? {} : { mtimeSeconds }) });
+      await discardIfAbandoned(ops, staged, options.signal);
       await publishReplace(ops, staged, path);
       return { size: staged.size, createdAt: new Date(staged.attrs.mtime * 1000) };
     }, false, options.signal);
@@ -244,7 +245,7 @@ export class SftpReplicaClient extends ReplicaClient {
     // Not retried: after a lost connection the first attempt may have won, and a retry would then fail its own precondition.
     return this.connection.run(async (ops) => {
       await ops.mkdirp(this.root);
-      return this.objects.write(ops, this.objectPath(name), data, condition);
+      return this.objects.write(ops, this.objectPath(name), data, condition, call.signal);
     }, false, call.signal);
   }
 

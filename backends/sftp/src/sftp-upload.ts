@@ -52,6 +52,17 @@ export async function stageUpload(ops: SftpOps, path: string, data: AsyncIterabl
   }
 }
 
+/**
+ * Discards a staged file and throws the abort reason when its call was abandoned meanwhile.
+ * Core rejects an abandoned call at once, but staging goes on until its current request is
+ * answered: checked just before publishing, a write that rejected never appears afterwards.
+ */
+export async function discardIfAbandoned(ops: SftpOps, staged: StagedUpload, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted !== true) return;
+  await discardUpload(ops, staged).catch(() => {});
+  throw signal.reason;
+}
+
 /** Moves a staged file over `path` atomically (posix-rename@openssh.com), removing it on failure. */
 export async function publishReplace(ops: SftpOps, staged: StagedUpload, path: string): Promise<void> {
   try {

@@ -53,21 +53,57 @@ export function childLocation(registry: BackendRegistry, location: ScratchLocati
 
 /**
  * Deletes everything below a run's scratch prefix (each case and probe cleans its own; this
- * catches what an interrupted or failed one left). A local directory is removed whole, since
- * the file backend keeps its empty directories. Resolves to `removed`, or to what was left and
- * why; never rejects.
+ * catches what an interrupted or failed one left). A backend whose `deleteAll` removes only its
+ * own layout (sftp) would leave what a nested case left, so when the backend can list raw
+ * objects, each replica found below the prefix is emptied too, and the listing must come back
+ * empty. A local directory is removed whole, since the file backend keeps its empty
+ * directories. Resolves to `removed`, or to what was left and why; never rejects.
  */
 export async function removeScratch(registry: BackendRegistry, location: ScratchLocation, context?: BackendContext): Promise<string> {
   try {
     const client = await openScratchClient(registry, location, context);
+    let left: string[];
     try {
       await client.deleteAll();
+      left = await emptyNestedReplicas(registry, location, client, context);
     } finally {
       await client.close();
     }
-    if ('url' in location && location.url.startsWith('file:')) await rm(fileURLToPath(location.url.replace(/[?#].*$/, '')), { recursive: true, force: true });
+    if ('url' in location && location.url.startsWith('file:')) {
+      await rm(fileURLToPath(location.url.replace(/[?#].*$/, '')), { recursive: true, force: true });
+      return 'removed';
+    }
+    if (left.length > 0) return `not removed (${left.length} ${left.length === 1 ? 'file' : 'files'} left below it, such as ${left[0]})`;
     return 'removed';
   } catch (error) {
-    return `not removed (${(error instanceof Error ? error.message : String(error)).split('\n')[0]})`;
+    return `not removed (${(error as Error).message.split('\n')[0]})`;
   }
+}
+
+/** Empties every replica a raw listing finds below `location`; returns what is still listed. */
+async function emptyNestedReplicas(registry: BackendRegistry, location: ScratchLocation, client: ReplicaClient, context: BackendContext | undefined): Promise<string[]> {
+  if (client.capabilities.rawObjectReads !== true) return [];
+  const roots = new Set<string>();
+  for await (const object of client.listRawObjects('')) roots.add(replicaRootOf(object.path));
+  if (roots.size === 0) return [];
+  for (const root of roots) {
+    if (root === '') continue;
+    const nested = await openScratchClient(registry, childLocation(registry, location, root), context);
+    try {
+      await nested.deleteAll();
+    } finally {
+      await nested.close();
+    }
+  }
+  const left: string[] = [];
+  for await (const object of client.listRawObjects('')) left.push(object.path);
+  return left;
+}
+
+/** The replica directory a stored path belongs to: what precedes its `ltx/` part, else its directory. */
+function replicaRootOf(path: string): string {
+  const ltx = path.search(/(?:^|\/)ltx\//);
+  if (ltx !== -1) return path.slice(0, ltx);
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
 }
