@@ -295,6 +295,8 @@ describe('followRestore', () => {
     await startPrimary(s, [7]);
     await until('the new chain', () => readState(reader).a === 1);
     expect(readState(reader)).toEqual({ a: 1, b: 1, sumA: 7, sumB: 7 });
+    // Reported once the output is reopened, just after readers can see the new state.
+    await until('the restore to be reported', () => follower.updates.filter((u) => u.kind === 'restored').length >= 2);
     const last = follower.updates.at(-1)!;
     expect(last.kind).toBe('restored');
     // The TXIDs went back: the output was at a later TXID of the old chain.
