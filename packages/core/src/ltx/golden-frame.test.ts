@@ -3,13 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LtxApplier } from '../restore/ltx-applier.ts';
 import { snapshotDatabaseFile } from '../sqlite/snapshot.ts';
+import { goldenSet, itAppliesReferenceChain } from '../test-support/golden-apply.ts';
 import { frameDir, goldenDir } from '../test-support/paths.ts';
 import { MemorySink, chunked } from '../test-support/streams.ts';
 import { compactLtx } from './compactor.ts';
 import { LtxDecoder, verifyLtx, type LtxPage } from './decoder.ts';
-import { formatLtxFilename } from './txid.ts';
 
 // The five checks of testdata/ltx-v3-frame/README.md: the reference files whose pages are LZ4
 // frames (Litestream v0.5.0 – v0.5.15). Our encoder and compactor write LZ4 block pages, so
@@ -18,9 +17,7 @@ const work = await mkdtemp(join(tmpdir(), 'ltx-golden-frame-'));
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 const dir = join(frameDir(), 'set-4096');
-const ltx = (n: number) => join(dir, 'ltx', formatLtxFilename(n, n));
-const compacted = join(dir, 'ltx', `compacted-${formatLtxFilename(2, 4)}`);
-const state = (n: number) => join(dir, `state${n}.db`);
+const { ltx, compacted, state } = goldenSet(dir);
 const blockTwin = (path: string) => join(goldenDir(), 'set-4096', 'ltx', path.slice(path.lastIndexOf('/') + 1));
 
 /** Every page and the trailer of a file, with how its pages are stored. */
@@ -60,28 +57,7 @@ describe('reference vectors with LZ4 frame pages (set-4096)', () => {
     }
   });
 
-  it('2. applying the snapshot then 2..N gives stateN.db byte for byte, with matching post-apply checksums', async () => {
-    const out = join(work, 'chain.db');
-    const applier = new LtxApplier(out);
-    for (let n = 1; n <= 4; n++) {
-      const result = await applier.apply(createReadStream(ltx(n)), ltx(n));
-      expect(applier.databaseChecksum).toBe(result.postApplyChecksum);
-      expect(applier.position.txid).toBe(n);
-      await applier.close();
-      expect(await readFile(out)).toEqual(await readFile(state(n)));
-      await applier.openExisting(n);
-    }
-    await applier.close();
-  });
-
-  it('3. applying the snapshot then the compacted file gives state4.db', async () => {
-    const out = join(work, 'compacted.db');
-    const applier = new LtxApplier(out);
-    await applier.apply(createReadStream(ltx(1)), ltx(1));
-    await applier.apply(createReadStream(compacted), compacted);
-    await applier.close();
-    expect(await readFile(out)).toEqual(await readFile(state(4)));
-  });
+  itAppliesReferenceChain(dir, work, '');
 
   it("4. our encoder's snapshot of state1.db has the reference snapshot's pages, commit and post-apply checksum (in block pages)", async () => {
     const reference = await decodeFile(createReadStream(ltx(1)));

@@ -1,15 +1,14 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LtxApplier } from '../restore/ltx-applier.ts';
 import { snapshotDatabaseFile } from '../sqlite/snapshot.ts';
+import { goldenSet, itAppliesReferenceChain } from '../test-support/golden-apply.ts';
 import { goldenDir } from '../test-support/paths.ts';
 import { MemorySink, chunked, decodeAll } from '../test-support/streams.ts';
 import { compactLtx } from './compactor.ts';
 import { verifyLtx } from './decoder.ts';
-import { formatLtxFilename } from './txid.ts';
 
 // The five checks listed in testdata/ltx-v3-golden/README.md, for each page size.
 const work = await mkdtemp(join(tmpdir(), 'ltx-golden-'));
@@ -18,9 +17,7 @@ afterAll(() => rm(work, { recursive: true, force: true }));
 for (const set of ['set-512', 'set-4096']) {
   describe(`reference vectors ${set}`, () => {
     const dir = join(goldenDir(), set);
-    const ltx = (n: number) => join(dir, 'ltx', formatLtxFilename(n, n));
-    const compacted = join(dir, 'ltx', `compacted-${formatLtxFilename(2, 4)}`);
-    const state = (n: number) => join(dir, `state${n}.db`);
+    const { ltx, compacted, state } = goldenSet(dir);
 
     it('1. decodes and verifies every reference file', async () => {
       for (const file of [ltx(1), ltx(2), ltx(3), ltx(4), compacted]) {
@@ -30,28 +27,7 @@ for (const set of ['set-512', 'set-4096']) {
       }
     });
 
-    it('2. applying the snapshot then 2..N gives stateN.db byte for byte, with matching post-apply checksums', async () => {
-      const out = join(work, `${set}-chain.db`);
-      const applier = new LtxApplier(out);
-      for (let n = 1; n <= 4; n++) {
-        const result = await applier.apply(createReadStream(ltx(n)), ltx(n));
-        expect(applier.databaseChecksum).toBe(result.postApplyChecksum);
-        expect(applier.position.txid).toBe(n);
-        await applier.close();
-        expect(await readFile(out)).toEqual(await readFile(state(n)));
-        await applier.openExisting(n);
-      }
-      await applier.close();
-    });
-
-    it('3. applying the snapshot then the compacted file gives state4.db', async () => {
-      const out = join(work, `${set}-compacted.db`);
-      const applier = new LtxApplier(out);
-      await applier.apply(createReadStream(ltx(1)), ltx(1));
-      await applier.apply(createReadStream(compacted), compacted);
-      await applier.close();
-      expect(await readFile(out)).toEqual(await readFile(state(4)));
-    });
+    itAppliesReferenceChain(dir, work, `${set}-`);
 
     it("4. our encoder's snapshot of state1.db has the reference snapshot's pages, commit and post-apply checksum", async () => {
       const reference = await decodeAll(ltx(1));
