@@ -1,5 +1,5 @@
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ActiveForward, FaultContext } from './fault-context.ts';
 import type { FaultDecision } from './fault-policy.ts';
@@ -102,12 +102,9 @@ export async function startHttpFaultServer(ctx: FaultContext, target: URL): Prom
   server.on('request', (req, res) => void handle(req, res, false));
   // Without this listener Node answers `100 Continue` itself, before the upstream has decided.
   server.on('checkContinue', (req, res) => void handle(req, res, true));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const port = await listenOnLoopback(server);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

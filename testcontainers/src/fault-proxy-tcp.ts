@@ -1,4 +1,5 @@
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './ports.ts';
 import type { ActiveForward, FaultContext } from './fault-context.ts';
 import type { FaultDecision } from './fault-policy.ts';
 import { Valve } from './valve.ts';
@@ -97,12 +98,9 @@ export async function startTcpFaultServer(ctx: FaultContext, target: { host: str
   };
 
   const server: Server = createServer((client) => void handle(client));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const port = await listenOnLoopback(server);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

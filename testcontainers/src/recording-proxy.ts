@@ -1,5 +1,5 @@
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './ports.ts';
 import { forwardHttp } from './http-forward.ts';
 
 /** One request as the proxy received it from the client under test. */
@@ -72,11 +72,7 @@ export async function startRecordingProxy(upstream: string): Promise<RecordingPr
   server.on('request', (req, res) => forward(req, res, false));
   // Without this listener Node answers `100 Continue` itself, before the upstream has decided.
   server.on('checkContinue', (req, res) => forward(req, res, true));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
