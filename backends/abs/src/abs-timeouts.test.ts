@@ -3,6 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StorageTimeoutError, type LtxFileRef } from '@litestream-ts/core';
 import { clientOn, createContainer, startAzuriteFixture } from './test-support/azurite-fixture.ts';
 import { timedFailure } from '../../../packages/core/src/test-support/timed-failure.ts';
+import { collect } from '../../../packages/core/src/test-support/streams.ts';
 
 // Azurite runs as a local process: SIGSTOP freezes it (connections are still accepted, nothing
 // is answered), SIGCONT brings it back.
@@ -12,11 +13,6 @@ afterAll(() => fixture.service?.stop());
 const REQUEST_TIMEOUT = 1000;
 const ref = (minTXID: number): LtxFileRef => ({ level: 0, minTXID, maxTXID: minTXID });
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 if (fixture.service === undefined) {
   describe.skip(`AbsReplicaClient timeouts (skipped: ${fixture.skipReason})`, () => {

@@ -5,6 +5,7 @@ import { freePort } from '../../../testcontainers/src/ports.ts';
 import { startGcsEmulator, type GcsEmulator } from '../../../testcontainers/src/gcs-emulator/server.ts';
 import { GcsReplicaClient } from './gcs-replica-client.ts';
 import { expectEachTimesOut } from '../../../packages/core/src/test-support/timed-failure.ts';
+import { collect } from '../../../packages/core/src/test-support/streams.ts';
 
 // Our GCS emulator runs inside this process, so it cannot be frozen with a signal. Instead the
 // client's endpoint is first served by a TCP server that accepts and never answers (a hung
@@ -24,11 +25,6 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 describe('GcsReplicaClient against a store that does not answer', () => {
   it('fails every kind of call with StorageTimeoutError within the request timeout, then works once the server answers', async () => {

@@ -5,6 +5,7 @@ import { NatsRequestError } from './nats-errors.ts';
 import { NatsReplicaClient } from './nats-replica-client.ts';
 import { resolveNatsSettings } from './nats-settings.ts';
 import { clientOn, startNatsFixture, uniqueBucket } from './test-support/nats-fixture.ts';
+import { collect } from '../../../packages/core/src/test-support/streams.ts';
 
 // nats-server runs as a local process: SIGSTOP freezes it while our connection stays open (no
 // answer, no disconnect), SIGCONT brings it back.
@@ -14,11 +15,6 @@ afterAll(() => fixture.service?.stop());
 const REQUEST_TIMEOUT = 1000;
 const ref = (minTXID: number): LtxFileRef => ({ level: 0, minTXID, maxTXID: minTXID });
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 describe('NatsReplicaClient timeouts', () => {
   it('takes connect-timeout and request-timeout over Litestream\'s timeout, each for its own part', () => {

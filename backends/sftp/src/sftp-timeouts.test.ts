@@ -4,17 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StorageTimeoutError, type LtxFileRef } from '@litestream-ts/core';
 import { clientFor, sftpForFile } from './test-support/sftp-fixture.ts';
 import { timedFailure } from '../../../packages/core/src/test-support/timed-failure.ts';
+import { collect } from '../../../packages/core/src/test-support/streams.ts';
 
 const { service, skip } = await sftpForFile();
 
 const REQUEST_TIMEOUT = 1000;
 const ref = (minTXID: number): LtxFileRef => ({ level: 0, minTXID, maxTXID: minTXID });
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 /** Every process below `pid` (the sshd processes and sftp-server of each open connection). */
 function descendants(pid: number): number[] {

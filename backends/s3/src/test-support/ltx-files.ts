@@ -1,5 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { LtxEncoder } from '@litestream-ts/core';
+import { collect } from '../../../../packages/core/src/test-support/streams.ts';
+
+export { collect };
 
 /** A real LTX file of `pageCount` pseudo-random 4 KiB pages, encoded in memory. */
 export async function encodeLtxFile(options: { minTXID: number; maxTXID: number; pageCount: number; timestamp: Date; seed?: number }): Promise<Buffer> {
@@ -48,8 +51,3 @@ export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer
 }
 
 /** Every item of an async iterable (Array.fromAsync is beyond the ES2023 library this repo targets). */
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}

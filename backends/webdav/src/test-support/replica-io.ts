@@ -1,4 +1,7 @@
 import type { LtxFileRef, ReplicaClient } from '@litestream-ts/core';
+import { collect } from '../../../../packages/core/src/test-support/streams.ts';
+
+export { collect };
 
 /** A file reference, shorter to write in tests. */
 export const ref = (level: number, minTXID: number, maxTXID: number): LtxFileRef => ({ level, minTXID, maxTXID });
@@ -10,11 +13,6 @@ export const level0 = (txid: number): LtxFileRef => ref(0, txid, txid);
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** Every item of an async iterable, as an array. */
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 /** `[minTXID, maxTXID]` of each file listed at `level`. */
 export async function listAll(client: ReplicaClient, level: number): Promise<Array<[number, number]>> {

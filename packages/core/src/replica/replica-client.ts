@@ -245,16 +245,7 @@ export abstract class ReplicaClientBase implements ReplicaClient {
   async *listLtxFiles(level: number, options: ListLtxOptions = {}): AsyncGenerator<LtxFileInfo> {
     assertLevel(level);
     if (options.seek !== undefined) assertTXID(options.seek, 'seek');
-    const call = this.#call(`list of level ${level}`, options.signal);
-    try {
-      yield* guardListing(this._listLtxFiles(level, { seek: options.seek, useMetadata: options.useMetadata, ...context(call) }), call);
-    } catch (err) {
-      this.observer?.('LIST', 0, !options.signal?.aborted);
-      throw err;
-    } finally {
-      call.finish();
-    }
-    this.observer?.('LIST', 0, false);
+    yield* this.#list(`list of level ${level}`, options.signal, (call) => this._listLtxFiles(level, { seek: options.seek, useMetadata: options.useMetadata, ...context(call) }));
   }
 
   /** Opens a stored LTX file, or a byte range of it. Rejects with `NotFoundError` when missing. */
@@ -266,6 +257,20 @@ export abstract class ReplicaClientBase implements ReplicaClient {
       throw new UsageError(`size must be a non-negative integer, got ${options.size}`);
     }
     return this.#open(`read of ${describeRef(ref)}`, options.signal, (call) => this._openLtxFile(ref, { offset, size: options.size, ...context(call) }));
+  }
+
+  /** Runs one listing as a storage call: guarded by its timeouts and signal, observed as one LIST. */
+  async *#list<T>(what: string, signal: AbortSignal | undefined, list: (call: StorageCall) => AsyncIterable<T>): AsyncGenerator<T> {
+    const call = this.#call(what, signal);
+    try {
+      yield* guardListing(list(call), call);
+    } catch (err) {
+      this.observer?.('LIST', 0, !signal?.aborted);
+      throw err;
+    } finally {
+      call.finish();
+    }
+    this.observer?.('LIST', 0, false);
   }
 
   /** Runs a call that opens a stream: the call goes on while the body streams, and ends with it. */
@@ -363,16 +368,7 @@ export abstract class ReplicaClientBase implements ReplicaClient {
   async *listRawObjects(prefix: string, options: CallOptions = {}): AsyncGenerator<RawObjectInfo> {
     this.assertRawReads();
     assertRawObjectPrefix(prefix);
-    const call = this.#call(`list of objects under ${JSON.stringify(prefix)}`, options.signal);
-    try {
-      yield* guardListing(this._listRawObjects(prefix, context(call)), call);
-    } catch (err) {
-      this.observer?.('LIST', 0, !options.signal?.aborted);
-      throw err;
-    } finally {
-      call.finish();
-    }
-    this.observer?.('LIST', 0, false);
+    yield* this.#list(`list of objects under ${JSON.stringify(prefix)}`, options.signal, (call) => this._listRawObjects(prefix, context(call)));
   }
 
   /** Opens an object by its path below the replica path; rejects with `NotFoundError` when missing. */

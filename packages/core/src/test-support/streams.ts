@@ -30,3 +30,10 @@ export async function decodeAll(source: AsyncIterable<Uint8Array> | string): Pro
   const { postApplyChecksum, fileChecksum } = await decoder.finish();
   return { header, pages, postApplyChecksum, fileChecksum };
 }
+
+/** Every item of an async iterable, in order. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
